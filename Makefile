@@ -1,0 +1,40 @@
+# certfleet — the two set-up commands are `make demo` and `make test`.
+PRESET ?= default
+BUILD := build/$(PRESET)
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build test test-asan demo fuzz bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh all
+
+build: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+# Every unit and integration test; ends with ctest's summary line.
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 300
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan:
+	@$(MAKE) --no-print-directory test PRESET=asan
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@scripts/fuzz.sh build/fuzz $${FUZZ_SECONDS:-60}
+
+bench: build
+	@bench/dns/run.sh $(BUILD)
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build

@@ -1,0 +1,8 @@
+# One INTERFACE target carries the language level and the warnings for every target.
+add_library(certfleet_options INTERFACE)
+add_library(certfleet::options ALIAS certfleet_options)
+target_compile_features(certfleet_options INTERFACE cxx_std_20)
+set(CMAKE_CXX_EXTENSIONS OFF)
+target_compile_options(certfleet_options INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wnon-virtual-dtor -Wold-style-cast
+    $<$<BOOL:${CERTFLEET_WERROR}>:-Werror>)

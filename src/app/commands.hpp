@@ -1,0 +1,22 @@
+#pragma once
+// The certfleet command line: each command registers its options on the CLI11 app and returns
+// the exit code (0 success, 1 a failure happened, 2 usage or configuration error).
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace certfleet::app {
+
+using command_runner = std::function<int()>;
+
+// Registers `serve`; sets `run` when it is chosen.
+void add_serve_command(CLI::App& app, command_runner& run);
+// Registers `domain check`.
+void add_domain_command(CLI::App& app, command_runner& run);
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+
+} // namespace certfleet::app

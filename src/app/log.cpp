@@ -1,0 +1,69 @@
+#include "app/log.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+namespace certfleet::app {
+namespace {
+std::atomic<level> minimum{level::info};
+std::mutex output;
+
+const char* name(level l) noexcept
+{
+    switch (l) {
+    case level::debug:
+        return "debug";
+    case level::info:
+        return "info";
+    case level::warn:
+        return "warn";
+    case level::error:
+        return "error";
+    }
+    return "?";
+}
+} // namespace
+
+void set_log_level(level min) noexcept
+{
+    minimum = min;
+}
+
+void log(level l, std::string_view message)
+{
+    if (l < minimum.load()) {
+        return;
+    }
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::lock_guard lock(output);
+    std::fprintf(stderr, "%s.%03dZ %s %.*s\n", stamp, static_cast<int>(millis), name(l), static_cast<int>(message.size()), message.data());
+}
+
+std::string escape(std::string_view untrusted)
+{
+    std::string out;
+    out.reserve(untrusted.size());
+    for (const char c : untrusted) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u < 0x7f && c != '\\') {
+            out.push_back(c);
+        } else {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out.push_back(hex[u >> 4]);
+            out.push_back(hex[u & 0xF]);
+        }
+    }
+    return out;
+}
+
+} // namespace certfleet::app

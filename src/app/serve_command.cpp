@@ -1,0 +1,118 @@
+#include "app/commands.hpp"
+#include "app/default_config.hpp"
+#include "app/log.hpp"
+#include "core/config_error.hpp"
+#include "dns/config.hpp"
+#include "dns/server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <toml++/toml.h>
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+
+namespace certfleet::app {
+namespace {
+
+struct serve_options
+{
+    std::string config_file;
+    std::vector<std::string> listen_override;
+    bool verbose = false;
+};
+
+toml::table load_toml(const std::string& file)
+{
+    try {
+        if (file.empty()) {
+            return toml::parse(default_config(), std::string_view{"<embedded defaults>"});
+        }
+        return toml::parse_file(file);
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source();
+        throw core::config_error(
+            (where.path ? *where.path : std::string("config")) + ":" +
+            std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column) + ": " +
+            std::string(e.description())
+        );
+    }
+}
+
+int serve(const serve_options& options)
+{
+    if (options.verbose) {
+        set_log_level(level::debug);
+    }
+    dns::dns_config config;
+    try {
+        const auto table = load_toml(options.config_file);
+        const auto base = options.config_file.empty()
+                              ? std::filesystem::current_path()
+                              : std::filesystem::absolute(options.config_file).parent_path();
+        config = dns::parse_dns_config(table, base);
+        if (!options.listen_override.empty()) {
+            config.server.listen.clear();
+            for (const auto& text : options.listen_override) {
+                auto endpoint = dns::parse_endpoint(text, 53);
+                if (!endpoint) {
+                    throw core::config_error("--listen: '" + text + "' is not an address with an optional port");
+                }
+                config.server.listen.push_back(*endpoint);
+            }
+        }
+    } catch (const core::config_error& e) {
+        std::cerr << "certfleet: configuration error: " << e.what()
+                  << "\nFix the file (see README, section Configuration) and start again.\n";
+        return exit_usage;
+    }
+
+    boost::asio::io_context io(1);
+    dns::catalog zones(config.zones);
+    dns::challenge_records challenges;
+    dns::server server(io, config.server, dns::zone_data{&zones, &challenges});
+    if (auto ec = server.start()) {
+        std::cerr << "certfleet: cannot listen for DNS: " << ec.message()
+                  << "\nAnother server may hold the port, or binding below 1024 needs privileges: "
+                     "choose other addresses in dns.listen (or --listen).\n";
+        return exit_failure;
+    }
+    for (const auto& z : config.zones) {
+        log(level::info, "serving zone " + dns::name_to_text(z->apex()) + " (" + std::to_string(z->name_count()) + " names)");
+    }
+    for (const auto& e : server.local_endpoints()) {
+        std::ostringstream s;
+        s << e;
+        log(level::info, "DNS listening on " + s.str() + " (UDP and TCP)");
+    }
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+        if (ec) {
+            return;
+        }
+        log(level::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+        server.stop();
+    });
+    io.run();
+    const auto stats = server.stats();
+    log(level::info, "stopped after " + std::to_string(stats.udp_queries) + " UDP and " +
+                         std::to_string(stats.tcp_queries) + " TCP queries");
+    return exit_ok;
+}
+
+} // namespace
+
+void add_serve_command(CLI::App& app, command_runner& run)
+{
+    auto options = std::make_shared<serve_options>();
+    auto* cmd = app.add_subcommand("serve", "Run the server: the authoritative DNS of the challenge zone");
+    cmd->add_option("-c,--config", options->config_file, "TOML configuration file (default: the embedded defaults)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--listen", options->listen_override, "Serve DNS on these addresses instead of dns.listen (host:port)");
+    cmd->add_flag("-v,--verbose", options->verbose, "Log debug messages");
+    cmd->callback([options, &run] { run = [options] { return serve(*options); }; });
+}
+
+} // namespace certfleet::app

@@ -1,0 +1,393 @@
+#include "dns/responder.hpp"
+
+#include <algorithm>
+#include <optional>
+
+namespace certfleet::dns {
+namespace {
+
+constexpr std::size_t opt_record_size = 11;
+constexpr std::size_t min_record_size = 11;
+constexpr int max_cname_chain = 8;
+
+struct parsed_query
+{
+    header hdr;
+    wire_name qname; // as sent, case preserved
+    std::uint16_t qtype = 0;
+    std::uint16_t qclass = 0;
+    bool edns = false;
+    std::uint16_t udp_payload = 512;
+    std::uint8_t edns_version = 0;
+    bool dnssec_ok = false;
+};
+
+enum class parse_outcome
+{
+    ok,
+    drop,
+    formerr,
+    notimp,
+};
+
+parse_outcome parse(std::span<const std::uint8_t> query, parsed_query& q) noexcept
+{
+    reader r(query);
+    if (r.read_header(q.hdr)) {
+        return parse_outcome::drop;
+    }
+    if ((q.hdr.flags & flag::qr) != 0) {
+        return parse_outcome::drop; // a response: answering it could start a loop
+    }
+    if (q.hdr.opcode() != 0) {
+        return parse_outcome::notimp;
+    }
+    if (q.hdr.qdcount != 1) {
+        return parse_outcome::formerr;
+    }
+    // No legitimate client compresses the question's name; refusing pointers here also lets
+    // the response copy it byte for byte.
+    if (r.read_uncompressed_name(q.qname) || r.read_u16(q.qtype) || r.read_u16(q.qclass)) {
+        return parse_outcome::formerr;
+    }
+    const std::size_t records = std::size_t{q.hdr.ancount} + q.hdr.nscount + q.hdr.arcount;
+    if (records * min_record_size > r.remaining()) {
+        return parse_outcome::formerr; // counts the message cannot hold
+    }
+    const std::size_t first_additional = std::size_t{q.hdr.ancount} + q.hdr.nscount;
+    record_view rec;
+    for (std::size_t i = 0; i < records; ++i) {
+        if (r.read_record(rec)) {
+            return parse_outcome::formerr;
+        }
+        if (rec.type != rr_type::opt) {
+            continue;
+        }
+        // One OPT, owned by the root, in the additional section (RFC 6891 6.1.1).
+        if (i < first_additional || q.edns || !rec.owner.is_root()) {
+            return parse_outcome::formerr;
+        }
+        q.edns = true;
+        q.udp_payload = std::max<std::uint16_t>(rec.klass, 512); // RFC 6891 6.2.5
+        q.edns_version = static_cast<std::uint8_t>(rec.ttl >> 16);
+        q.dnssec_ok = (rec.ttl & 0x8000U) != 0;
+    }
+    if (r.remaining() != 0) {
+        return parse_outcome::formerr;
+    }
+    return parse_outcome::ok;
+}
+
+class section_writer
+{
+public:
+    explicit section_writer(writer& w) : w_(w) {}
+
+    // Writes one record; rolls back and returns false when it does not fit.
+    bool record(std::string_view owner, rr_type type, std::uint32_t ttl, std::string_view rdata)
+    {
+        return write(owner, type, ttl, [&] { return write_rdata(type, rdata); });
+    }
+
+    bool txt(std::string_view owner, std::uint32_t ttl, std::string_view value)
+    {
+        return write(owner, rr_type::txt, ttl, [&] {
+            return w_.write_u8(static_cast<std::uint8_t>(value.size())) && w_.write_bytes(value);
+        });
+    }
+
+    bool rrset(std::string_view owner, const dns::rrset& set, std::uint16_t& count)
+    {
+        for (const auto& rdata : set.rdatas) {
+            if (!record(owner, set.type, set.ttl, rdata)) {
+                return false;
+            }
+            ++count;
+        }
+        return true;
+    }
+
+private:
+    template <class F>
+    bool write(std::string_view owner, rr_type type, std::uint32_t ttl, F&& rdata)
+    {
+        const auto mark = w_.mark();
+        if (!w_.write_name(owner) || !w_.write_u16(static_cast<std::uint16_t>(type)) ||
+            !w_.write_u16(class_in) || !w_.write_u32(ttl) || !w_.write_u16(0)) {
+            w_.rollback(mark);
+            return false;
+        }
+        const std::size_t rdlength_at = w_.size() - 2;
+        if (!rdata()) {
+            w_.rollback(mark);
+            return false;
+        }
+        w_.patch_u16(rdlength_at, static_cast<std::uint16_t>(w_.size() - rdlength_at - 2));
+        return true;
+    }
+
+    // Names inside NS, CNAME, PTR, MX and SOA rdata may be compressed (RFC 1035 4.1.4, RFC 3597
+    // 4); stored rdata holds them uncompressed, so they can be split off by their lengths.
+    bool write_rdata(rr_type type, std::string_view rdata)
+    {
+        switch (type) {
+        case rr_type::ns:
+        case rr_type::cname:
+        case rr_type::ptr:
+            return w_.write_name(rdata);
+        case rr_type::mx:
+            return w_.write_bytes(rdata.substr(0, 2)) && w_.write_name(rdata.substr(2));
+        case rr_type::soa: {
+            const auto mname = name_length(rdata);
+            const auto rname = name_length(rdata.substr(mname));
+            return w_.write_name(rdata.substr(0, mname)) &&
+                   w_.write_name(rdata.substr(mname, rname)) &&
+                   w_.write_bytes(rdata.substr(mname + rname));
+        }
+        default:
+            return w_.write_bytes(rdata);
+        }
+    }
+
+    static std::size_t name_length(std::string_view wire) noexcept
+    {
+        std::size_t pos = 0;
+        while (pos < wire.size() && wire[pos] != 0) {
+            pos += static_cast<std::uint8_t>(wire[pos]) + 1U;
+        }
+        return std::min(pos + 1, wire.size());
+    }
+
+    writer& w_;
+};
+
+struct section_counts
+{
+    std::uint16_t an = 0;
+    std::uint16_t ns = 0;
+    std::uint16_t ar = 0;
+};
+
+class zone_answer
+{
+public:
+    zone_answer(section_writer& out, const zone& z, const zone_data& data, section_counts& counts)
+        : out_(out), zone_(z), data_(data), counts_(counts)
+    {}
+
+    // Fills the answer, authority and additional sections; returns the RCODE, or nothing when
+    // they did not fit.
+    std::optional<rcode> run(const parsed_query& q)
+    {
+        const wire_name lowered = q.qname.lowered();
+        std::string_view name = lowered.view();
+        // The first owner points back at the question, echoing its letter case (0x20).
+        std::string_view owner = q.qname.view();
+        const auto qtype = static_cast<rr_type>(q.qtype);
+
+        for (int hop = 0; hop <= max_cname_chain; ++hop) {
+            const node* n = zone_.find(name);
+            const rrset* cname = n != nullptr ? n->find(rr_type::cname) : nullptr;
+            if (cname != nullptr && qtype != rr_type::cname && qtype != rr_type::any) {
+                if (!out_.rrset(owner, *cname, counts_.an)) {
+                    return std::nullopt;
+                }
+                const std::string_view target = cname->rdatas.front();
+                if (!is_at_or_below(target, zone_.apex())) {
+                    return rcode::noerror; // out of zone: the resolver follows it from here
+                }
+                name = target;
+                owner = target;
+                continue;
+            }
+            const std::uint16_t before = counts_.an;
+            bool dynamic_found = false;
+            if (!answer_at(n, name, owner, qtype, dynamic_found)) {
+                return std::nullopt;
+            }
+            if (counts_.an != before) {
+                return rcode::noerror;
+            }
+            const bool exists = n != nullptr || dynamic_found ||
+                                (data_.challenges != nullptr && data_.challenges->name_exists(name));
+            if (!negative_soa()) {
+                return std::nullopt;
+            }
+            // After a CNAME the RCODE speaks of the last name in the chain (RFC 6604 2.1).
+            return exists ? rcode::noerror : rcode::nxdomain;
+        }
+        return rcode::noerror; // a chain longer than we follow: the resolver goes on
+    }
+
+private:
+    bool answer_at(
+        const node* n,
+        std::string_view name,
+        std::string_view owner,
+        rr_type qtype,
+        bool& dynamic_found
+    )
+    {
+        if (qtype == rr_type::any && n != nullptr && !n->rrsets.empty()) {
+            return out_.rrset(owner, n->rrsets.front(), counts_.an); // RFC 8482 4.1: one RRset
+        }
+        if (const rrset* set = n != nullptr ? n->find(qtype) : nullptr) {
+            if (!out_.rrset(owner, *set, counts_.an)) {
+                return false;
+            }
+            if (qtype == rr_type::ns && !add_glue(*set)) {
+                return false;
+            }
+        }
+        if ((qtype == rr_type::txt || qtype == rr_type::any) && data_.challenges != nullptr) {
+            bool fits = true;
+            dynamic_found = data_.challenges->visit_txt(name, [&](const auto& values) {
+                for (const auto& v : values) {
+                    if (!(fits = out_.txt(owner, v.ttl, v.text))) {
+                        return;
+                    }
+                    ++counts_.an;
+                }
+            });
+            return fits;
+        }
+        return true;
+    }
+
+    // A and AAAA of in-zone name servers, so a resolver need not ask again.
+    bool add_glue(const rrset& ns)
+    {
+        for (const auto& target : ns.rdatas) {
+            const node* host = zone_.find(target);
+            if (host == nullptr) {
+                continue;
+            }
+            for (const auto type : {rr_type::a, rr_type::aaaa}) {
+                if (const rrset* addresses = host->find(type)) {
+                    if (!out_.rrset(target, *addresses, counts_.ar)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    // SOA in the authority section of NXDOMAIN and NODATA answers, with the negative TTL
+    // (RFC 2308 3 and 5).
+    bool negative_soa()
+    {
+        if (!out_.record(zone_.apex(), rr_type::soa, zone_.negative_ttl(), zone_.soa().rdatas.front())) {
+            return false;
+        }
+        ++counts_.ns;
+        return true;
+    }
+
+    section_writer& out_;
+    const zone& zone_;
+    const zone_data& data_;
+    section_counts& counts_;
+};
+
+std::size_t header_only(writer& w, const header& query, rcode code) noexcept
+{
+    header h;
+    h.id = query.id;
+    h.flags = static_cast<std::uint16_t>(
+        flag::qr | (query.flags & (flag::opcode_mask | flag::rd)) | static_cast<std::uint16_t>(code)
+    );
+    w.write_header(h);
+    return w.size();
+}
+
+} // namespace
+
+std::size_t respond(
+    std::span<const std::uint8_t> query,
+    std::span<std::uint8_t> out,
+    const zone_data& data,
+    transport via,
+    const responder_options& options
+) noexcept
+{
+    parsed_query q;
+    const auto outcome = parse(query, q);
+    writer w(out, via == transport::tcp ? max_message_size : options.max_udp_payload);
+    switch (outcome) {
+    case parse_outcome::drop:
+        return 0;
+    case parse_outcome::notimp:
+        return header_only(w, q.hdr, rcode::notimp);
+    case parse_outcome::formerr:
+        return header_only(w, q.hdr, rcode::formerr);
+    case parse_outcome::ok:
+        break;
+    }
+
+    std::size_t limit = max_message_size;
+    if (via == transport::udp) {
+        limit = q.edns ? std::min(q.udp_payload, options.max_udp_payload) : std::size_t{512};
+    }
+    // Room for our OPT record is kept aside so that it always fits.
+    const std::size_t sections_limit = limit - (q.edns ? opt_record_size : 0);
+    w.set_limit(sections_limit);
+
+    auto flags = static_cast<std::uint16_t>(flag::qr | (q.hdr.flags & flag::rd));
+    auto write_question = [&] {
+        w.write_header(header{q.hdr.id, flags, 1, 0, 0, 0});
+        // The question always fits: it came in a message no larger than this one may be
+        // (a 512-byte UDP query carries at most 12 + 255 + 4 bytes of question).
+        return w.write_name(q.qname.view()) && w.write_u16(q.qtype) && w.write_u16(q.qclass);
+    };
+    if (!write_question()) {
+        return header_only(w, q.hdr, rcode::formerr);
+    }
+
+    std::uint16_t extended_rcode = 0;
+    rcode code = rcode::noerror;
+    section_counts counts;
+    if (q.edns && q.edns_version != 0) {
+        extended_rcode = rcode_badvers;
+    } else if (q.qclass != class_in) {
+        code = rcode::refused;
+    } else if (const zone* z = data.zones != nullptr ? data.zones->find_zone(q.qname.lowered().view()) : nullptr;
+               z == nullptr) {
+        code = rcode::refused; // not authoritative: no referral to the root from us
+    } else if (q.qtype == static_cast<std::uint16_t>(rr_type::axfr) ||
+               q.qtype == static_cast<std::uint16_t>(rr_type::ixfr)) {
+        code = rcode::refused; // zone transfers are not offered
+    } else {
+        flags |= flag::aa;
+        section_writer sections(w);
+        zone_answer answer(sections, *z, data, counts);
+        if (auto result = answer.run(q)) {
+            code = *result;
+        } else {
+            // Does not fit: an empty answer with TC tells the client to retry over TCP
+            // (RFC 7766 5, RFC 2181 9).
+            counts = {};
+            flags |= flag::tc;
+            (void)write_question();
+        }
+    }
+
+    w.set_limit(limit);
+    if (q.edns) {
+        (void)w.write_u8(0);
+        (void)w.write_u16(static_cast<std::uint16_t>(rr_type::opt));
+        (void)w.write_u16(options.max_udp_payload);
+        // DO is copied from the query (RFC 3225 3).
+        (void)w.write_u32(
+            (static_cast<std::uint32_t>(extended_rcode >> 4) << 24) | (q.dnssec_ok ? 0x8000U : 0U)
+        );
+        (void)w.write_u16(0);
+        ++counts.ar;
+    }
+    flags = static_cast<std::uint16_t>(flags | static_cast<std::uint16_t>(code) | (extended_rcode & 0xF));
+    w.set_flags(flags);
+    w.set_counts(1, counts.an, counts.ns, counts.ar);
+    return w.size();
+}
+
+} // namespace certfleet::dns

@@ -1,0 +1,112 @@
+#pragma once
+// Static zone data: an immutable snapshot built once from configuration. Names are canonical
+// wire format (lower case); rdata is wire format with names uncompressed.
+
+#include "dns/message.hpp"
+
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace certfleet::dns {
+
+struct rrset
+{
+    rr_type type{};
+    std::uint32_t ttl = 0;
+    std::vector<std::string> rdatas;
+};
+
+// The records at one name. No rrsets means an empty non-terminal: the name exists (it has
+// descendants) but holds nothing, so queries get NODATA rather than NXDOMAIN (RFC 8020).
+struct node
+{
+    std::vector<rrset> rrsets;
+
+    [[nodiscard]] const rrset* find(rr_type type) const noexcept;
+};
+
+struct soa_fields
+{
+    std::string mname; // presentation format, absolute or relative to the apex
+    std::string rname;
+    std::uint32_t serial = 1;
+    std::uint32_t refresh = 3600;
+    std::uint32_t retry = 600;
+    std::uint32_t expire = 1209600;
+    std::uint32_t minimum = 60; // negative-caching TTL (RFC 2308 4)
+    std::uint32_t ttl = 3600;
+};
+
+struct string_hash
+{
+    using is_transparent = void;
+    [[nodiscard]] std::size_t operator()(std::string_view s) const noexcept
+    {
+        return std::hash<std::string_view>{}(s);
+    }
+};
+template <class V>
+using name_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+class zone
+{
+public:
+    [[nodiscard]] std::string_view apex() const noexcept { return apex_; }
+    [[nodiscard]] const node* find(std::string_view canonical) const noexcept;
+    [[nodiscard]] const rrset& soa() const noexcept { return *soa_; }
+    // TTL of negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 5).
+    [[nodiscard]] std::uint32_t negative_ttl() const noexcept { return negative_ttl_; }
+    [[nodiscard]] std::size_t name_count() const noexcept { return nodes_.size(); }
+
+private:
+    friend class zone_builder;
+    std::string apex_;
+    name_map<node> nodes_;
+    const rrset* soa_ = nullptr;
+    std::uint32_t negative_ttl_ = 0;
+};
+
+// Collects records, then builds a zone. Errors name the record that is wrong.
+class zone_builder
+{
+public:
+    // apex: presentation format.
+    [[nodiscard]] static boost::system::result<zone_builder> start(std::string_view apex, const soa_fields& soa);
+
+    // Adds a record from presentation text (owner relative to the apex, "@", or absolute).
+    [[nodiscard]] boost::system::error_code
+    add(std::string_view owner, rr_type type, std::uint32_t ttl, std::string_view rdata_text);
+    // Adds a record already in wire form; owner canonical wire.
+    [[nodiscard]] boost::system::error_code
+    add_wire(std::string owner, rr_type type, std::uint32_t ttl, std::string rdata);
+
+    [[nodiscard]] std::string_view apex() const noexcept { return zone_->apex_; }
+
+    // Fails when the zone has no NS at its apex, or a CNAME shares its name with other data.
+    [[nodiscard]] boost::system::result<std::shared_ptr<const zone>> finish();
+
+private:
+    std::unique_ptr<zone> zone_;
+};
+
+// All zones served, longest-apex match.
+class catalog
+{
+public:
+    catalog() = default;
+    explicit catalog(std::vector<std::shared_ptr<const zone>> zones);
+
+    [[nodiscard]] const zone* find_zone(std::string_view canonical) const noexcept;
+    [[nodiscard]] const std::vector<std::shared_ptr<const zone>>& zones() const noexcept { return zones_; }
+
+private:
+    std::vector<std::shared_ptr<const zone>> zones_; // sorted longest apex first
+};
+
+} // namespace certfleet::dns

@@ -1,0 +1,268 @@
+#include "dns/responder.hpp"
+
+#include "support/dns_messages.hpp"
+
+#include <doctest/doctest.h>
+
+#include <array>
+
+using namespace certfleet;
+using namespace certfleet::dns;
+using test::make_query;
+using test::query_spec;
+
+namespace {
+
+std::shared_ptr<const zone> test_zone()
+{
+    soa_fields soa;
+    soa.mname = "ns1";
+    soa.rname = "hostmaster.example.net.";
+    soa.minimum = 30;
+    soa.ttl = 300;
+    auto b = zone_builder::start("acme.example.net", soa).value();
+    REQUIRE_FALSE(b.add("@", rr_type::ns, 300, "ns1"));
+    REQUIRE_FALSE(b.add("ns1", rr_type::a, 300, "192.0.2.53"));
+    REQUIRE_FALSE(b.add("ns1", rr_type::aaaa, 300, "2001:db8::53"));
+    REQUIRE_FALSE(b.add("static", rr_type::txt, 60, "\"one\""));
+    REQUIRE_FALSE(b.add("deep.below.tree", rr_type::a, 60, "192.0.2.1"));
+    REQUIRE_FALSE(b.add("alias", rr_type::cname, 60, "static"));
+    REQUIRE_FALSE(b.add("outside", rr_type::cname, 60, "www.example.com."));
+    REQUIRE_FALSE(b.add("big", rr_type::txt, 60, "\"" + std::string(200, 'a') + "\""));
+    REQUIRE_FALSE(b.add("big", rr_type::txt, 60, "\"" + std::string(200, 'b') + "\""));
+    REQUIRE_FALSE(b.add("big", rr_type::txt, 60, "\"" + std::string(200, 'c') + "\""));
+    return b.finish().value();
+}
+
+struct fixture
+{
+    catalog zones{{test_zone()}};
+    challenge_records challenges;
+    std::array<std::uint8_t, max_message_size> out{};
+
+    std::optional<test::decoded_response> ask(const std::vector<std::uint8_t>& query, transport via = transport::udp)
+    {
+        const auto n = respond(query, out, zone_data{&zones, &challenges}, via, responder_options{});
+        if (n == 0) {
+            return std::nullopt;
+        }
+        auto decoded = test::decode_response(std::span{out.data(), n});
+        REQUIRE(decoded);
+        return decoded;
+    }
+    std::optional<test::decoded_response> ask(const query_spec& q, transport via = transport::udp)
+    {
+        return ask(make_query(q), via);
+    }
+};
+
+} // namespace
+
+TEST_SUITE("dns")
+{
+    TEST_CASE_FIXTURE(fixture, "SOA, NS with glue, and AA at the apex")
+    {
+        auto r = ask({.name = "acme.example.net", .type = rr_type::soa});
+        REQUIRE(r);
+        CHECK(r->rcode() == 0);
+        CHECK(r->flag(flag::aa));
+        CHECK(r->flag(flag::qr));
+        CHECK(r->flag(flag::rd)); // copied from the query
+        CHECK_FALSE(r->flag(flag::ra));
+        CHECK(r->hdr.id == 0x1234);
+        REQUIRE(r->answer.size() == 1);
+        CHECK(r->answer[0].type == rr_type::soa);
+        CHECK(r->answer[0].data == "ns1.acme.example.net.");
+
+        r = ask({.name = "acme.example.net", .type = rr_type::ns});
+        REQUIRE(r->answer.size() == 1);
+        CHECK(r->answer[0].data == "ns1.acme.example.net.");
+        REQUIRE(r->additional.size() == 2); // A and AAAA glue
+        CHECK(r->additional[0].owner == "ns1.acme.example.net.");
+    }
+
+    TEST_CASE_FIXTURE(fixture, "challenge TXT values appear at once, several at one name, and go away")
+    {
+        REQUIRE_FALSE(challenges.present("x1.acme.example.net", "value-one", std::chrono::seconds(5)));
+        auto r = ask({.name = "x1.acme.example.net", .type = rr_type::txt});
+        REQUIRE(r->answer.size() == 1);
+        CHECK(r->answer[0].data == "value-one");
+        CHECK(r->answer[0].ttl == 5);
+
+        REQUIRE_FALSE(challenges.present("X1.Acme.Example.Net.", "value-two", std::chrono::seconds(5)));
+        REQUIRE_FALSE(challenges.present("x1.acme.example.net", "value-one", std::chrono::seconds(5))); // idempotent
+        r = ask({.name = "x1.acme.example.net", .type = rr_type::txt});
+        REQUIRE(r->answer.size() == 2);
+
+        challenges.cleanup("x1.acme.example.net", "value-one");
+        r = ask({.name = "x1.acme.example.net", .type = rr_type::txt});
+        REQUIRE(r->answer.size() == 1);
+        CHECK(r->answer[0].data == "value-two");
+
+        challenges.cleanup("x1.acme.example.net", "value-two");
+        r = ask({.name = "x1.acme.example.net", .type = rr_type::txt});
+        CHECK(r->rcode() == static_cast<int>(rcode::nxdomain));
+    }
+
+    TEST_CASE_FIXTURE(fixture, "NXDOMAIN and NODATA carry the SOA with the negative TTL (RFC 2308)")
+    {
+        auto r = ask({.name = "nothing.acme.example.net", .type = rr_type::txt});
+        CHECK(r->rcode() == static_cast<int>(rcode::nxdomain));
+        CHECK(r->flag(flag::aa));
+        CHECK(r->answer.empty());
+        REQUIRE(r->authority.size() == 1);
+        CHECK(r->authority[0].type == rr_type::soa);
+        CHECK(r->authority[0].ttl == 30);
+
+        r = ask({.name = "static.acme.example.net", .type = rr_type::a});
+        CHECK(r->rcode() == 0);
+        CHECK(r->answer.empty());
+        REQUIRE(r->authority.size() == 1);
+        CHECK(r->authority[0].type == rr_type::soa);
+
+        SUBCASE("an empty non-terminal is NODATA, not NXDOMAIN (RFC 8020)")
+        {
+            r = ask({.name = "below.tree.acme.example.net", .type = rr_type::a});
+            CHECK(r->rcode() == 0);
+            CHECK(r->answer.empty());
+            REQUIRE_FALSE(challenges.present("_x.sub.acme.example.net", "v", std::chrono::seconds(5)));
+            r = ask({.name = "sub.acme.example.net", .type = rr_type::txt});
+            CHECK(r->rcode() == 0);
+            r = ask({.name = "_x.sub.acme.example.net", .type = rr_type::a});
+            CHECK(r->rcode() == 0);
+            CHECK(r->answer.empty());
+        }
+    }
+
+    TEST_CASE_FIXTURE(fixture, "names outside our zones are REFUSED without AA")
+    {
+        auto r = ask({.name = "www.example.com", .type = rr_type::a});
+        CHECK(r->rcode() == static_cast<int>(rcode::refused));
+        CHECK_FALSE(r->flag(flag::aa));
+        r = ask({.name = "example.net", .type = rr_type::soa});
+        CHECK(r->rcode() == static_cast<int>(rcode::refused));
+        r = ask({.name = "acme.example.net", .type = rr_type::soa, .qclass = 3}); // CHAOS
+        CHECK(r->rcode() == static_cast<int>(rcode::refused));
+        r = ask({.name = "acme.example.net", .type = rr_type::axfr}, transport::tcp);
+        CHECK(r->rcode() == static_cast<int>(rcode::refused));
+    }
+
+    TEST_CASE_FIXTURE(fixture, "the question's letter case is echoed byte for byte (0x20)")
+    {
+        REQUIRE_FALSE(challenges.present("x1.acme.example.net", "v", std::chrono::seconds(5)));
+        auto r = ask({.name = "x1.AcMe.eXaMpLe.NeT", .type = rr_type::txt});
+        CHECK(r->qname == "x1.AcMe.eXaMpLe.NeT.");
+        REQUIRE(r->answer.size() == 1);
+        CHECK(r->answer[0].owner == "x1.AcMe.eXaMpLe.NeT.");
+    }
+
+    TEST_CASE_FIXTURE(fixture, "CNAMEs are answered and followed inside the zone")
+    {
+        auto r = ask({.name = "alias.acme.example.net", .type = rr_type::txt});
+        REQUIRE(r->answer.size() == 2);
+        CHECK(r->answer[0].type == rr_type::cname);
+        CHECK(r->answer[1].type == rr_type::txt);
+        CHECK(r->answer[1].owner == "static.acme.example.net.");
+
+        r = ask({.name = "outside.acme.example.net", .type = rr_type::txt});
+        REQUIRE(r->answer.size() == 1);
+        CHECK(r->answer[0].data == "www.example.com.");
+    }
+
+    TEST_CASE_FIXTURE(fixture, "ANY gets one RRset (RFC 8482)")
+    {
+        auto r = ask({.name = "acme.example.net", .type = rr_type::any});
+        CHECK(r->rcode() == 0);
+        CHECK(r->answer.size() == 1);
+    }
+
+    TEST_CASE_FIXTURE(fixture, "EDNS0: OPT echoed, payload honoured, TC when the answer does not fit")
+    {
+        auto r = ask({.name = "big.acme.example.net", .type = rr_type::txt}); // no EDNS: 512 bytes
+        CHECK(r->flag(flag::tc));
+        CHECK(r->answer.empty());
+        CHECK(r->opt() == nullptr);
+
+        r = ask({.name = "big.acme.example.net", .type = rr_type::txt, .edns_payload = 1232});
+        CHECK_FALSE(r->flag(flag::tc));
+        CHECK(r->answer.size() == 3);
+        REQUIRE(r->opt() != nullptr);
+        CHECK(r->opt()->klass == 1232);
+
+        r = ask({.name = "big.acme.example.net", .type = rr_type::txt, .edns_payload = 600});
+        CHECK(r->flag(flag::tc));
+        CHECK(r->answer.empty());
+        CHECK(r->opt() != nullptr);
+
+        r = ask({.name = "big.acme.example.net", .type = rr_type::txt}, transport::tcp);
+        CHECK_FALSE(r->flag(flag::tc));
+        CHECK(r->answer.size() == 3);
+
+        SUBCASE("the DO bit is copied (RFC 3225 3)")
+        {
+            r = ask({.name = "acme.example.net", .type = rr_type::soa, .edns_payload = 1232, .dnssec_ok = true});
+            REQUIRE(r->opt() != nullptr);
+            CHECK((r->opt()->ttl & 0x8000U) != 0);
+        }
+    }
+
+    TEST_CASE_FIXTURE(fixture, "EDNS versions other than 0 get BADVERS (RFC 6891 6.1.3)")
+    {
+        auto r = ask({.name = "acme.example.net", .type = rr_type::soa, .edns_payload = 1232, .edns_version = 1});
+        REQUIRE(r->opt() != nullptr);
+        CHECK(r->rcode() == 0);
+        CHECK((r->opt()->ttl >> 24) == 1); // 16 >> 4
+        CHECK(r->answer.empty());
+    }
+
+    TEST_CASE_FIXTURE(fixture, "other opcodes get NOTIMP, responses are ignored, malformed queries get FORMERR")
+    {
+        auto r = ask({.name = "acme.example.net", .type = rr_type::soa, .flags = 5 << 11}); // UPDATE
+        CHECK(r->rcode() == static_cast<int>(rcode::notimp));
+        CHECK(((r->hdr.flags >> 11) & 0xF) == 5);
+
+        CHECK_FALSE(ask({.name = "acme.example.net", .type = rr_type::soa, .flags = flag::qr}));
+
+        auto q = make_query({.name = "acme.example.net", .type = rr_type::soa});
+        SUBCASE("truncated question")
+        {
+            q.resize(q.size() - 3);
+            r = ask(q);
+            CHECK(r->rcode() == static_cast<int>(rcode::formerr));
+            CHECK(r->hdr.id == 0x1234);
+        }
+        SUBCASE("two questions")
+        {
+            q[5] = 2;
+            r = ask(q);
+            CHECK(r->rcode() == static_cast<int>(rcode::formerr));
+        }
+        SUBCASE("counts larger than the message")
+        {
+            q[10] = 0xFF;
+            q[11] = 0xFF;
+            r = ask(q);
+            CHECK(r->rcode() == static_cast<int>(rcode::formerr));
+        }
+        SUBCASE("trailing garbage")
+        {
+            q.push_back(0);
+            r = ask(q);
+            CHECK(r->rcode() == static_cast<int>(rcode::formerr));
+        }
+        SUBCASE("two OPT records")
+        {
+            auto with_opt = make_query({.name = "acme.example.net", .type = rr_type::soa, .edns_payload = 1232});
+            const std::vector<std::uint8_t> opt(with_opt.end() - 11, with_opt.end());
+            with_opt.insert(with_opt.end(), opt.begin(), opt.end());
+            with_opt[11] = 2;
+            r = ask(with_opt);
+            CHECK(r->rcode() == static_cast<int>(rcode::formerr));
+        }
+        SUBCASE("shorter than a header: dropped")
+        {
+            q.resize(11);
+            CHECK_FALSE(ask(q));
+        }
+    }
+}
