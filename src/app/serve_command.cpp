@@ -1,5 +1,5 @@
 #include "app/commands.hpp"
-#include "app/default_config.hpp"
+#include "app/config_file.hpp"
 #include "app/log.hpp"
 #include "core/config_error.hpp"
 #include "dns/config.hpp"
@@ -23,23 +23,6 @@ struct serve_options
     bool verbose = false;
 };
 
-toml::table load_toml(const std::string& file)
-{
-    try {
-        if (file.empty()) {
-            return toml::parse(default_config(), std::string_view{"<embedded defaults>"});
-        }
-        return toml::parse_file(file);
-    } catch (const toml::parse_error& e) {
-        const auto& where = e.source();
-        throw core::config_error(
-            (where.path ? *where.path : std::string("config")) + ":" +
-            std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column) + ": " +
-            std::string(e.description())
-        );
-    }
-}
-
 int serve(const serve_options& options)
 {
     if (options.verbose) {
@@ -47,11 +30,8 @@ int serve(const serve_options& options)
     }
     dns::dns_config config;
     try {
-        const auto table = load_toml(options.config_file);
-        const auto base = options.config_file.empty()
-                              ? std::filesystem::current_path()
-                              : std::filesystem::absolute(options.config_file).parent_path();
-        config = dns::parse_dns_config(table, base);
+        const auto loaded = load_config(options.config_file);
+        config = dns::parse_dns_config(loaded.table, loaded.base_dir);
         if (!options.listen_override.empty()) {
             config.server.listen.clear();
             for (const auto& text : options.listen_override) {
