@@ -25,6 +25,20 @@ public:
             return "not found";
         case errc::corrupt_data:
             return "corrupt data";
+        case errc::invalid_encoding:
+            return "invalid base64 or base64url encoding";
+        case errc::invalid_key:
+            return "no usable private key";
+        case errc::unsupported_key:
+            return "unsupported key type or size";
+        case errc::invalid_certificate:
+            return "invalid X.509 certificate";
+        case errc::too_many_certificates:
+            return "too many certificates in the chain";
+        case errc::authentication_failed:
+            return "authentication failed";
+        case errc::crypto_failure:
+            return "cryptographic operation failed";
         }
         return "unknown core error";
     }

@@ -1,5 +1,5 @@
 #pragma once
-// Errors of the core module: configuration, storage and file-system failures.
+// Errors of the core module: configuration, storage, file-system and cryptography failures.
 
 #include <boost/system/error_code.hpp>
 
@@ -13,6 +13,13 @@ enum class errc
     io_error,
     not_found,
     corrupt_data,
+    invalid_encoding,      // base64/base64url text that is not canonical, or has a foreign char
+    invalid_key,           // PEM that holds no usable private key (garbage, encrypted, mismatched)
+    unsupported_key,       // a key that is neither EC P-256/P-384 nor RSA 2048/3072/4096
+    invalid_certificate,   // bytes that are not one well-formed X.509 certificate
+    too_many_certificates, // a PEM chain longer than the bound
+    authentication_failed, // an AEAD tag or a signature that does not verify
+    crypto_failure,        // an OpenSSL operation failed where it should not (allocation, RNG)
 };
 
 [[nodiscard]] const boost::system::error_category& core_category() noexcept;

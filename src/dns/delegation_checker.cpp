@@ -216,6 +216,14 @@ delegation_report check_delegation(const delegation_check& check)
         const auto result = lookup_cname(channel.get(), current);
         switch (result.outcome) {
         case cname_outcome::failed:
+            if (hop > 0) {
+                // The first answer already shows the name is delegated somewhere else.
+                report.status = delegation_status::points_elsewhere;
+                report.detail = report.challenge_name + " points at " + report.chain.front() +
+                                " (the rest of the chain could not be looked up: " + result.reason +
+                                "); point it at " + report.expected_target;
+                return report;
+            }
             report.status = delegation_status::lookup_failed;
             report.detail = "lookup of " + name_to_text(current) + " failed: " + result.reason +
                             "; check that the resolver is reachable and try again";

@@ -20,6 +20,7 @@ struct parsed_query
     std::uint16_t udp_payload = 512;
     std::uint8_t edns_version = 0;
     bool dnssec_ok = false;
+    bool question_ok = false;
 };
 
 enum class parse_outcome
@@ -30,18 +31,10 @@ enum class parse_outcome
     notimp,
 };
 
-parse_outcome parse(std::span<const std::uint8_t> query, parsed_query& q) noexcept
+// Reads the question and the additional records. Sets q.question_ok and q.edns as far as they
+// could be read, so that even an error answer can echo them.
+parse_outcome parse_body(reader& r, parsed_query& q) noexcept
 {
-    reader r(query);
-    if (r.read_header(q.hdr)) {
-        return parse_outcome::drop;
-    }
-    if ((q.hdr.flags & flag::qr) != 0) {
-        return parse_outcome::drop; // a response: answering it could start a loop
-    }
-    if (q.hdr.opcode() != 0) {
-        return parse_outcome::notimp;
-    }
     if (q.hdr.qdcount != 1) {
         return parse_outcome::formerr;
     }
@@ -50,6 +43,7 @@ parse_outcome parse(std::span<const std::uint8_t> query, parsed_query& q) noexce
     if (r.read_uncompressed_name(q.qname) || r.read_u16(q.qtype) || r.read_u16(q.qclass)) {
         return parse_outcome::formerr;
     }
+    q.question_ok = true;
     const std::size_t records = std::size_t{q.hdr.ancount} + q.hdr.nscount + q.hdr.arcount;
     if (records * min_record_size > r.remaining()) {
         return parse_outcome::formerr; // counts the message cannot hold
@@ -65,6 +59,7 @@ parse_outcome parse(std::span<const std::uint8_t> query, parsed_query& q) noexce
         }
         // One OPT, owned by the root, in the additional section (RFC 6891 6.1.1).
         if (i < first_additional || q.edns || !rec.owner.is_root()) {
+            q.edns = false; // no well-formed OPT to echo
             return parse_outcome::formerr;
         }
         q.edns = true;
@@ -76,6 +71,21 @@ parse_outcome parse(std::span<const std::uint8_t> query, parsed_query& q) noexce
         return parse_outcome::formerr;
     }
     return parse_outcome::ok;
+}
+
+parse_outcome parse(std::span<const std::uint8_t> query, parsed_query& q) noexcept
+{
+    reader r(query);
+    if (r.read_header(q.hdr)) {
+        return parse_outcome::drop;
+    }
+    if ((q.hdr.flags & flag::qr) != 0) {
+        return parse_outcome::drop; // a response: answering it could start a loop
+    }
+    const auto body = parse_body(r, q);
+    // Other opcodes are not implemented whatever their body; it is read only to echo the
+    // question and the OPT (RFC 6891 7: a response to an EDNS query carries an OPT).
+    return q.hdr.opcode() != 0 ? parse_outcome::notimp : body;
 }
 
 class section_writer
@@ -290,14 +300,35 @@ private:
     section_counts& counts_;
 };
 
-std::size_t header_only(writer& w, const header& query, rcode code) noexcept
+void write_opt(writer& w, const parsed_query& q, const responder_options& options, std::uint16_t extended_rcode)
+{
+    (void)w.write_u8(0);
+    (void)w.write_u16(static_cast<std::uint16_t>(rr_type::opt));
+    (void)w.write_u16(options.max_udp_payload);
+    // DO is copied from the query (RFC 3225 3).
+    (void)w.write_u32((static_cast<std::uint32_t>(extended_rcode >> 4) << 24) | (q.dnssec_ok ? 0x8000U : 0U));
+    (void)w.write_u16(0);
+}
+
+// NOTIMP and FORMERR: the header, the question when it could be read (NOTIMP only: a FORMERR
+// question may be the very thing that is wrong), and our OPT when the query had a good one.
+std::size_t error_response(writer& w, const parsed_query& q, rcode code, const responder_options& options) noexcept
 {
     header h;
-    h.id = query.id;
+    h.id = q.hdr.id;
     h.flags = static_cast<std::uint16_t>(
-        flag::qr | (query.flags & (flag::opcode_mask | flag::rd)) | static_cast<std::uint16_t>(code)
+        flag::qr | (q.hdr.flags & (flag::opcode_mask | flag::rd)) | static_cast<std::uint16_t>(code)
     );
     w.write_header(h);
+    std::uint16_t qd = 0;
+    if (code == rcode::notimp && q.question_ok && w.write_name(q.qname.view()) && w.write_u16(q.qtype) &&
+        w.write_u16(q.qclass)) {
+        qd = 1;
+    }
+    if (q.edns) {
+        write_opt(w, q, options, 0);
+    }
+    w.set_counts(qd, 0, 0, q.edns ? 1 : 0);
     return w.size();
 }
 
@@ -318,9 +349,9 @@ std::size_t respond(
     case parse_outcome::drop:
         return 0;
     case parse_outcome::notimp:
-        return header_only(w, q.hdr, rcode::notimp);
+        return error_response(w, q, rcode::notimp, options);
     case parse_outcome::formerr:
-        return header_only(w, q.hdr, rcode::formerr);
+        return error_response(w, q, rcode::formerr, options);
     case parse_outcome::ok:
         break;
     }
@@ -341,7 +372,7 @@ std::size_t respond(
         return w.write_name(q.qname.view()) && w.write_u16(q.qtype) && w.write_u16(q.qclass);
     };
     if (!write_question()) {
-        return header_only(w, q.hdr, rcode::formerr);
+        return error_response(w, q, rcode::formerr, options);
     }
 
     std::uint16_t extended_rcode = 0;
@@ -374,14 +405,7 @@ std::size_t respond(
 
     w.set_limit(limit);
     if (q.edns) {
-        (void)w.write_u8(0);
-        (void)w.write_u16(static_cast<std::uint16_t>(rr_type::opt));
-        (void)w.write_u16(options.max_udp_payload);
-        // DO is copied from the query (RFC 3225 3).
-        (void)w.write_u32(
-            (static_cast<std::uint32_t>(extended_rcode >> 4) << 24) | (q.dnssec_ok ? 0x8000U : 0U)
-        );
-        (void)w.write_u16(0);
+        write_opt(w, q, options, extended_rcode);
         ++counts.ar;
     }
     flags = static_cast<std::uint16_t>(flags | static_cast<std::uint16_t>(code) | (extended_rcode & 0xF));

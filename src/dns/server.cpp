@@ -387,21 +387,29 @@ boost::system::error_code server::start()
 {
     auto& m = *impl_;
     for (const auto& requested : m.options.listen) {
-        auto u = std::make_shared<udp_listener>(m.io, m.data, m.options.responder, m.stats);
-        if (auto ec = u->open(requested)) {
+        // With port 0 the kernel picks UDP's port, which TCP may hold already: try a few.
+        const int attempts = requested.port() == 0 ? 16 : 1;
+        boost::system::error_code ec;
+        for (int attempt = 0; attempt < attempts; ++attempt) {
+            auto u = std::make_shared<udp_listener>(m.io, m.data, m.options.responder, m.stats);
+            if ((ec = u->open(requested))) {
+                break;
+            }
+            const auto bound = u->local_endpoint();
+            auto t = std::make_shared<tcp_listener>(m.io, m.tcp);
+            if ((ec = t->open(tcp::endpoint{bound.address(), bound.port()}))) {
+                u->close();
+                t->close();
+                continue;
+            }
+            m.udp_listeners.push_back(std::move(u));
+            m.tcp_listeners.push_back(std::move(t));
+            break;
+        }
+        if (ec) {
             stop();
             return ec;
         }
-        // With port 0, TCP takes the port the kernel gave UDP.
-        const auto bound = u->local_endpoint();
-        auto t = std::make_shared<tcp_listener>(m.io, m.tcp);
-        if (auto ec = t->open(tcp::endpoint{bound.address(), bound.port()})) {
-            u->close();
-            stop();
-            return ec;
-        }
-        m.udp_listeners.push_back(std::move(u));
-        m.tcp_listeners.push_back(std::move(t));
     }
     for (auto& u : m.udp_listeners) {
         u->start();
