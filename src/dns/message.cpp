@@ -269,6 +269,11 @@ bool writer::matches_at(std::size_t offset, std::string_view suffix) const noexc
 {
     std::size_t s = 0;
     for (int hops = 0; hops < max_pointer_hops;) {
+        // A name being written may be registered before its end is: never read past pos_
+        // (a name compared with its own prefix would otherwise read stale buffer bytes).
+        if (offset >= pos_) {
+            return false;
+        }
         const std::uint8_t len = buf_[offset];
         if ((len & pointer_bits) == pointer_bits) {
             offset = static_cast<std::size_t>((len & 0x3F) << 8) | buf_[offset + 1];
@@ -280,6 +285,9 @@ bool writer::matches_at(std::size_t offset, std::string_view suffix) const noexc
         }
         if (len == 0) {
             return true;
+        }
+        if (offset + 1U + len > pos_) {
+            return false;
         }
         if (!equal_label_nocase(&buf_[offset + 1], &suffix[s + 1], len)) {
             return false;

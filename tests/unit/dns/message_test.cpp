@@ -141,3 +141,25 @@ TEST_SUITE("dns")
         CHECK(small.size() == 14);
     }
 }
+
+TEST_SUITE("dns")
+{
+    TEST_CASE("writer never compresses a name against its own unwritten end")
+    {
+        // "a.b.a.b": the second "a.b" must not point at the first one before "a.b"'s root
+        // label is written; the answer must not depend on the buffer's old contents.
+        const std::string name("\1a\1b\1a\1b\0", 9);
+        for (const std::uint8_t fill : {std::uint8_t{0x00}, std::uint8_t{0xFF}}) {
+            std::vector<std::uint8_t> buf(64, fill);
+            writer w(buf, buf.size());
+            w.write_header(header{});
+            REQUIRE(w.write_name(name));
+            reader r(w.bytes());
+            REQUIRE_FALSE(r.skip(header_size));
+            wire_name n;
+            REQUIRE_FALSE(r.read_name(n));
+            CHECK(n.view() == name);
+            CHECK(w.size() == header_size + name.size());
+        }
+    }
+}

@@ -1,0 +1,468 @@
+#include "acme/client.hpp"
+
+#include "acme/ari.hpp"
+#include "acme/http_headers.hpp"
+#include "core/crypto/certificate.hpp"
+#include "core/crypto/csr.hpp"
+#include "core/crypto/encoding.hpp"
+#include "core/crypto/jwk.hpp"
+#include "core/crypto/jws.hpp"
+#include "net/url.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace certfleet::acme {
+namespace asio = boost::asio;
+using http_verb = boost::beast::http::verb;
+
+namespace {
+
+// GCC 12 miscompiles braced temporaries holding strings inside a co_await expression (they are
+// freed twice): requests and step names are built before the co_await, never inside it.
+net::http_request plain_request(boost::beast::http::verb method, std::string url)
+{
+    net::http_request r;
+    r.method = method;
+    r.url = std::move(url);
+    return r;
+}
+
+auto now()
+{
+    return std::chrono::system_clock::now();
+}
+
+failure make_failure(boost::system::error_code code, std::string step)
+{
+    return failure{code, std::nullopt, std::move(step)};
+}
+
+} // namespace
+
+failure response_failure(const net::http_response& r, std::string step, std::chrono::system_clock::time_point at)
+{
+    auto p = parse_problem(r.body, r.status);
+    if (p) {
+        if (auto value = r.header("Retry-After")) {
+            p->retry_after = parse_retry_after(*value, at);
+        }
+    }
+    const bool limited = r.status == 429 || (p && p->is("rateLimited"));
+    return failure{limited ? make_error_code(errc::rate_limited) : make_error_code(errc::problem), std::move(p), std::move(step)};
+}
+
+client::client(net::http_client& http, core::private_key account_key, client_options options)
+    : http_(http), key_(std::move(account_key)), options_(std::move(options)),
+      key_workers_(std::make_unique<asio::thread_pool>(1))
+{}
+
+task<directory> client::load_directory()
+{
+    if (directory_) {
+        co_return *directory_;
+    }
+    ++stats_.requests;
+    auto request = plain_request(http_verb::get, options_.directory_url);
+    auto r = co_await http_.request(std::move(request));
+    if (!r) {
+        co_return make_failure(r.error(), "fetch directory " + options_.directory_url);
+    }
+    if (r->status != 200) {
+        co_return response_failure(*r, "fetch directory", now());
+    }
+    auto d = parse_directory(r->body);
+    if (!d) {
+        co_return make_failure(d.error(), "parse directory");
+    }
+    directory_ = std::move(*d);
+    co_return *directory_;
+}
+
+task<std::string> client::take_nonce()
+{
+    if (auto n = nonces_.take()) {
+        co_return std::move(*n);
+    }
+    auto d = co_await load_directory();
+    if (!d) {
+        co_return d.error();
+    }
+    ++stats_.requests;
+    ++stats_.nonces_fetched;
+    auto request = plain_request(http_verb::head, d->new_nonce);
+    auto r = co_await http_.request(std::move(request));
+    if (!r) {
+        co_return make_failure(r.error(), "fetch a nonce");
+    }
+    if (auto n = r->header("Replay-Nonce")) {
+        nonces_.add(*n);
+    }
+    if (auto n = nonces_.take()) {
+        co_return std::move(*n);
+    }
+    co_return make_failure(errc::missing_field, "newNonce answered without a Replay-Nonce header");
+}
+
+task<net::http_response>
+client::post(std::string url, std::optional<nlohmann::json> payload, post_options options, std::string step)
+{
+    const core::private_key& key = options.key != nullptr ? *options.key : key_;
+    const std::string body = payload ? payload->dump() : std::string();
+    for (int attempt = 0;; ++attempt) {
+        auto nonce = co_await take_nonce();
+        if (!nonce) {
+            co_return nonce.error();
+        }
+        nlohmann::json header{{"alg", core::jws_algorithm(key)}, {"nonce", *nonce}, {"url", url}};
+        if (options.by == signer::account_jwk || options.key != nullptr) {
+            header["jwk"] = core::public_jwk(key);
+        } else {
+            header["kid"] = account_url_;
+        }
+        auto jws = core::sign_jws(key, header, body);
+        if (!jws) {
+            co_return make_failure(jws.error(), step + ": sign request");
+        }
+        net::http_request request{http_verb::post, url, jws->dump(), "application/jose+json", {}};
+        if (options.accept_pem) {
+            request.headers.emplace_back("Accept", "application/pem-certificate-chain");
+        }
+        ++stats_.requests;
+        auto r = co_await http_.request(std::move(request));
+        if (!r) {
+            co_return make_failure(r.error(), step);
+        }
+        if (auto n = r->header("Replay-Nonce")) {
+            nonces_.add(*n);
+        }
+        if (r->status == 400 && attempt < options_.max_bad_nonce_retries) {
+            if (auto p = parse_problem(r->body, r->status); p && p->is("badNonce")) {
+                ++stats_.bad_nonce_retries; // RFC 8555 6.5: retry with the nonce it carried
+                continue;
+            }
+        }
+        co_return std::move(*r);
+    }
+}
+
+task<account_info> client::new_account(nlohmann::json payload, std::string step)
+{
+    auto d = co_await load_directory();
+    if (!d) {
+        co_return d.error();
+    }
+    post_options by_jwk;
+    by_jwk.by = signer::account_jwk;
+    auto r = co_await post(d->new_account, std::move(payload), by_jwk, step);
+    if (!r) {
+        co_return r.error();
+    }
+    if (r->status != 200 && r->status != 201) {
+        co_return response_failure(*r, step, now());
+    }
+    const auto location = r->header("Location");
+    if (!location) {
+        co_return make_failure(errc::missing_field, step + ": the CA sent no account URL (Location)");
+    }
+    auto details = parse_account(r->body);
+    if (!details) {
+        co_return make_failure(details.error(), step + ": unreadable account");
+    }
+    account_url_ = net::resolve_reference(d->new_account, *location);
+    co_return account_info{account_url_, std::move(*details)};
+}
+
+task<account_info> client::register_account(account_options options)
+{
+    auto d = co_await load_directory();
+    if (!d) {
+        co_return d.error();
+    }
+    auto payload = new_account_payload(options.contact, options.agree_to_terms, false);
+    if (options.eab) {
+        // RFC 8555 7.3.4: the account key, MACed with the key the CA gave out of band.
+        auto mac_key = core::base64url_decode(options.eab->hmac_key);
+        if (!mac_key) {
+            co_return make_failure(errc::unsupported, "external account binding: the HMAC key is not base64url");
+        }
+        const nlohmann::json header{{"alg", "HS256"}, {"kid", options.eab->key_id}, {"url", d->new_account}};
+        auto binding = core::sign_jws_hs256(*mac_key, header, core::public_jwk(key_).dump());
+        if (!binding) {
+            co_return make_failure(binding.error(), "external account binding");
+        }
+        payload["externalAccountBinding"] = std::move(*binding);
+    } else if (d->meta.external_account_required) {
+        co_return make_failure(
+            errc::unsupported, "this CA requires external account binding: configure its key id and HMAC key"
+        );
+    }
+    std::string step = "register account";
+    auto r = co_await new_account(std::move(payload), step);
+    co_return r;
+}
+
+task<account_info> client::find_account()
+{
+    auto payload = new_account_payload({}, false, true);
+    std::string step = "find account";
+    auto r = co_await new_account(std::move(payload), step);
+    co_return r;
+}
+
+task<account_info> client::post_account(nlohmann::json payload, std::string step)
+{
+    if (account_url_.empty()) {
+        co_return make_failure(errc::missing_field, step + ": no account yet; register or find it first");
+    }
+    const post_options by_kid;
+    auto r = co_await post(account_url_, std::move(payload), by_kid, step);
+    if (!r) {
+        co_return r.error();
+    }
+    if (r->status != 200) {
+        co_return response_failure(*r, step, now());
+    }
+    auto details = parse_account(r->body);
+    if (!details) {
+        co_return make_failure(details.error(), step + ": unreadable account");
+    }
+    co_return account_info{account_url_, std::move(*details)};
+}
+
+task<account_info> client::update_contact(std::vector<std::string> contact)
+{
+    nlohmann::json payload{{"contact", std::move(contact)}};
+    std::string step = "update contact";
+    auto r = co_await post_account(std::move(payload), step);
+    co_return r;
+}
+
+task<void> client::deactivate_account()
+{
+    nlohmann::json payload{{"status", "deactivated"}};
+    std::string step = "deactivate account";
+    auto r = co_await post_account(std::move(payload), step);
+    if (!r) {
+        co_return r.error();
+    }
+    co_return outcome<void>{};
+}
+
+task<void> client::rollover_key(core::private_key new_key)
+{
+    auto d = co_await load_directory();
+    if (!d) {
+        co_return d.error();
+    }
+    if (account_url_.empty()) {
+        co_return make_failure(errc::missing_field, "key rollover: no account yet; register or find it first");
+    }
+    // RFC 8555 7.3.5: the inner JWS, signed by the new key, names the account and the old key.
+    const nlohmann::json inner_header{{"alg", core::jws_algorithm(new_key)}, {"jwk", core::public_jwk(new_key)}, {"url", d->key_change}};
+    const nlohmann::json inner_payload{{"account", account_url_}, {"oldKey", core::public_jwk(key_)}};
+    auto inner = core::sign_jws(new_key, inner_header, inner_payload.dump());
+    if (!inner) {
+        co_return make_failure(inner.error(), "key rollover: sign with the new key");
+    }
+    const post_options by_kid;
+    std::string step = "key rollover";
+    auto r = co_await post(d->key_change, std::move(*inner), by_kid, step);
+    if (!r) {
+        co_return r.error();
+    }
+    if (r->status != 200) {
+        co_return response_failure(*r, "key rollover", now());
+    }
+    key_ = std::move(new_key);
+    co_return outcome<void>{};
+}
+
+asio::awaitable<boost::system::result<core::private_key>> client::generate_key(core::key_type type)
+{
+    if (type == core::key_type::ec_p256 || type == core::key_type::ec_p384) {
+        co_return core::private_key::generate(type); // microseconds: no need to leave the thread
+    }
+    // co_spawn needs a default-constructible result: carry the key in an optional.
+    struct generated
+    {
+        std::optional<core::private_key> key;
+        boost::system::error_code error;
+    };
+    auto out = co_await asio::co_spawn(
+        key_workers_->get_executor(),
+        [type]() -> asio::awaitable<generated> {
+            auto key = core::private_key::generate(type);
+            if (!key) {
+                co_return generated{std::nullopt, key.error()};
+            }
+            co_return generated{std::move(*key), {}};
+        },
+        asio::use_awaitable
+    );
+    if (!out.key) {
+        co_return out.error;
+    }
+    co_return std::move(*out.key);
+}
+
+task<issued_certificate> client::issue(order_request request, core::challenge_board& board, key_hooks hooks)
+{
+    auto d = co_await load_directory();
+    if (!d) {
+        co_return d.error();
+    }
+    if (account_url_.empty()) {
+        co_return make_failure(errc::missing_field, "issue: no account yet; register or find it first");
+    }
+    if (request.profile) {
+        const auto& profiles = d->meta.profiles;
+        const bool offered = std::any_of(profiles.begin(), profiles.end(), [&](const auto& p) { return p.first == *request.profile; });
+        if (!offered) {
+            co_return make_failure(errc::unsupported, "issue: the CA offers no profile named '" + *request.profile + "'");
+        }
+    }
+    order_machine machine(
+        std::move(request),
+        order_machine_options{d->new_order, core::jwk_thumbprint(key_), options_.first_poll_delay, options_.max_poll_delay}
+    );
+    std::optional<core::private_key> certificate_key;
+    asio::system_timer timer(co_await asio::this_coro::executor);
+    event next = started{now()};
+    for (;;) {
+        action step = machine.resume(next);
+        if (auto* done = std::get_if<finished>(&step)) {
+            if (!done->result) {
+                co_return done->result.error();
+            }
+            if (!certificate_key) {
+                co_return make_failure(errc::unexpected_status, "issue: certificate issued without a key of ours");
+            }
+            auto& r = *done->result;
+            co_return issued_certificate{
+                std::move(r.certificate_pem), std::move(*certificate_key), std::move(r.order_url),
+                std::move(r.certificate_url), std::move(r.alternate_urls)
+            };
+        }
+        if (auto* send = std::get_if<send_request>(&step)) {
+            post_options how;
+            how.accept_pem = send->accept_pem_chain;
+            auto r = co_await post(send->url, send->payload, how, send->step);
+            if (r) {
+                next = response_received{std::move(*r), now()};
+            } else {
+                next = request_failed{r.error().code, now()};
+            }
+        } else if (auto* present = std::get_if<present_challenges>(&step)) {
+            boost::system::error_code ec;
+            for (const auto& record : present->records) {
+                if ((ec = board.present(record.fqdn, record.value, record.ttl))) {
+                    break;
+                }
+            }
+            next = challenges_presented{ec};
+        } else if (auto* cleanup = std::get_if<cleanup_challenges>(&step)) {
+            for (const auto& record : cleanup->records) {
+                board.cleanup(record.fqdn, record.value);
+            }
+            next = challenges_cleaned{};
+        } else if (auto* create = std::get_if<create_key_and_csr>(&step)) {
+            if (hooks.load_key) {
+                certificate_key = hooks.load_key(create->order_url);
+            }
+            if (!certificate_key) {
+                auto generated = co_await generate_key(create->type);
+                if (!generated) {
+                    next = csr_created{generated.error()};
+                    continue;
+                }
+                // Stored (encrypted, by the hook) before the CSR leaves: no key is ever lost.
+                if (hooks.save_key) {
+                    if (auto ec = hooks.save_key(create->order_url, *generated)) {
+                        next = csr_created{ec};
+                        continue;
+                    }
+                }
+                certificate_key = std::move(*generated);
+            }
+            next = csr_created{core::make_csr_der(*certificate_key, create->names)};
+        } else if (auto* wait = std::get_if<wait_until>(&step)) {
+            timer.expires_at(wait->at);
+            co_await timer.async_wait(asio::use_awaitable);
+            next = timer_fired{now()};
+        }
+    }
+}
+
+task<renewal_info_result> client::renewal_info(std::string leaf_pem)
+{
+    auto d = co_await load_directory();
+    if (!d) {
+        co_return d.error();
+    }
+    if (d->renewal_info.empty()) {
+        co_return make_failure(errc::unsupported, "renewal info: this CA does not offer ARI (no renewalInfo in its directory)");
+    }
+    auto id = ari_cert_id_from_pem(leaf_pem);
+    if (!id) {
+        co_return make_failure(id.error(), "renewal info: cannot compute the certificate's ARI identifier");
+    }
+    std::string url = d->renewal_info;
+    if (url.empty() || url.back() != '/') {
+        url += '/';
+    }
+    url += *id;
+    ++stats_.requests;
+    auto request = plain_request(http_verb::get, url);
+    auto r = co_await http_.request(std::move(request));
+    if (!r) {
+        co_return make_failure(r.error(), "renewal info");
+    }
+    if (r->status != 200) {
+        co_return response_failure(*r, "renewal info", now());
+    }
+    auto window = parse_renewal_info(r->body);
+    if (!window) {
+        co_return make_failure(window.error(), "renewal info: unreadable window");
+    }
+    std::optional<std::chrono::seconds> retry_after;
+    if (auto value = r->header("Retry-After")) {
+        retry_after = parse_retry_after(*value, now());
+    }
+    co_return renewal_info_result{std::move(*window), retry_after, std::move(*id)};
+}
+
+task<void> client::revoke(std::string leaf_pem, int reason, std::optional<core::private_key> certificate_key)
+{
+    auto d = co_await load_directory();
+    if (!d) {
+        co_return d.error();
+    }
+    auto chain = core::parse_pem_chain(leaf_pem);
+    if (!chain || chain->empty()) {
+        co_return make_failure(errc::malformed_response, "revoke: not a PEM certificate");
+    }
+    nlohmann::json payload{{"certificate", core::base64url_encode(chain->front().der)}};
+    if (reason != 0) {
+        payload["reason"] = reason;
+    }
+    post_options options;
+    if (certificate_key) {
+        options.key = &*certificate_key; // RFC 8555 7.6: signed by the certificate's key, with jwk
+    } else if (account_url_.empty()) {
+        co_return make_failure(errc::missing_field, "revoke: no account yet and no certificate key given");
+    }
+    std::string step = "revoke";
+    auto r = co_await post(d->revoke_cert, std::move(payload), options, step);
+    if (!r) {
+        co_return r.error();
+    }
+    if (r->status != 200) {
+        co_return response_failure(*r, "revoke", now());
+    }
+    co_return outcome<void>{};
+}
+
+} // namespace certfleet::acme

@@ -1,0 +1,152 @@
+#pragma once
+// The ACME client (RFC 8555): one account at one CA. Many operations may run at once as
+// coroutines on one io_context; they share the directory, the nonce pool and the account.
+// Not thread-safe: use it from the thread of its http_client's executor.
+//
+// Every request is a JWS-signed POST (RFC 8555 6.2) with a nonce from the pool, refilled from
+// every Replay-Nonce header; newNonce is asked only when the pool is empty. A badNonce error is
+// retried with the fresh nonce it carries, at most max_bad_nonce_retries times.
+
+#include "acme/ari.hpp"
+#include "acme/directory.hpp"
+#include "acme/failure.hpp"
+#include "acme/nonce_pool.hpp"
+#include "acme/order_machine.hpp"
+#include "core/challenge_board.hpp"
+#include "core/crypto/private_key.hpp"
+#include "net/http_client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace certfleet::acme {
+
+template <class T>
+using task = boost::asio::awaitable<outcome<T>>;
+
+struct external_account_binding
+{
+    std::string key_id;
+    std::string hmac_key; // base64url, as the CA hands it out
+};
+
+struct account_options
+{
+    std::vector<std::string> contact; // "mailto:ops@example.com"
+    bool agree_to_terms = false;
+    std::optional<external_account_binding> eab;
+};
+
+struct account_info
+{
+    std::string url;
+    account details;
+};
+
+struct client_options
+{
+    std::string directory_url;
+    int max_bad_nonce_retries = 5;
+    std::chrono::milliseconds first_poll_delay{50};
+    std::chrono::milliseconds max_poll_delay{10'000};
+};
+
+struct issued_certificate
+{
+    std::string certificate_pem;
+    core::private_key key;
+    std::string order_url;
+    std::string certificate_url;
+    std::vector<std::string> alternate_urls;
+};
+
+struct renewal_info_result
+{
+    renewal_window window;
+    std::optional<std::chrono::seconds> retry_after;
+    std::string cert_id;
+};
+
+// Hooks into the issuer's store. save_key is called with each new certificate key BEFORE its
+// CSR is sent, so that a crash after finalize loses nothing; load_key finds the key of an
+// order being resumed.
+struct key_hooks
+{
+    std::function<boost::system::error_code(std::string_view order_url, const core::private_key&)> save_key;
+    std::function<std::optional<core::private_key>(std::string_view order_url)> load_key;
+};
+
+struct client_stats
+{
+    std::uint64_t requests = 0;
+    std::uint64_t nonces_fetched = 0;
+    std::uint64_t bad_nonce_retries = 0;
+};
+
+class client
+{
+public:
+    client(net::http_client& http, core::private_key account_key, client_options options);
+
+    // Fetches the directory once; later calls return the cached copy.
+    task<directory> load_directory();
+    // newAccount (RFC 8555 7.3): creates the account, or finds the one this key already has.
+    task<account_info> register_account(account_options options);
+    // newAccount with onlyReturnExisting (RFC 8555 7.3.1): fails with accountDoesNotExist.
+    task<account_info> find_account();
+    task<account_info> update_contact(std::vector<std::string> contact);
+    // Key rollover (RFC 8555 7.3.5): afterwards this client signs with new_key.
+    task<void> rollover_key(core::private_key new_key);
+    task<void> deactivate_account();
+
+    // Issues one certificate through the order machine. TXT values go through `board`.
+    task<issued_certificate> issue(order_request request, core::challenge_board& board, key_hooks hooks = {});
+
+    // ARI (RFC 9773): the CA's suggested renewal window for a certificate (leaf PEM).
+    task<renewal_info_result> renewal_info(std::string leaf_pem);
+
+    // Revocation (RFC 8555 7.6) signed by the account key, or by the certificate's own key
+    // when given. reason: RFC 5280 CRLReason code (0 unspecified, 1 keyCompromise, 4 superseded,
+    // 5 cessationOfOperation...).
+    task<void> revoke(std::string leaf_pem, int reason, std::optional<core::private_key> certificate_key = std::nullopt);
+
+    [[nodiscard]] const std::string& account_url() const noexcept { return account_url_; }
+    [[nodiscard]] const core::private_key& account_key() const noexcept { return key_; }
+    [[nodiscard]] const client_stats& stats() const noexcept { return stats_; }
+
+private:
+    enum class signer
+    {
+        account_kid, // kid = account URL (RFC 8555 6.2)
+        account_jwk, // jwk = account public key (newAccount)
+    };
+    struct post_options
+    {
+        signer by = signer::account_kid;
+        const core::private_key* key = nullptr; // another key (certificate-key revocation)
+        bool accept_pem = false;
+    };
+
+    task<net::http_response> post(std::string url, std::optional<nlohmann::json> payload, post_options options, std::string step);
+    task<std::string> take_nonce();
+    task<account_info> new_account(nlohmann::json payload, std::string step);
+    task<account_info> post_account(nlohmann::json payload, std::string step);
+    boost::asio::awaitable<boost::system::result<core::private_key>> generate_key(core::key_type type);
+
+    net::http_client& http_;
+    core::private_key key_;
+    client_options options_;
+    std::optional<directory> directory_;
+    nonce_pool nonces_;
+    std::string account_url_;
+    client_stats stats_;
+    std::unique_ptr<boost::asio::thread_pool> key_workers_; // RSA generation off the I/O thread
+};
+
+// Turns a non-2xx response into a failure carrying the CA's problem document.
+[[nodiscard]] failure response_failure(const net::http_response& r, std::string step, std::chrono::system_clock::time_point now);
+
+} // namespace certfleet::acme

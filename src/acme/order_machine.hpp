@@ -1,0 +1,217 @@
+#pragma once
+// The order machine (RFC 8555 7.4–7.4.2): one order for one certificate, sans-I/O.
+// resume(event) returns the next action; the driver (acme::client) performs it and feeds the
+// result back. Time and randomness come in through events; the machine reads no clock.
+//
+// Flow: newOrder → fetch each authorization (valid ones are skipped) → present every DNS-01
+// TXT value → answer each challenge → poll the order → clean up the TXT values (whatever the
+// outcome) → create the key and CSR → finalize → poll → download the chain (and alternates
+// when a preferred issuer is asked for) → finished.
+//
+// Resumable: a machine built with resume_order_url starts by fetching that order and carries
+// on from whatever state the CA reports.
+
+#include "acme/failure.hpp"
+#include "acme/objects.hpp"
+#include "core/crypto/private_key.hpp"
+#include "net/http_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace certfleet::acme {
+
+using clock_time = std::chrono::system_clock::time_point;
+
+struct order_request
+{
+    std::vector<std::string> names; // DNS names; "*.example.com" for a wildcard
+    core::key_type key_type = core::key_type::ec_p256;
+    std::optional<std::string> replaces; // ARI certID of the certificate this one renews
+    std::optional<std::string> profile;
+    std::optional<std::string> preferred_chain_issuer; // issuer CN of the chain's top
+    std::chrono::seconds timeout{600};                 // the whole order, polling included
+    std::chrono::seconds challenge_ttl{10};
+    std::optional<std::string> resume_order_url; // continue an order after a restart
+};
+
+struct challenge_record
+{
+    std::string fqdn;  // _acme-challenge.<name>, wildcard label removed (RFC 8555 8.4)
+    std::string value; // base64url(SHA-256(key authorization))
+    std::chrono::seconds ttl{10};
+    friend bool operator==(const challenge_record&, const challenge_record&) = default;
+};
+
+// ---- actions (machine → driver)
+struct send_request
+{
+    std::string url;
+    std::optional<nlohmann::json> payload; // nullopt: POST-as-GET (RFC 8555 6.3)
+    bool accept_pem_chain = false;
+    std::string step; // for error messages and logs
+};
+struct present_challenges
+{
+    std::vector<challenge_record> records;
+};
+struct cleanup_challenges
+{
+    std::vector<challenge_record> records;
+};
+struct create_key_and_csr
+{
+    std::vector<std::string> names;
+    core::key_type type;
+    std::string order_url; // the key belongs to this order: stored before the CSR is sent
+};
+struct wait_until
+{
+    clock_time at;
+};
+struct order_result
+{
+    std::string certificate_pem; // leaf first, then the chain
+    std::string order_url;
+    std::string certificate_url;
+    std::vector<std::string> alternate_urls;
+};
+struct finished
+{
+    outcome<order_result> result;
+};
+using action = std::variant<send_request, present_challenges, cleanup_challenges, create_key_and_csr, wait_until, finished>;
+
+// ---- events (driver → machine)
+struct started
+{
+    clock_time now;
+};
+struct response_received
+{
+    net::http_response response;
+    clock_time now;
+};
+struct request_failed
+{
+    boost::system::error_code error; // transport: timeout, refused, TLS, bad nonce exhausted
+    clock_time now;
+};
+struct challenges_presented
+{
+    boost::system::error_code error;
+};
+struct challenges_cleaned
+{};
+struct csr_created
+{
+    boost::system::result<std::string> csr_der;
+};
+struct timer_fired
+{
+    clock_time now;
+};
+using event = std::variant<started, response_received, request_failed, challenges_presented, challenges_cleaned, csr_created, timer_fired>;
+
+enum class order_phase
+{
+    creating,
+    fetching_authorizations,
+    presenting,
+    answering,
+    polling_validation,
+    collecting_errors,
+    cleaning_up,
+    creating_csr,
+    finalizing,
+    polling_issuance,
+    downloading,
+    fetching_alternates,
+    done,
+};
+[[nodiscard]] std::string_view to_string(order_phase p) noexcept;
+
+struct order_machine_options
+{
+    std::string new_order_url;
+    std::string account_thumbprint; // RFC 7638 thumbprint of the account key
+    std::chrono::milliseconds first_poll_delay{50};
+    std::chrono::milliseconds max_poll_delay{10'000};
+    int max_transient_retries = 3; // per request, for 5xx and transport errors on fetches
+};
+
+class order_machine
+{
+public:
+    order_machine(order_request request, order_machine_options options);
+
+    [[nodiscard]] action resume(const event& e);
+
+    [[nodiscard]] order_phase phase() const noexcept { return phase_; }
+    [[nodiscard]] const std::string& order_url() const noexcept { return order_url_; }
+    [[nodiscard]] const std::string& finalize_url() const noexcept { return finalize_url_; }
+    [[nodiscard]] const std::vector<challenge_record>& presented() const noexcept { return presented_; }
+
+private:
+    action send(send_request r);
+    action create_order();
+    action fetch_order(std::string step);
+    action create_csr();
+    action finalize();
+    action on_response(const net::http_response& r);
+    action on_order(const order& o, std::optional<std::chrono::seconds> retry_after);
+    action on_authorization(const authorization& a);
+    action next_authorization();
+    action answer_next_challenge();
+    void collect_errors(const authorization& a);
+    action collect_next_error();
+    action on_certificate(const net::http_response& r);
+    action on_alternate(const net::http_response& r);
+    action poll_later(std::optional<std::chrono::seconds> retry_after);
+    action on_transient_failure(
+        boost::system::error_code code,
+        std::optional<problem> p,
+        std::optional<std::chrono::seconds> retry_after
+    );
+    action fail(boost::system::error_code code, std::string context, std::optional<problem> p = std::nullopt);
+    action finish_failure();
+
+    order_request request_;
+    order_machine_options options_;
+    order_phase phase_ = order_phase::creating;
+    clock_time now_{};
+    clock_time deadline_{};
+    std::string order_url_;
+    std::string finalize_url_;
+    std::string certificate_url_;
+    std::vector<std::string> authorization_urls_;
+    std::size_t next_authorization_ = 0;
+    std::vector<std::string> challenge_urls_; // to answer, in order
+    std::size_t next_challenge_ = 0;
+    bool answered_ = false;
+    std::vector<challenge_record> pending_records_;
+    std::vector<challenge_record> presented_;
+    std::string csr_der_;
+    bool finalize_confirmed_ = false;
+    bool replaces_dropped_ = false;
+    std::chrono::milliseconds poll_delay_{0};
+    send_request last_request_;
+    int transient_retries_ = 0;
+    std::optional<failure> failure_; // set once the order has failed; finished after cleanup
+    std::optional<problem> order_problem_;
+    std::vector<subproblem> collected_;
+    order_result result_;
+    std::size_t next_alternate_ = 0;
+};
+
+// RFC 8555 8.1 and 8.4: base64url(SHA-256(token "." thumbprint)).
+[[nodiscard]] std::string dns01_txt_value(std::string_view token, std::string_view account_thumbprint);
+// _acme-challenge.<name>, "*." removed.
+[[nodiscard]] std::string dns01_record_name(std::string_view identifier);
+
+} // namespace certfleet::acme

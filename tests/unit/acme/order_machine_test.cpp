@@ -1,0 +1,359 @@
+#include "acme/order_machine.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+using namespace certfleet;
+using namespace certfleet::acme;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string read_fixture(const std::string& name)
+{
+    std::ifstream in(std::string(CERTFLEET_TEST_DATA) + "/acme/" + name);
+    REQUIRE(in);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+const std::string token = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
+
+net::http_response reply(unsigned status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {})
+{
+    return net::http_response{status, std::move(headers), std::move(body)};
+}
+
+std::string order_json(std::string_view status, std::string_view extra = "")
+{
+    return R"({"status":")" + std::string(status) +
+           R"(","identifiers":[{"type":"dns","value":"www.example.com"},{"type":"dns","value":"example.com"}],)"
+           R"("authorizations":["https://ca.test/authz/1","https://ca.test/authz/2"],)"
+           R"("finalize":"https://ca.test/order/1/finalize")" +
+           std::string(extra) + "}";
+}
+
+std::string authz_json(
+    std::string_view status,
+    std::string_view name,
+    std::string_view challenge_status = "pending",
+    const std::string& tok = token
+)
+{
+    return R"({"status":")" + std::string(status) + R"(","identifier":{"type":"dns","value":")" + std::string(name) +
+           R"("},"challenges":[{"type":"http-01","url":"https://ca.test/chall/h","token":")" + token +
+           R"(","status":"pending"},{"type":"dns-01","url":"https://ca.test/chall/)" + std::string(name) +
+           R"(","token":")" + tok + R"(","status":")" + std::string(challenge_status) + R"("}]})";
+}
+
+// One exchange the scripted CA expects: the URL the machine must request, and what comes back.
+struct exchange
+{
+    std::string url;
+    std::variant<net::http_response, boost::system::error_code> answer;
+};
+
+std::vector<exchange> happy_path()
+{
+    const auto chain = read_fixture("chain.pem");
+    return {
+        {"https://ca.test/new-order", reply(201, order_json("pending"), {{"Location", "/order/1"}, {"Replay-Nonce", "n1"}})},
+        {"https://ca.test/authz/1", reply(200, authz_json("pending", "www.example.com"))},
+        {"https://ca.test/authz/2", reply(200, authz_json("valid", "example.com", "valid"))},
+        {"https://ca.test/chall/www.example.com", reply(200, R"({"type":"dns-01","url":"https://ca.test/chall/www.example.com","token":")" + token + R"(","status":"processing"})")},
+        {"https://ca.test/order/1", reply(200, order_json("pending"))},
+        {"https://ca.test/order/1", reply(200, order_json("ready"))},
+        {"https://ca.test/order/1/finalize", reply(200, order_json("processing"), {{"Retry-After", "2"}})},
+        {"https://ca.test/order/1", reply(200, order_json("valid", R"(,"certificate":"https://ca.test/cert/1")"))},
+        {"https://ca.test/cert/1", reply(200, chain, {{"Content-Type", "application/pem-certificate-chain"}})},
+    };
+}
+
+// Drives the machine against a script, as the real driver would, with a fake clock and board.
+struct run_result
+{
+    std::optional<outcome<order_result>> ended;
+    std::map<std::pair<std::string, std::string>, int> board; // (fqdn, value) → presence
+    std::vector<std::string> requested;
+    int presents_before_first_answer = -1;
+    int steps = 0;
+    clock_time end{};
+};
+
+run_result run(
+    order_request request,
+    std::vector<exchange> script,
+    std::function<void(const action&)> observe = {},
+    bool strict_urls = true
+)
+{
+    run_result out;
+    order_machine m(std::move(request), order_machine_options{"https://ca.test/new-order", "thumb", 50ms, 10s, 3});
+    clock_time now{std::chrono::seconds(1'700'000'000)};
+    const clock_time start = now;
+    std::size_t next = 0;
+    event e = started{now};
+    for (; out.steps < 500; ++out.steps) {
+        const action a = m.resume(e);
+        if (observe) {
+            observe(a);
+        }
+        if (const auto* f = std::get_if<finished>(&a)) {
+            out.ended = f->result;
+            break;
+        }
+        if (const auto* s = std::get_if<send_request>(&a)) {
+            out.requested.push_back(s->url);
+            if (s->url.find("/chall/") != std::string::npos && out.presents_before_first_answer < 0) {
+                out.presents_before_first_answer = static_cast<int>(out.board.size());
+            }
+            if (next >= script.size()) {
+                e = request_failed{make_error_code(errc::timeout), now}; // the CA stopped answering
+                continue;
+            }
+            const auto& x = script[next++];
+            if (strict_urls) {
+                CHECK(s->url == x.url);
+            }
+            if (const auto* r = std::get_if<net::http_response>(&x.answer)) {
+                e = response_received{*r, now};
+            } else {
+                e = request_failed{std::get<boost::system::error_code>(x.answer), now};
+            }
+        } else if (const auto* p = std::get_if<present_challenges>(&a)) {
+            for (const auto& r : p->records) {
+                out.board[{r.fqdn, r.value}] = 1;
+            }
+            e = challenges_presented{};
+        } else if (const auto* c = std::get_if<cleanup_challenges>(&a)) {
+            for (const auto& r : c->records) {
+                out.board.erase({r.fqdn, r.value});
+            }
+            e = challenges_cleaned{};
+        } else if (std::get_if<create_key_and_csr>(&a) != nullptr) {
+            e = csr_created{std::string("csr-der")};
+        } else if (const auto* w = std::get_if<wait_until>(&a)) {
+            REQUIRE(w->at >= now);
+            now = w->at;
+            e = timer_fired{now};
+        }
+    }
+    out.end = now;
+    (void)start;
+    return out;
+}
+
+order_request two_names()
+{
+    order_request r;
+    r.names = {"www.example.com", "example.com"};
+    r.timeout = 300s;
+    return r;
+}
+
+} // namespace
+
+TEST_SUITE("acme")
+{
+    TEST_CASE("an order runs from newOrder to the certificate (RFC 8555 7.4)")
+    {
+        const auto result = run(two_names(), happy_path());
+        REQUIRE(result.ended);
+        REQUIRE(result.ended->has_value());
+        CHECK(result.ended->value().certificate_url == "https://ca.test/cert/1");
+        CHECK(result.ended->value().order_url == "https://ca.test/order/1");
+        CHECK(result.board.empty()); // cleaned up
+        CHECK(result.presents_before_first_answer == 1); // presented before the challenge was answered
+        CHECK(result.requested.size() == happy_path().size());
+    }
+
+    TEST_CASE("the DNS-01 value is base64url(SHA-256(key authorization)) at _acme-challenge (RFC 8555 8.4)")
+    {
+        CHECK(dns01_record_name("*.example.com") == "_acme-challenge.example.com");
+        CHECK(dns01_record_name("www.example.com") == "_acme-challenge.www.example.com");
+        // token "." thumbprint, hashed: 43 base64url characters.
+        const auto v = dns01_txt_value(token, "thumb");
+        CHECK(v.size() == 43);
+        CHECK(v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
+        CHECK(v != dns01_txt_value(token, "other"));
+    }
+
+    TEST_CASE("an apex and its wildcard put two values on one name (RFC 8555 7.1.3)")
+    {
+        const std::string wildcard_token = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        auto script = happy_path();
+        script[1].answer = reply(200, authz_json("pending", "example.com"));
+        script[2].answer = reply(200, authz_json("pending", "example.com", "pending", wildcard_token));
+        script[3].url = "https://ca.test/chall/example.com";
+        script.insert(script.begin() + 4, script[3]);
+        std::vector<challenge_record> presented;
+        order_request r;
+        r.names = {"example.com", "*.example.com"};
+        const auto result = run(r, script, [&](const action& a) {
+            if (const auto* p = std::get_if<present_challenges>(&a)) {
+                presented = p->records;
+            }
+        });
+        REQUIRE(result.ended);
+        CHECK(result.ended->has_value());
+        REQUIRE(presented.size() == 2);
+        CHECK(presented[0].fqdn == "_acme-challenge.example.com");
+        CHECK(presented[1].fqdn == "_acme-challenge.example.com");
+        CHECK(presented[0].value != presented[1].value);
+        CHECK(result.board.empty());
+    }
+
+    TEST_CASE("an invalid order surfaces the CA's problem per identifier and cleans up")
+    {
+        auto script = happy_path();
+        script.resize(5);
+        script[4].answer = reply(200, order_json("invalid", R"(,"error":{"type":"urn:ietf:params:acme:error:unauthorized","detail":"Some of the authorizations failed"})"));
+        script.push_back({"https://ca.test/authz/1", reply(200, R"({"status":"invalid","identifier":{"type":"dns","value":"www.example.com"},"challenges":[{"type":"dns-01","url":"https://ca.test/chall/www.example.com","token":")" + token + R"(","status":"invalid","error":{"type":"urn:ietf:params:acme:error:incorrectTXT","detail":"No TXT record found at _acme-challenge.www.example.com"}}]})")});
+        script.push_back({"https://ca.test/authz/2", reply(200, authz_json("valid", "example.com", "valid"))});
+        const auto result = run(two_names(), script);
+        REQUIRE(result.ended);
+        REQUIRE_FALSE(result.ended->has_value());
+        const auto& f = result.ended->error();
+        CHECK(f.code == errc::order_invalid);
+        REQUIRE(f.ca_problem);
+        REQUIRE(f.ca_problem->subproblems.size() == 1);
+        CHECK(f.ca_problem->subproblems[0].identifier_value == "www.example.com");
+        CHECK(f.message().find("No TXT record found") != std::string::npos);
+        CHECK(result.board.empty());
+    }
+
+    TEST_CASE("a rate limit on newOrder ends with the time to retry")
+    {
+        auto script = happy_path();
+        script[0].answer = reply(429, R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many certificates"})", {{"Retry-After", "120"}, {"Content-Type", "application/problem+json"}});
+        for (int i = 0; i < 3; ++i) {
+            script.insert(script.begin(), script[0]);
+        }
+        const auto result = run(two_names(), script);
+        REQUIRE(result.ended);
+        REQUIRE_FALSE(result.ended->has_value());
+        CHECK(result.ended->error().code == errc::rate_limited);
+        REQUIRE(result.ended->error().retry_after());
+        CHECK(*result.ended->error().retry_after() == 120s);
+    }
+
+    TEST_CASE("alreadyReplaced: the order is sent again without replaces (RFC 9773 5)")
+    {
+        auto script = happy_path();
+        script.insert(script.begin(), exchange{"https://ca.test/new-order", reply(409, R"({"type":"urn:ietf:params:acme:error:alreadyReplaced","detail":"replaced"})")});
+        auto r = two_names();
+        r.replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+        int with_replaces = 0;
+        const auto result = run(r, script, [&](const action& a) {
+            if (const auto* s = std::get_if<send_request>(&a); s && s->payload && s->payload->contains("replaces")) {
+                ++with_replaces;
+            }
+        });
+        REQUIRE(result.ended);
+        CHECK(result.ended->has_value());
+        CHECK(with_replaces == 1);
+    }
+
+    TEST_CASE("Retry-After is honoured while polling")
+    {
+        auto script = happy_path();
+        script[4].answer = reply(200, order_json("pending"), {{"Retry-After", "7"}});
+        clock_time last_wait{};
+        clock_time first{};
+        const auto result = run(two_names(), script, [&](const action& a) {
+            if (const auto* w = std::get_if<wait_until>(&a)) {
+                if (first == clock_time{}) {
+                    first = w->at;
+                }
+                last_wait = w->at;
+            }
+        });
+        REQUIRE(result.ended);
+        CHECK(result.ended->has_value());
+        CHECK(result.end - std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)) >= 9s); // 7 s + 2 s
+    }
+
+    TEST_CASE("the order gives up at its deadline instead of polling for ever")
+    {
+        std::vector<exchange> script = happy_path();
+        script.resize(4);
+        for (int i = 0; i < 200; ++i) {
+            script.push_back({"https://ca.test/order/1", reply(200, order_json("pending"))});
+        }
+        auto r = two_names();
+        r.timeout = 60s;
+        const auto result = run(r, script);
+        REQUIRE(result.ended);
+        REQUIRE_FALSE(result.ended->has_value());
+        CHECK(result.ended->error().code == errc::timeout);
+        CHECK(result.board.empty());
+    }
+
+    TEST_CASE("a preferred chain is picked from the alternates by issuer name")
+    {
+        auto script = happy_path();
+        std::get<net::http_response>(script.back().answer).headers.emplace_back("Link", "</cert/1/1>;rel=\"alternate\"");
+        script.push_back({"https://ca.test/cert/1/1", reply(200, read_fixture("chain_alt.pem"))});
+        auto r = two_names();
+        r.preferred_chain_issuer = "certfleet alternate root";
+        const auto result = run(r, script);
+        REQUIRE(result.ended);
+        REQUIRE(result.ended->has_value());
+        CHECK(result.ended->value().certificate_url == "https://ca.test/cert/1/1");
+        CHECK(result.ended->value().alternate_urls.size() == 1);
+    }
+
+    TEST_CASE("an order resumed after a restart carries on from the CA's state")
+    {
+        auto r = two_names();
+        r.resume_order_url = "https://ca.test/order/1";
+        std::vector<exchange> script{
+            {"https://ca.test/order/1", reply(200, order_json("ready"))},
+            {"https://ca.test/order/1/finalize", reply(200, order_json("valid", R"(,"certificate":"https://ca.test/cert/1")"))},
+            {"https://ca.test/cert/1", reply(200, read_fixture("chain.pem"))},
+        };
+        const auto result = run(r, script);
+        REQUIRE(result.ended);
+        CHECK(result.ended->has_value());
+    }
+
+    TEST_CASE("a failure injected at every step ends in a clear error or success, never a hang")
+    {
+        const auto base = happy_path();
+        struct failure_kind
+        {
+            const char* name;
+            std::variant<net::http_response, boost::system::error_code> answer;
+        };
+        const std::vector<failure_kind> kinds{
+            {"timeout", make_error_code(errc::timeout)},
+            {"500", reply(500, "<html>oops</html>")},
+            {"malformed JSON", reply(200, "{\"status\":")},
+            {"badNonce", reply(400, R"({"type":"urn:ietf:params:acme:error:badNonce","detail":"bad nonce"})")},
+            {"429", reply(429, R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"slow down"})", {{"Retry-After", "3"}})},
+            {"wrong type", reply(200, "[1,2,3]")},
+        };
+        for (std::size_t step = 0; step < base.size(); ++step) {
+            for (const auto& kind : kinds) {
+                CAPTURE(step);
+                CAPTURE(kind.name);
+                auto script = base;
+                // Injected before the real answer: a client that retries then gets it.
+                script.insert(script.begin() + static_cast<std::ptrdiff_t>(step), exchange{base[step].url, kind.answer});
+                const auto result = run(two_names(), script, {}, false);
+                REQUIRE(result.ended); // finished: no hang
+                CHECK(result.board.empty()); // TXT values cleaned up whatever the outcome
+                if (!*result.ended) {
+                    const auto& f = result.ended->error();
+                    CHECK(f.code);
+                    CHECK_FALSE(f.message().empty());
+                }
+            }
+        }
+    }
+}
