@@ -14,6 +14,8 @@ using command_runner = std::function<int()>;
 void add_serve_command(CLI::App& app, command_runner& run);
 // Registers `domain check`.
 void add_domain_command(CLI::App& app, command_runner& run);
+// Registers `issue`: one certificate now, DNS-01 answered by our own authority.
+void add_issue_command(CLI::App& app, command_runner& run);
 
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;

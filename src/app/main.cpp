@@ -12,6 +12,7 @@ int main(int argc, char** argv)
     command_runner run;
     add_serve_command(app, run);
     add_domain_command(app, run);
+    add_issue_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
