@@ -252,3 +252,26 @@ TEST_SUITE("integration")
         });
     }
 }
+
+TEST_SUITE("integration")
+{
+    TEST_CASE("a preferred chain among Pebble's alternates is chosen by issuer name; an RS256 account")
+    {
+        acme_rig rig(acme_rig_options{.pebble = {.alternate_roots = 1}});
+        const auto alternate_root = core::parse_pem_chain(rig.pebble().issuance_root_pem(1)).value().front();
+        rig.run([&]() -> asio::awaitable<void> {
+            session s(co_await asio::this_coro::executor, rig, core::key_type::rsa_2048);
+            const acme::account_options plain{{}, true, std::nullopt};
+            REQUIRE((co_await s.client.register_account(plain)).has_value());
+            auto request = order_for({"www.customer.test"});
+            request.preferred_chain_issuer = alternate_root.subject_cn;
+            auto issued = co_await s.client.issue(std::move(request), rig.board());
+            REQUIRE_MESSAGE(issued.has_value(), (issued ? "" : issued.error().message()));
+            CHECK(issued->alternate_urls.size() == 1);
+            const auto chain = core::parse_pem_chain(issued->certificate_pem).value();
+            CHECK(chain.back().issuer_cn == alternate_root.subject_cn);
+            CHECK(rig.verify(issued->certificate_pem, 1).exit_code == 0);
+            CHECK(rig.verify(issued->certificate_pem, 0).exit_code != 0);
+        });
+    }
+}

@@ -1,0 +1,170 @@
+// The client's driver against a scripted CA (an in-process HTTP server): what it sends for
+// profiles, ARI and replaces, and how it handles badNonce — the parts Pebble does not offer.
+#include "acme/client.hpp"
+
+#include "core/crypto/encoding.hpp"
+#include "unit/net/test_server.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+using namespace certfleet;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string fixture(const std::string& name)
+{
+    std::ifstream in(std::string(CERTFLEET_TEST_DATA) + "/acme/" + name);
+    REQUIRE(in);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// A CA that answers the directory, nonces, accounts and ARI, and rejects every order after
+// recording its payload.
+struct scripted_ca
+{
+    test::test_server server;
+    int nonces = 0;
+    int bad_nonces_to_send = 0;
+    std::vector<nlohmann::json> order_payloads;
+    std::vector<std::string> paths;
+
+    explicit scripted_ca(boost::asio::io_context& io) : server(io)
+    {
+        server.on_request = [this](const test::server_request& req, test::server_response& res) {
+            const std::string path(req.target());
+            paths.push_back(path);
+            res.set("Replay-Nonce", "nonce" + std::to_string(++nonces));
+            if (path == "/dir") {
+                res.body() = nlohmann::json{
+                    {"newNonce", server.url("/nonce")},
+                    {"newAccount", server.url("/account")},
+                    {"newOrder", server.url("/order")},
+                    {"revokeCert", server.url("/revoke")},
+                    {"keyChange", server.url("/key-change")},
+                    {"renewalInfo", server.url("/renewal-info")},
+                    {"meta", {{"profiles", {{"classic", "90 days"}, {"shortlived", "6 days"}}}}},
+                }.dump();
+                return;
+            }
+            if (req.method() == test::http::verb::post && bad_nonces_to_send > 0) {
+                --bad_nonces_to_send;
+                res.result(400);
+                res.set("Content-Type", "application/problem+json");
+                res.body() = R"({"type":"urn:ietf:params:acme:error:badNonce","detail":"stale"})";
+                return;
+            }
+            if (path == "/account") {
+                res.result(201);
+                res.set("Location", server.url("/account/1"));
+                res.body() = R"({"status":"valid"})";
+            } else if (path == "/order") {
+                const auto jws = nlohmann::json::parse(req.body());
+                order_payloads.push_back(nlohmann::json::parse(core::base64url_decode(jws["payload"].get<std::string>()).value()));
+                res.result(403);
+                res.set("Content-Type", "application/problem+json");
+                res.body() = R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"not today"})";
+            } else if (path.starts_with("/renewal-info/")) {
+                res.set("Retry-After", "21600");
+                res.body() = fixture("rfc9773_4.2_renewal_info.json");
+            }
+        };
+    }
+};
+
+// Orders here never get as far as a challenge.
+struct unused_board final : core::challenge_board
+{
+    boost::system::error_code present(std::string_view, std::string_view, std::chrono::seconds) override
+    {
+        FAIL("no challenge expected");
+        return {};
+    }
+    void cleanup(std::string_view, std::string_view) override {}
+};
+
+} // namespace
+
+TEST_SUITE("acme")
+{
+    TEST_CASE("a profile named in the directory and replaces go into newOrder")
+    {
+        boost::asio::io_context io;
+        scripted_ca ca(io);
+        net::http_client http(io.get_executor(), net::http_client_options{});
+        acme::client client(http, core::private_key::generate(core::key_type::ec_p256).value(), acme::client_options{ca.server.url("/dir")});
+        unused_board board;
+        test::run(io, [&]() -> boost::asio::awaitable<void> {
+            acme::account_options account;
+            account.agree_to_terms = true;
+            REQUIRE((co_await client.register_account(account)).has_value());
+
+            acme::order_request request;
+            request.names = {"www.example.com"};
+            request.profile = "shortlived";
+            request.replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+            auto issued = co_await client.issue(std::move(request), board);
+            REQUIRE_FALSE(issued.has_value());
+            REQUIRE(issued.error().ca_problem);
+            CHECK(issued.error().ca_problem->is("rejectedIdentifier"));
+            REQUIRE(ca.order_payloads.size() == 1);
+            CHECK(ca.order_payloads[0]["profile"] == "shortlived");
+            CHECK(ca.order_payloads[0]["replaces"] == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+
+            acme::order_request unknown;
+            unknown.names = {"www.example.com"};
+            unknown.profile = "forever";
+            auto refused = co_await client.issue(std::move(unknown), board);
+            REQUIRE_FALSE(refused.has_value());
+            CHECK(refused.error().code == acme::errc::unsupported);
+            CHECK(ca.order_payloads.size() == 1); // nothing was sent
+        });
+    }
+
+    TEST_CASE("ARI: the certificate's identifier, the suggested window and Retry-After (RFC 9773 4)")
+    {
+        boost::asio::io_context io;
+        scripted_ca ca(io);
+        net::http_client http(io.get_executor(), net::http_client_options{});
+        acme::client client(http, core::private_key::generate(core::key_type::ec_p256).value(), acme::client_options{ca.server.url("/dir")});
+        test::run(io, [&]() -> boost::asio::awaitable<void> {
+            auto info = co_await client.renewal_info(fixture("rfc9773_appendix_a_certificate.pem"));
+            REQUIRE_MESSAGE(info.has_value(), (info ? "" : info.error().message()));
+            CHECK(info->cert_id == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+            CHECK(ca.paths.back() == "/renewal-info/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+            CHECK(info->window.end > info->window.start);
+            REQUIRE(info->retry_after);
+            CHECK(*info->retry_after == 21600s);
+        });
+    }
+
+    TEST_CASE("badNonce is retried with the nonce it carried, a bounded number of times (RFC 8555 6.5)")
+    {
+        boost::asio::io_context io;
+        scripted_ca ca(io);
+        net::http_client http(io.get_executor(), net::http_client_options{});
+        acme::client_options options{ca.server.url("/dir")};
+        options.max_bad_nonce_retries = 3;
+        acme::client client(http, core::private_key::generate(core::key_type::ec_p256).value(), options);
+        test::run(io, [&]() -> boost::asio::awaitable<void> {
+            acme::account_options account;
+            account.agree_to_terms = true;
+            ca.bad_nonces_to_send = 2;
+            REQUIRE((co_await client.register_account(account)).has_value());
+            CHECK(client.stats().bad_nonce_retries == 2);
+            CHECK(client.stats().nonces_fetched == 1); // later nonces came from Replay-Nonce
+
+            ca.bad_nonces_to_send = 10;
+            auto given_up = co_await client.find_account();
+            REQUIRE_FALSE(given_up.has_value());
+            REQUIRE(given_up.error().ca_problem);
+            CHECK(given_up.error().ca_problem->is("badNonce"));
+            CHECK(client.stats().bad_nonce_retries == 5);
+        });
+    }
+}
