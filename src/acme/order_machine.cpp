@@ -187,6 +187,7 @@ action order_machine::create_csr()
 action order_machine::finalize()
 {
     phase_ = order_phase::finalizing;
+    poll_delay_ = options_.first_poll_delay; // issuance is a new wait: start the backoff again
     return send(send_request{
         finalize_url_, nlohmann::json{{"csr", core::base64url_encode(csr_der_)}}, false, "finalize"
     });
