@@ -3,6 +3,7 @@
 #include "dns/errc.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace certfleet::dns {
 
@@ -289,7 +290,9 @@ bool writer::matches_at(std::size_t offset, std::string_view suffix) const noexc
         if (offset + 1U + len > pos_) {
             return false;
         }
-        if (!equal_label_nocase(&buf_[offset + 1], &suffix[s + 1], len)) {
+        // Byte-equal first: most repeated names are copies of the question, case and all.
+        if (std::memcmp(&buf_[offset + 1], &suffix[s + 1], len) != 0 &&
+            !equal_label_nocase(&buf_[offset + 1], &suffix[s + 1], len)) {
             return false;
         }
         offset += 1U + len;

@@ -187,9 +187,9 @@ public:
 
     // Fills the answer, authority and additional sections; returns the RCODE, or nothing when
     // they did not fit.
-    std::optional<rcode> run(const parsed_query& q)
+    // `lowered`: the question's name folded to lower case, computed once by respond().
+    std::optional<rcode> run(const parsed_query& q, const wire_name& lowered)
     {
-        const wire_name lowered = q.qname.lowered();
         std::string_view name = lowered.view();
         // The first owner points back at the question, echoing its letter case (0x20).
         std::string_view owner = q.qname.view();
@@ -378,11 +378,12 @@ std::size_t respond(
     std::uint16_t extended_rcode = 0;
     rcode code = rcode::noerror;
     section_counts counts;
+    const wire_name lowered = q.qname.lowered(); // once: zone lookups and the answer use it
     if (q.edns && q.edns_version != 0) {
         extended_rcode = rcode_badvers;
     } else if (q.qclass != class_in) {
         code = rcode::refused;
-    } else if (const zone* z = data.zones != nullptr ? data.zones->find_zone(q.qname.lowered().view()) : nullptr;
+    } else if (const zone* z = data.zones != nullptr ? data.zones->find_zone(lowered.view()) : nullptr;
                z == nullptr) {
         code = rcode::refused; // not authoritative: no referral to the root from us
     } else if (q.qtype == static_cast<std::uint16_t>(rr_type::axfr) ||
@@ -392,7 +393,7 @@ std::size_t respond(
         flags |= flag::aa;
         section_writer sections(w);
         zone_answer answer(sections, *z, data, counts);
-        if (auto result = answer.run(q)) {
+        if (auto result = answer.run(q, lowered)) {
             code = *result;
         } else {
             // Does not fit: an empty answer with TC tells the client to retry over TCP

@@ -55,7 +55,12 @@ public:
         for (std::size_t i = 0; i < udp_batch; ++i) {
             auto& s = slots_[i];
             s.in_iov = {s.in.data(), s.in.size()};
-            in_headers_[i].msg_hdr = msghdr{};
+            auto& h = in_headers_[i].msg_hdr;
+            h = msghdr{};
+            h.msg_name = &s.peer;
+            h.msg_namelen = sizeof(sockaddr_storage);
+            h.msg_iov = &s.in_iov;
+            h.msg_iovlen = 1;
         }
         wait();
     }
@@ -100,6 +105,12 @@ private:
                 return;
             }
             answer_batch(static_cast<std::size_t>(received));
+            if (static_cast<std::size_t>(received) < udp_batch) {
+                // A short batch means the queue was empty: skip the recvmmsg that would only
+                // say EAGAIN. Epoll is edge-triggered, so the next datagram wakes us up.
+                wait();
+                return;
+            }
         }
         // Still busy: let other handlers run, then continue where we left off.
         asio::post(socket_.get_executor(), [self = shared_from_this()] {
@@ -109,18 +120,10 @@ private:
         });
     }
 
+    // The headers are set up once in start(); the kernel writes back only msg_namelen (reset in
+    // answer_batch for the slots it used), msg_flags and msg_len.
     int receive_batch()
     {
-        for (std::size_t i = 0; i < udp_batch; ++i) {
-            auto& h = in_headers_[i].msg_hdr;
-            h.msg_name = &slots_[i].peer;
-            h.msg_namelen = sizeof(sockaddr_storage);
-            h.msg_iov = &slots_[i].in_iov;
-            h.msg_iovlen = 1;
-            h.msg_control = nullptr;
-            h.msg_controllen = 0;
-            h.msg_flags = 0;
-        }
         for (;;) {
             const int n = ::recvmmsg(socket_.native_handle(), in_headers_.data(), udp_batch, MSG_DONTWAIT, nullptr);
             if (n > 0) {
@@ -138,7 +141,9 @@ private:
         unsigned replies = 0;
         for (std::size_t i = 0; i < received; ++i) {
             auto& s = slots_[i];
-            const auto& in = in_headers_[i];
+            auto& in = in_headers_[i];
+            const auto peer_length = in.msg_hdr.msg_namelen;
+            in.msg_hdr.msg_namelen = sizeof(sockaddr_storage); // for the next receive_batch
             ++stats_.udp_queries;
             if ((in.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
                 ++stats_.dropped; // larger than any query we accept
@@ -155,7 +160,7 @@ private:
             auto& h = out_headers_[replies++].msg_hdr;
             h = msghdr{};
             h.msg_name = &s.peer;
-            h.msg_namelen = in.msg_hdr.msg_namelen;
+            h.msg_namelen = peer_length;
             h.msg_iov = &s.out_iov;
             h.msg_iovlen = 1;
         }

@@ -46,7 +46,9 @@ struct soa_fields
 struct string_hash
 {
     using is_transparent = void;
-    [[nodiscard]] std::size_t operator()(std::string_view s) const noexcept
+    // Not noexcept on purpose: libstdc++ then keeps each key's hash in its node, so a lookup
+    // compares hashes before keys and never rehashes a neighbour's key to find its bucket.
+    [[nodiscard]] std::size_t operator()(std::string_view s) const
     {
         return std::hash<std::string_view>{}(s);
     }
