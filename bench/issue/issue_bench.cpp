@@ -2,8 +2,8 @@
 // and 16. Prints one figure a line: certificates per second for each, the speed-up, and where
 // the CPU time goes (certfleet's process — ACME client and DNS authority — vs Pebble's).
 //   bench_issue [CERTIFICATES [FIRST_POLL_MS]]   (the client's default first poll is 50 ms)
-#include "acme/client.hpp"
-#include "support/acme_rig.hpp"
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -11,12 +11,12 @@
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <sys/resource.h>
-#include <unistd.h>
+
+#include "acme/client.hpp"
+#include "support/acme_rig.hpp"
 
 using namespace certfleet;
 using namespace std::chrono_literals;
@@ -72,10 +72,14 @@ round_result run_round(test::acme_rig& rig, int certificates, int concurrency)
     rig.run(
         [&]() -> asio::awaitable<void> {
             auto ex = co_await asio::this_coro::executor;
-            net::http_client http(ex, net::http_client_options{.ca_file = rig.pebble().https_ca_file().string()});
+            net::http_client http(
+                ex, net::http_client_options{.ca_file = rig.pebble().https_ca_file().string()}
+            );
             acme::client_options options{rig.pebble().directory_url()};
             options.first_poll_delay = first_poll;
-            acme::client client(http, core::private_key::generate(core::key_type::ec_p256).value(), options);
+            acme::client client(
+                http, core::private_key::generate(core::key_type::ec_p256).value(), options
+            );
             acme::account_options account;
             account.agree_to_terms = true;
             if (!co_await client.register_account(account)) {
@@ -110,7 +114,8 @@ round_result run_round(test::acme_rig& rig, int certificates, int concurrency)
                 boost::system::error_code ignored;
                 co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
             }
-            out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            out.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             out.own_cpu = own_cpu_seconds() - cpu0;
             out.pebble_cpu = process_cpu_seconds(pebble_pid) - pebble0;
         },

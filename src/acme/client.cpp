@@ -1,5 +1,10 @@
 #include "acme/client.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "acme/ari.hpp"
 #include "acme/http_headers.hpp"
 #include "core/crypto/certificate.hpp"
@@ -8,11 +13,6 @@
 #include "core/crypto/jwk.hpp"
 #include "core/crypto/jws.hpp"
 #include "net/url.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/system_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace certfleet::acme {
 namespace asio = boost::asio;
@@ -42,7 +42,9 @@ failure make_failure(boost::system::error_code code, std::string step)
 
 } // namespace
 
-failure response_failure(const net::http_response& r, std::string step, std::chrono::system_clock::time_point at)
+failure response_failure(
+    const net::http_response& r, std::string step, std::chrono::system_clock::time_point at
+)
 {
     auto p = parse_problem(r.body, r.status);
     if (p) {
@@ -51,7 +53,9 @@ failure response_failure(const net::http_response& r, std::string step, std::chr
         }
     }
     const bool limited = r.status == 429 || (p && p->is("rateLimited"));
-    return failure{limited ? make_error_code(errc::rate_limited) : make_error_code(errc::problem), std::move(p), std::move(step)};
+    return failure{
+        limited ? make_error_code(errc::rate_limited) : make_error_code(errc::problem),
+        std::move(p), std::move(step)};
 }
 
 client::client(net::http_client& http, core::private_key account_key, client_options options)
@@ -106,8 +110,9 @@ task<std::string> client::take_nonce()
     co_return make_failure(errc::missing_field, "newNonce answered without a Replay-Nonce header");
 }
 
-task<net::http_response>
-client::post(std::string url, std::optional<nlohmann::json> payload, post_options options, std::string step)
+task<net::http_response> client::post(
+    std::string url, std::optional<nlohmann::json> payload, post_options options, std::string step
+)
 {
     const core::private_key& key = options.key != nullptr ? *options.key : key_;
     const std::string body = payload ? payload->dump() : std::string();
@@ -165,7 +170,9 @@ task<account_info> client::new_account(nlohmann::json payload, std::string step)
     }
     const auto location = r->header("Location");
     if (!location) {
-        co_return make_failure(errc::missing_field, step + ": the CA sent no account URL (Location)");
+        co_return make_failure(
+            errc::missing_field, step + ": the CA sent no account URL (Location)"
+        );
     }
     auto details = parse_account(r->body);
     if (!details) {
@@ -186,9 +193,12 @@ task<account_info> client::register_account(account_options options)
         // RFC 8555 7.3.4: the account key, MACed with the key the CA gave out of band.
         auto mac_key = core::base64url_decode(options.eab->hmac_key);
         if (!mac_key) {
-            co_return make_failure(errc::unsupported, "external account binding: the HMAC key is not base64url");
+            co_return make_failure(
+                errc::unsupported, "external account binding: the HMAC key is not base64url"
+            );
         }
-        const nlohmann::json header{{"alg", "HS256"}, {"kid", options.eab->key_id}, {"url", d->new_account}};
+        const nlohmann::json header{
+            {"alg", "HS256"}, {"kid", options.eab->key_id}, {"url", d->new_account}};
         auto binding = core::sign_jws_hs256(*mac_key, header, core::public_jwk(key_).dump());
         if (!binding) {
             co_return make_failure(binding.error(), "external account binding");
@@ -196,7 +206,8 @@ task<account_info> client::register_account(account_options options)
         payload["externalAccountBinding"] = std::move(*binding);
     } else if (d->meta.external_account_required) {
         co_return make_failure(
-            errc::unsupported, "this CA requires external account binding: configure its key id and HMAC key"
+            errc::unsupported,
+            "this CA requires external account binding: configure its key id and HMAC key"
         );
     }
     std::string step = "register account";
@@ -215,7 +226,9 @@ task<account_info> client::find_account()
 task<account_info> client::post_account(nlohmann::json payload, std::string step)
 {
     if (account_url_.empty()) {
-        co_return make_failure(errc::missing_field, step + ": no account yet; register or find it first");
+        co_return make_failure(
+            errc::missing_field, step + ": no account yet; register or find it first"
+        );
     }
     const post_options by_kid;
     auto r = co_await post(account_url_, std::move(payload), by_kid, step);
@@ -258,11 +271,17 @@ task<void> client::rollover_key(core::private_key new_key)
         co_return d.error();
     }
     if (account_url_.empty()) {
-        co_return make_failure(errc::missing_field, "key rollover: no account yet; register or find it first");
+        co_return make_failure(
+            errc::missing_field, "key rollover: no account yet; register or find it first"
+        );
     }
     // RFC 8555 7.3.5: the inner JWS, signed by the new key, names the account and the old key.
-    const nlohmann::json inner_header{{"alg", core::jws_algorithm(new_key)}, {"jwk", core::public_jwk(new_key)}, {"url", d->key_change}};
-    const nlohmann::json inner_payload{{"account", account_url_}, {"oldKey", core::public_jwk(key_)}};
+    const nlohmann::json inner_header{
+        {"alg", core::jws_algorithm(new_key)},
+        {"jwk", core::public_jwk(new_key)},
+        {"url", d->key_change}};
+    const nlohmann::json inner_payload{
+        {"account", account_url_}, {"oldKey", core::public_jwk(key_)}};
     auto inner = core::sign_jws(new_key, inner_header, inner_payload.dump());
     if (!inner) {
         co_return make_failure(inner.error(), "key rollover: sign with the new key");
@@ -308,25 +327,35 @@ asio::awaitable<boost::system::result<core::private_key>> client::generate_key(c
     co_return std::move(*out.key);
 }
 
-task<issued_certificate> client::issue(order_request request, core::challenge_board& board, key_hooks hooks)
+task<issued_certificate>
+client::issue(order_request request, core::challenge_board& board, key_hooks hooks)
 {
     auto d = co_await load_directory();
     if (!d) {
         co_return d.error();
     }
     if (account_url_.empty()) {
-        co_return make_failure(errc::missing_field, "issue: no account yet; register or find it first");
+        co_return make_failure(
+            errc::missing_field, "issue: no account yet; register or find it first"
+        );
     }
     if (request.profile) {
         const auto& profiles = d->meta.profiles;
-        const bool offered = std::any_of(profiles.begin(), profiles.end(), [&](const auto& p) { return p.first == *request.profile; });
+        const bool offered = std::any_of(profiles.begin(), profiles.end(), [&](const auto& p) {
+            return p.first == *request.profile;
+        });
         if (!offered) {
-            co_return make_failure(errc::unsupported, "issue: the CA offers no profile named '" + *request.profile + "'");
+            co_return make_failure(
+                errc::unsupported,
+                "issue: the CA offers no profile named '" + *request.profile + "'"
+            );
         }
     }
     order_machine machine(
         std::move(request),
-        order_machine_options{d->new_order, core::jwk_thumbprint(key_), options_.first_poll_delay, options_.max_poll_delay}
+        order_machine_options{
+            d->new_order, core::jwk_thumbprint(key_), options_.first_poll_delay,
+            options_.max_poll_delay}
     );
     std::optional<core::private_key> certificate_key;
     asio::system_timer timer(co_await asio::this_coro::executor);
@@ -338,13 +367,14 @@ task<issued_certificate> client::issue(order_request request, core::challenge_bo
                 co_return done->result.error();
             }
             if (!certificate_key) {
-                co_return make_failure(errc::unexpected_status, "issue: certificate issued without a key of ours");
+                co_return make_failure(
+                    errc::unexpected_status, "issue: certificate issued without a key of ours"
+                );
             }
             auto& r = *done->result;
             co_return issued_certificate{
                 std::move(r.certificate_pem), std::move(*certificate_key), std::move(r.order_url),
-                std::move(r.certificate_url), std::move(r.alternate_urls)
-            };
+                std::move(r.certificate_url), std::move(r.alternate_urls)};
         }
         if (auto* send = std::get_if<send_request>(&step)) {
             post_options how;
@@ -403,11 +433,16 @@ task<renewal_info_result> client::renewal_info(std::string leaf_pem)
         co_return d.error();
     }
     if (d->renewal_info.empty()) {
-        co_return make_failure(errc::unsupported, "renewal info: this CA does not offer ARI (no renewalInfo in its directory)");
+        co_return make_failure(
+            errc::unsupported,
+            "renewal info: this CA does not offer ARI (no renewalInfo in its directory)"
+        );
     }
     auto id = ari_cert_id_from_pem(leaf_pem);
     if (!id) {
-        co_return make_failure(id.error(), "renewal info: cannot compute the certificate's ARI identifier");
+        co_return make_failure(
+            id.error(), "renewal info: cannot compute the certificate's ARI identifier"
+        );
     }
     std::string url = d->renewal_info;
     if (url.empty() || url.back() != '/') {
@@ -434,7 +469,8 @@ task<renewal_info_result> client::renewal_info(std::string leaf_pem)
     co_return renewal_info_result{std::move(*window), retry_after, std::move(*id)};
 }
 
-task<void> client::revoke(std::string leaf_pem, int reason, std::optional<core::private_key> certificate_key)
+task<void>
+client::revoke(std::string leaf_pem, int reason, std::optional<core::private_key> certificate_key)
 {
     auto d = co_await load_directory();
     if (!d) {
@@ -452,7 +488,9 @@ task<void> client::revoke(std::string leaf_pem, int reason, std::optional<core::
     if (certificate_key) {
         options.key = &*certificate_key; // RFC 8555 7.6: signed by the certificate's key, with jwk
     } else if (account_url_.empty()) {
-        co_return make_failure(errc::missing_field, "revoke: no account yet and no certificate key given");
+        co_return make_failure(
+            errc::missing_field, "revoke: no account yet and no certificate key given"
+        );
     }
     std::string step = "revoke";
     auto r = co_await post(d->revoke_cert, std::move(payload), options, step);

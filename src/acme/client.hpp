@@ -7,6 +7,11 @@
 // every Replay-Nonce header; newNonce is asked only when the pool is empty. A badNonce error is
 // retried with the fresh nonce it carries, at most max_bad_nonce_retries times.
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <memory>
+
 #include "acme/ari.hpp"
 #include "acme/directory.hpp"
 #include "acme/failure.hpp"
@@ -16,16 +21,9 @@
 #include "core/crypto/private_key.hpp"
 #include "net/http_client.hpp"
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/thread_pool.hpp>
-
-#include <functional>
-#include <memory>
-
 namespace certfleet::acme {
 
-template <class T>
-using task = boost::asio::awaitable<outcome<T>>;
+template <class T> using task = boost::asio::awaitable<outcome<T>>;
 
 struct external_account_binding
 {
@@ -75,7 +73,8 @@ struct renewal_info_result
 // order being resumed.
 struct key_hooks
 {
-    std::function<boost::system::error_code(std::string_view order_url, const core::private_key&)> save_key;
+    std::function<boost::system::error_code(std::string_view order_url, const core::private_key&)>
+        save_key;
     std::function<std::optional<core::private_key>(std::string_view order_url)> load_key;
 };
 
@@ -103,7 +102,8 @@ public:
     task<void> deactivate_account();
 
     // Issues one certificate through the order machine. TXT values go through `board`.
-    task<issued_certificate> issue(order_request request, core::challenge_board& board, key_hooks hooks = {});
+    task<issued_certificate>
+    issue(order_request request, core::challenge_board& board, key_hooks hooks = {});
 
     // ARI (RFC 9773): the CA's suggested renewal window for a certificate (leaf PEM).
     task<renewal_info_result> renewal_info(std::string leaf_pem);
@@ -111,7 +111,11 @@ public:
     // Revocation (RFC 8555 7.6) signed by the account key, or by the certificate's own key
     // when given. reason: RFC 5280 CRLReason code (0 unspecified, 1 keyCompromise, 4 superseded,
     // 5 cessationOfOperation...).
-    task<void> revoke(std::string leaf_pem, int reason, std::optional<core::private_key> certificate_key = std::nullopt);
+    task<void> revoke(
+        std::string leaf_pem,
+        int reason,
+        std::optional<core::private_key> certificate_key = std::nullopt
+    );
 
     [[nodiscard]] const std::string& account_url() const noexcept { return account_url_; }
     [[nodiscard]] const core::private_key& account_key() const noexcept { return key_; }
@@ -130,11 +134,17 @@ private:
         bool accept_pem = false;
     };
 
-    task<net::http_response> post(std::string url, std::optional<nlohmann::json> payload, post_options options, std::string step);
+    task<net::http_response> post(
+        std::string url,
+        std::optional<nlohmann::json> payload,
+        post_options options,
+        std::string step
+    );
     task<std::string> take_nonce();
     task<account_info> new_account(nlohmann::json payload, std::string step);
     task<account_info> post_account(nlohmann::json payload, std::string step);
-    boost::asio::awaitable<boost::system::result<core::private_key>> generate_key(core::key_type type);
+    boost::asio::awaitable<boost::system::result<core::private_key>>
+    generate_key(core::key_type type);
 
     net::http_client& http_;
     core::private_key key_;
@@ -147,6 +157,8 @@ private:
 };
 
 // Turns a non-2xx response into a failure carrying the CA's problem document.
-[[nodiscard]] failure response_failure(const net::http_response& r, std::string step, std::chrono::system_clock::time_point now);
+[[nodiscard]] failure response_failure(
+    const net::http_response& r, std::string step, std::chrono::system_clock::time_point now
+);
 
 } // namespace certfleet::acme

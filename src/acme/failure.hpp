@@ -2,14 +2,13 @@
 // What went wrong with an ACME operation: our error code, plus the CA's problem document when
 // the CA sent one. The CA's text is kept apart from ours (and escaped by problem::summary()).
 
-#include "acme/errc.hpp"
-#include "acme/problem.hpp"
-
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
-
 #include <optional>
 #include <string>
+
+#include "acme/errc.hpp"
+#include "acme/problem.hpp"
 
 namespace certfleet::acme {
 
@@ -30,7 +29,6 @@ struct failure
 
 [[noreturn]] void throw_exception_from_error(const failure& f, const boost::source_location& loc);
 
-template <class T>
-using outcome = boost::system::result<T, failure>;
+template <class T> using outcome = boost::system::result<T, failure>;
 
 } // namespace certfleet::acme

@@ -8,8 +8,8 @@ void nonce_pool::add(std::string_view nonce)
 {
     const bool valid = !nonce.empty() && nonce.size() <= 256 &&
                        std::all_of(nonce.begin(), nonce.end(), [](char c) {
-                           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                                  c == '-' || c == '_';
+                           return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                                  (c >= '0' && c <= '9') || c == '-' || c == '_';
                        });
     if (!valid) {
         return;

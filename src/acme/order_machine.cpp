@@ -1,23 +1,21 @@
 #include "acme/order_machine.hpp"
 
+#include <algorithm>
+
 #include "acme/http_headers.hpp"
 #include "core/crypto/certificate.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/crypto/hash.hpp"
 #include "net/url.hpp"
 
-#include <algorithm>
-
 namespace certfleet::acme {
 namespace {
 
-template <class... F>
-struct overloaded : F...
+template <class... F> struct overloaded : F...
 {
     using F::operator()...;
 };
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+template <class... F> overloaded(F...) -> overloaded<F...>;
 
 constexpr std::chrono::seconds max_retry_after{3600};
 
@@ -97,7 +95,8 @@ order_machine::order_machine(order_request request, order_machine_options option
 action order_machine::resume(const event& e)
 {
     if (phase_ == order_phase::done) {
-        return finished{failure{errc::unexpected_status, std::nullopt, "order machine resumed after it finished"}};
+        return finished{failure{
+            errc::unexpected_status, std::nullopt, "order machine resumed after it finished"}};
     }
     return std::visit(
         overloaded{
@@ -165,9 +164,9 @@ action order_machine::create_order()
     phase_ = order_phase::creating;
     const auto replaces = replaces_dropped_ ? std::nullopt : request_.replaces;
     return send(send_request{
-        options_.new_order_url, new_order_payload(dns_identifiers(request_.names), replaces, request_.profile),
-        false, "new order"
-    });
+        options_.new_order_url,
+        new_order_payload(dns_identifiers(request_.names), replaces, request_.profile), false,
+        "new order"});
 }
 
 action order_machine::fetch_order(std::string step)
@@ -189,8 +188,8 @@ action order_machine::finalize()
     phase_ = order_phase::finalizing;
     poll_delay_ = options_.first_poll_delay; // issuance is a new wait: start the backoff again
     return send(send_request{
-        finalize_url_, nlohmann::json{{"csr", core::base64url_encode(csr_der_)}}, false, "finalize"
-    });
+        finalize_url_, nlohmann::json{{"csr", core::base64url_encode(csr_der_)}}, false, "finalize"}
+    );
 }
 
 action order_machine::on_response(const net::http_response& r)
@@ -201,15 +200,16 @@ action order_machine::on_response(const net::http_response& r)
         if (p) {
             p->retry_after = retry_after;
         }
-        if (phase_ == order_phase::creating && p && p->is("alreadyReplaced") && !replaces_dropped_ &&
-            request_.replaces) {
+        if (phase_ == order_phase::creating && p && p->is("alreadyReplaced") &&
+            !replaces_dropped_ && request_.replaces) {
             replaces_dropped_ = true; // RFC 9773 5: the old certificate was replaced already
             return create_order();
         }
         if (r.status >= 500 || r.status == 429) {
             return on_transient_failure(
-                r.status == 429 ? make_error_code(errc::rate_limited) : make_error_code(errc::problem), p,
-                retry_after
+                r.status == 429 ? make_error_code(errc::rate_limited)
+                                : make_error_code(errc::problem),
+                p, retry_after
             );
         }
         const bool limited = p && p->is("rateLimited");
@@ -268,7 +268,9 @@ action order_machine::on_response(const net::http_response& r)
     case order_phase::done:
         break;
     }
-    return fail(errc::unexpected_status, "response received in phase " + std::string(to_string(phase_)));
+    return fail(
+        errc::unexpected_status, "response received in phase " + std::string(to_string(phase_))
+    );
 }
 
 action order_machine::on_order(const order& o, std::optional<std::chrono::seconds> retry_after)
@@ -277,7 +279,8 @@ action order_machine::on_order(const order& o, std::optional<std::chrono::second
     authorization_urls_ = o.authorizations;
     switch (o.state) {
     case status::pending:
-        if (phase_ == order_phase::creating || (phase_ == order_phase::polling_validation && !answered_)) {
+        if (phase_ == order_phase::creating ||
+            (phase_ == order_phase::polling_validation && !answered_)) {
             phase_ = order_phase::fetching_authorizations;
             next_authorization_ = 0;
             pending_records_.clear();
@@ -329,13 +332,15 @@ action order_machine::on_authorization(const authorization& a)
     case status::pending: {
         const challenge* c = a.find("dns-01");
         if (c == nullptr) {
-            return fail(errc::no_dns01_challenge, "the CA offers no dns-01 challenge for " + a.id.value);
+            return fail(
+                errc::no_dns01_challenge, "the CA offers no dns-01 challenge for " + a.id.value
+            );
         }
         challenge_record record{
             dns01_record_name(a.id.value), dns01_txt_value(c->token, options_.account_thumbprint),
-            request_.challenge_ttl
-        };
-        if (std::find(pending_records_.begin(), pending_records_.end(), record) == pending_records_.end()) {
+            request_.challenge_ttl};
+        if (std::find(pending_records_.begin(), pending_records_.end(), record) ==
+            pending_records_.end()) {
             pending_records_.push_back(std::move(record));
         }
         if (c->state == status::pending) {
@@ -350,7 +355,10 @@ action order_machine::on_authorization(const authorization& a)
                 p = c.error;
             }
         }
-        return fail(errc::authorization_invalid, "authorization for " + a.id.value + " is " + std::string(to_string(a.state)), p);
+        return fail(
+            errc::authorization_invalid,
+            "authorization for " + a.id.value + " is " + std::string(to_string(a.state)), p
+        );
     }
     }
     ++next_authorization_;
@@ -360,7 +368,8 @@ action order_machine::on_authorization(const authorization& a)
 action order_machine::next_authorization()
 {
     if (next_authorization_ < authorization_urls_.size()) {
-        return send(send_request{authorization_urls_[next_authorization_], std::nullopt, false, "fetch authorization"});
+        return send(send_request{
+            authorization_urls_[next_authorization_], std::nullopt, false, "fetch authorization"});
     }
     if (pending_records_.empty()) {
         phase_ = order_phase::polling_validation;
@@ -376,7 +385,8 @@ action order_machine::next_authorization()
 action order_machine::answer_next_challenge()
 {
     if (next_challenge_ < challenge_urls_.size()) {
-        return send(send_request{challenge_urls_[next_challenge_], nlohmann::json::object(), false, "answer challenge"});
+        return send(send_request{
+            challenge_urls_[next_challenge_], nlohmann::json::object(), false, "answer challenge"});
     }
     answered_ = true;
     phase_ = order_phase::polling_validation;
@@ -396,7 +406,9 @@ void order_machine::collect_errors(const authorization& a)
 action order_machine::collect_next_error()
 {
     if (next_authorization_ < authorization_urls_.size()) {
-        return send(send_request{authorization_urls_[next_authorization_], std::nullopt, false, "fetch authorization errors"});
+        return send(send_request{
+            authorization_urls_[next_authorization_], std::nullopt, false,
+            "fetch authorization errors"});
     }
     problem p = order_problem_.value_or(problem{});
     if (p.type.empty()) {
@@ -423,11 +435,13 @@ action order_machine::on_certificate(const net::http_response& r)
             result_.alternate_urls.push_back(net::resolve_reference(certificate_url_, l.url));
         }
     }
-    if (request_.preferred_chain_issuer && chain->back().issuer_cn != *request_.preferred_chain_issuer &&
+    if (request_.preferred_chain_issuer &&
+        chain->back().issuer_cn != *request_.preferred_chain_issuer &&
         !result_.alternate_urls.empty()) {
         phase_ = order_phase::fetching_alternates;
         next_alternate_ = 0;
-        return send(send_request{result_.alternate_urls[0], std::nullopt, true, "download alternate chain"});
+        return send(send_request{
+            result_.alternate_urls[0], std::nullopt, true, "download alternate chain"});
     }
     phase_ = order_phase::done;
     return finished{result_};
@@ -442,7 +456,9 @@ action order_machine::on_alternate(const net::http_response& r)
         return finished{result_};
     }
     if (++next_alternate_ < result_.alternate_urls.size()) {
-        return send(send_request{result_.alternate_urls[next_alternate_], std::nullopt, true, "download alternate chain"});
+        return send(send_request{
+            result_.alternate_urls[next_alternate_], std::nullopt, true, "download alternate chain"}
+        );
     }
     phase_ = order_phase::done; // no chain from the preferred issuer: keep the default one
     return finished{result_};
@@ -458,7 +474,10 @@ action order_machine::poll_later(std::optional<std::chrono::seconds> retry_after
     }
     const auto at = now_ + delay;
     if (at > deadline_) {
-        return fail(errc::timeout, last_request_.step + ": the CA did not finish before the order's deadline");
+        return fail(
+            errc::timeout,
+            last_request_.step + ": the CA did not finish before the order's deadline"
+        );
     }
     last_request_ = send_request{order_url_, std::nullopt, false, "poll order"};
     return wait_until{at};
@@ -471,7 +490,11 @@ action order_machine::on_transient_failure(
 )
 {
     if (transient_retries_ >= options_.max_transient_retries) {
-        return fail(code, last_request_.step + " (after " + std::to_string(transient_retries_) + " retries)", std::move(p));
+        return fail(
+            code,
+            last_request_.step + " (after " + std::to_string(transient_retries_) + " retries)",
+            std::move(p)
+        );
     }
     ++transient_retries_;
     // A finalize that failed in transit may have reached the CA: look at the order before
@@ -479,17 +502,20 @@ action order_machine::on_transient_failure(
     if (phase_ == order_phase::finalizing) {
         last_request_ = send_request{order_url_, std::nullopt, false, "fetch order after finalize"};
     }
-    const std::chrono::milliseconds backoff = retry_after
-                                                  ? std::chrono::milliseconds(std::min(*retry_after, max_retry_after))
-                                                  : std::chrono::milliseconds(500) * (1 << transient_retries_);
+    const std::chrono::milliseconds backoff =
+        retry_after ? std::chrono::milliseconds(std::min(*retry_after, max_retry_after))
+                    : std::chrono::milliseconds(500) * (1 << transient_retries_);
     const auto at = now_ + backoff;
     if (at > deadline_) {
-        return fail(code, last_request_.step + ": retry would pass the order's deadline", std::move(p));
+        return fail(
+            code, last_request_.step + ": retry would pass the order's deadline", std::move(p)
+        );
     }
     return wait_until{at};
 }
 
-action order_machine::fail(boost::system::error_code code, std::string context, std::optional<problem> p)
+action
+order_machine::fail(boost::system::error_code code, std::string context, std::optional<problem> p)
 {
     if (!failure_) {
         failure_ = failure{code, std::move(p), std::move(context)};

@@ -11,18 +11,17 @@
 // Resumable: a machine built with resume_order_url starts by fetching that order and carries
 // on from whatever state the CA reports.
 
-#include "acme/failure.hpp"
-#include "acme/objects.hpp"
-#include "core/crypto/private_key.hpp"
-#include "net/http_client.hpp"
-
-#include <nlohmann/json.hpp>
-
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
+
+#include "acme/failure.hpp"
+#include "acme/objects.hpp"
+#include "core/crypto/private_key.hpp"
+#include "net/http_client.hpp"
 
 namespace certfleet::acme {
 
@@ -85,7 +84,13 @@ struct finished
 {
     outcome<order_result> result;
 };
-using action = std::variant<send_request, present_challenges, cleanup_challenges, create_key_and_csr, wait_until, finished>;
+using action = std::variant<
+    send_request,
+    present_challenges,
+    cleanup_challenges,
+    create_key_and_csr,
+    wait_until,
+    finished>;
 
 // ---- events (driver → machine)
 struct started
@@ -116,7 +121,14 @@ struct timer_fired
 {
     clock_time now;
 };
-using event = std::variant<started, response_received, request_failed, challenges_presented, challenges_cleaned, csr_created, timer_fired>;
+using event = std::variant<
+    started,
+    response_received,
+    request_failed,
+    challenges_presented,
+    challenges_cleaned,
+    csr_created,
+    timer_fired>;
 
 enum class order_phase
 {
@@ -155,7 +167,10 @@ public:
     [[nodiscard]] order_phase phase() const noexcept { return phase_; }
     [[nodiscard]] const std::string& order_url() const noexcept { return order_url_; }
     [[nodiscard]] const std::string& finalize_url() const noexcept { return finalize_url_; }
-    [[nodiscard]] const std::vector<challenge_record>& presented() const noexcept { return presented_; }
+    [[nodiscard]] const std::vector<challenge_record>& presented() const noexcept
+    {
+        return presented_;
+    }
 
 private:
     action send(send_request r);
@@ -178,7 +193,9 @@ private:
         std::optional<problem> p,
         std::optional<std::chrono::seconds> retry_after
     );
-    action fail(boost::system::error_code code, std::string context, std::optional<problem> p = std::nullopt);
+    action fail(
+        boost::system::error_code code, std::string context, std::optional<problem> p = std::nullopt
+    );
     action finish_failure();
 
     order_request request_;
@@ -210,7 +227,8 @@ private:
 };
 
 // RFC 8555 8.1 and 8.4: base64url(SHA-256(token "." thumbprint)).
-[[nodiscard]] std::string dns01_txt_value(std::string_view token, std::string_view account_thumbprint);
+[[nodiscard]] std::string
+dns01_txt_value(std::string_view token, std::string_view account_thumbprint);
 // _acme-challenge.<name>, "*." removed.
 [[nodiscard]] std::string dns01_record_name(std::string_view identifier);
 

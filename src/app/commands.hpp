@@ -3,7 +3,6 @@
 // the exit code (0 success, 1 a failure happened, 2 usage or configuration error).
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 namespace certfleet::app {

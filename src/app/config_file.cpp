@@ -1,9 +1,9 @@
 #include "app/config_file.hpp"
 
+#include <algorithm>
+
 #include "app/default_config.hpp"
 #include "core/config_error.hpp"
-
-#include <algorithm>
 
 namespace certfleet::app {
 
@@ -11,19 +11,23 @@ loaded_config load_config(const std::string& file)
 {
     try {
         if (file.empty()) {
-            return {toml::parse(default_config(), std::string_view{"<embedded defaults>"}), std::filesystem::current_path()};
+            return {
+                toml::parse(default_config(), std::string_view{"<embedded defaults>"}),
+                std::filesystem::current_path()};
         }
         return {toml::parse_file(file), std::filesystem::absolute(file).parent_path()};
     } catch (const toml::parse_error& e) {
         const auto& where = e.source();
         throw core::config_error(
-            (where.path ? *where.path : std::string("config")) + ":" + std::to_string(where.begin.line) + ":" +
-            std::to_string(where.begin.column) + ": " + std::string(e.description())
+            (where.path ? *where.path : std::string("config")) + ":" +
+            std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column) + ": " +
+            std::string(e.description())
         );
     }
 }
 
-std::optional<std::string> optional_string(const toml::table& t, std::string_view key, const std::string& path)
+std::optional<std::string>
+optional_string(const toml::table& t, std::string_view key, const std::string& path)
 {
     const auto* node = t.get(key);
     if (node == nullptr) {
@@ -45,7 +49,8 @@ std::string required_string(const toml::table& t, std::string_view key, const st
     return *v;
 }
 
-std::vector<std::string> string_array(const toml::table& t, std::string_view key, const std::string& path)
+std::vector<std::string>
+string_array(const toml::table& t, std::string_view key, const std::string& path)
 {
     std::vector<std::string> out;
     const auto* node = t.get(key);
@@ -59,7 +64,9 @@ std::vector<std::string> string_array(const toml::table& t, std::string_view key
     for (const auto& item : *array) {
         auto v = item.value<std::string>();
         if (!v) {
-            throw core::config_error(path + "." + std::string(key) + ": expected an array of strings");
+            throw core::config_error(
+                path + "." + std::string(key) + ": expected an array of strings"
+            );
         }
         out.push_back(*v);
     }
@@ -68,7 +75,9 @@ std::vector<std::string> string_array(const toml::table& t, std::string_view key
 
 std::string lower(std::string s)
 {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
+        return static_cast<char>(std::tolower(c));
+    });
     while (!s.empty() && s.back() == '.') {
         s.pop_back();
     }

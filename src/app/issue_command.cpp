@@ -1,3 +1,15 @@
+#include <toml++/toml.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "acme/client.hpp"
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
@@ -9,18 +21,6 @@
 #include "core/crypto/encoding.hpp"
 #include "dns/config.hpp"
 #include "dns/server.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <nlohmann/json.hpp>
-#include <toml++/toml.h>
-
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <map>
-#include <sstream>
 
 namespace certfleet::app {
 namespace {
@@ -56,9 +56,12 @@ acme_settings parse_acme_settings(const toml::table& root, const std::filesystem
         s.ca_bundle = (base / *bundle).string();
     }
     s.contact = string_array(*acme, "contact", "acme");
-    s.account_key_file = base / optional_string(*acme, "account_key", "acme").value_or("account.key");
+    s.account_key_file =
+        base / optional_string(*acme, "account_key", "acme").value_or("account.key");
     if (const auto* eab = acme->get_as<toml::table>("eab")) {
-        s.eab = acme::external_account_binding{required_string(*eab, "key_id", "acme.eab"), required_string(*eab, "hmac_key", "acme.eab")};
+        s.eab = acme::external_account_binding{
+            required_string(*eab, "key_id", "acme.eab"),
+            required_string(*eab, "hmac_key", "acme.eab")};
     }
     const auto* domains = root.get_as<toml::array>("domain");
     if (domains != nullptr) {
@@ -68,13 +71,15 @@ acme_settings parse_acme_settings(const toml::table& root, const std::filesystem
             if (t == nullptr) {
                 throw core::config_error(path + ": expected a table { name = ..., target = ... }");
             }
-            s.delegations[lower(required_string(*t, "name", path))] = required_string(*t, "target", path);
+            s.delegations[lower(required_string(*t, "name", path))] =
+                required_string(*t, "target", path);
         }
     }
     return s;
 }
 
-boost::system::result<core::private_key> load_or_create_account_key(const std::filesystem::path& file)
+boost::system::result<core::private_key>
+load_or_create_account_key(const std::filesystem::path& file)
 {
     std::ifstream in(file);
     if (in) {
@@ -110,14 +115,17 @@ int issue(const issue_options& options)
         dns_config = dns::parse_dns_config(loaded.table, loaded.base_dir);
         settings = parse_acme_settings(loaded.table, loaded.base_dir);
     } catch (const core::config_error& e) {
-        std::cerr << "certfleet: configuration error: " << e.what() << "\nFix the file and run again.\n";
+        std::cerr << "certfleet: configuration error: " << e.what()
+                  << "\nFix the file and run again.\n";
         return exit_usage;
     }
     for (const auto& name : options.names) {
         const auto bare = lower(name.starts_with("*.") ? name.substr(2) : name);
         if (!settings.delegations.contains(bare)) {
-            std::cerr << "certfleet: " << name << " has no [[domain]] entry: add one with its CNAME target "
-                      << "(name = \"" << bare << "\", target = \"<label>.<our zone>\") and create the CNAME "
+            std::cerr << "certfleet: " << name
+                      << " has no [[domain]] entry: add one with its CNAME target "
+                      << "(name = \"" << bare
+                      << "\", target = \"<label>.<our zone>\") and create the CNAME "
                       << "_acme-challenge." << bare << " at its DNS provider.\n";
             return exit_usage;
         }
@@ -125,8 +133,9 @@ int issue(const issue_options& options)
 
     auto account_key = load_or_create_account_key(settings.account_key_file);
     if (!account_key) {
-        std::cerr << "certfleet: cannot read or create the account key " << settings.account_key_file << ": "
-                  << account_key.error().message() << "\nCheck the path and its permissions.\n";
+        std::cerr << "certfleet: cannot read or create the account key "
+                  << settings.account_key_file << ": " << account_key.error().message()
+                  << "\nCheck the path and its permissions.\n";
         return exit_failure;
     }
 
@@ -139,18 +148,21 @@ int issue(const issue_options& options)
                   << "\nChoose free addresses in dns.listen.\n";
         return exit_failure;
     }
-    core::challenge_redirect board(challenges, [&](std::string_view fqdn) -> std::optional<std::string> {
-        constexpr std::string_view prefix = "_acme-challenge.";
-        std::string name = lower(std::string(fqdn));
-        if (!name.starts_with(prefix)) {
-            return std::nullopt;
+    core::challenge_redirect board(
+        challenges,
+        [&](std::string_view fqdn) -> std::optional<std::string> {
+            constexpr std::string_view prefix = "_acme-challenge.";
+            std::string name = lower(std::string(fqdn));
+            if (!name.starts_with(prefix)) {
+                return std::nullopt;
+            }
+            const auto it = settings.delegations.find(name.substr(prefix.size()));
+            if (it == settings.delegations.end()) {
+                return std::nullopt;
+            }
+            return it->second;
         }
-        const auto it = settings.delegations.find(name.substr(prefix.size()));
-        if (it == settings.delegations.end()) {
-            return std::nullopt;
-        }
-        return it->second;
-    });
+    );
 
     net::http_client_options http_options;
     http_options.ca_file = settings.ca_bundle;
@@ -194,12 +206,17 @@ int issue(const issue_options& options)
             }
             const std::filesystem::path dir(options.out_dir);
             const auto chain = core::parse_pem_chain(issued->certificate_pem);
-            if (auto ec = core::write_file_atomically(dir / "fullchain.pem", issued->certificate_pem)) {
-                std::cerr << "certfleet: cannot write " << (dir / "fullchain.pem") << ": " << ec.message() << "\n";
+            if (auto ec =
+                    core::write_file_atomically(dir / "fullchain.pem", issued->certificate_pem)) {
+                std::cerr << "certfleet: cannot write " << (dir / "fullchain.pem") << ": "
+                          << ec.message() << "\n";
                 co_return;
             }
-            if (auto ec = core::write_file_atomically(dir / "key.pem", issued->key.to_pem(), {.mode = 0600})) {
-                std::cerr << "certfleet: cannot write " << (dir / "key.pem") << ": " << ec.message() << "\n";
+            if (auto ec = core::write_file_atomically(
+                    dir / "key.pem", issued->key.to_pem(), {.mode = 0600}
+                )) {
+                std::cerr << "certfleet: cannot write " << (dir / "key.pem") << ": " << ec.message()
+                          << "\n";
                 co_return;
             }
             summary = {
@@ -230,15 +247,25 @@ void add_issue_command(CLI::App& app, command_runner& run)
 {
     auto options = std::make_shared<issue_options>();
     auto* cmd = app.add_subcommand(
-        "issue", "Issue one certificate now: serve the challenge zone, answer DNS-01 ourselves, write the files"
+        "issue", "Issue one certificate now: serve the challenge zone, answer DNS-01 ourselves, "
+                 "write the files"
     );
-    cmd->add_option("-c,--config", options->config_file, "TOML configuration with [dns], [acme] and [[domain]]")
+    cmd->add_option(
+           "-c,--config", options->config_file,
+           "TOML configuration with [dns], [acme] and [[domain]]"
+    )
         ->required()
         ->check(CLI::ExistingFile);
-    cmd->add_option("-n,--name", options->names, "DNS name to include (repeat; \"*.example.com\" for a wildcard)")
+    cmd->add_option(
+           "-n,--name", options->names,
+           "DNS name to include (repeat; \"*.example.com\" for a wildcard)"
+    )
         ->required();
-    cmd->add_option("-o,--out-dir", options->out_dir, "Where to write fullchain.pem and key.pem")->check(CLI::ExistingDirectory);
-    cmd->add_option("--key-type", options->key_type, "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096");
+    cmd->add_option("-o,--out-dir", options->out_dir, "Where to write fullchain.pem and key.pem")
+        ->check(CLI::ExistingDirectory);
+    cmd->add_option(
+        "--key-type", options->key_type, "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096"
+    );
     cmd->add_flag("-v,--verbose", options->verbose, "Log debug messages");
     cmd->callback([options, &run] { run = [options] { return issue(*options); }; });
 }

@@ -39,13 +39,18 @@ void log(level l, std::string_view message)
     }
     const auto now = std::chrono::system_clock::now();
     const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    const auto millis =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+        1000;
     std::tm utc{};
     gmtime_r(&seconds, &utc);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
     std::lock_guard lock(output);
-    std::fprintf(stderr, "%s.%03dZ %s %.*s\n", stamp, static_cast<int>(millis), name(l), static_cast<int>(message.size()), message.data());
+    std::fprintf(
+        stderr, "%s.%03dZ %s %.*s\n", stamp, static_cast<int>(millis), name(l),
+        static_cast<int>(message.size()), message.data()
+    );
 }
 
 std::string escape(std::string_view untrusted)

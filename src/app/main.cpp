@@ -1,7 +1,7 @@
 // certfleet: the server and the command line.
-#include "app/commands.hpp"
-
 #include <iostream>
+
+#include "app/commands.hpp"
 
 int main(int argc, char** argv)
 {

@@ -1,17 +1,17 @@
+#include <toml++/toml.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <iostream>
+#include <memory>
+
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
 #include "app/log.hpp"
 #include "core/config_error.hpp"
 #include "dns/config.hpp"
 #include "dns/server.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <toml++/toml.h>
-
-#include <csignal>
-#include <iostream>
-#include <memory>
 
 namespace certfleet::app {
 namespace {
@@ -37,7 +37,9 @@ int serve(const serve_options& options)
             for (const auto& text : options.listen_override) {
                 auto endpoint = dns::parse_endpoint(text, 53);
                 if (!endpoint) {
-                    throw core::config_error("--listen: '" + text + "' is not an address with an optional port");
+                    throw core::config_error(
+                        "--listen: '" + text + "' is not an address with an optional port"
+                    );
                 }
                 config.server.listen.push_back(*endpoint);
             }
@@ -59,7 +61,8 @@ int serve(const serve_options& options)
         return exit_failure;
     }
     for (const auto& z : config.zones) {
-        log(level::info, "serving zone " + dns::name_to_text(z->apex()) + " (" + std::to_string(z->name_count()) + " names)");
+        log(level::info, "serving zone " + dns::name_to_text(z->apex()) + " (" +
+                             std::to_string(z->name_count()) + " names)");
     }
     for (const auto& e : server.local_endpoints()) {
         std::ostringstream s;
@@ -72,7 +75,8 @@ int serve(const serve_options& options)
         if (ec) {
             return;
         }
-        log(level::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+        log(level::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                             ", shutting down");
         server.stop();
     });
     io.run();
@@ -87,10 +91,17 @@ int serve(const serve_options& options)
 void add_serve_command(CLI::App& app, command_runner& run)
 {
     auto options = std::make_shared<serve_options>();
-    auto* cmd = app.add_subcommand("serve", "Run the server: the authoritative DNS of the challenge zone");
-    cmd->add_option("-c,--config", options->config_file, "TOML configuration file (default: the embedded defaults)")
+    auto* cmd =
+        app.add_subcommand("serve", "Run the server: the authoritative DNS of the challenge zone");
+    cmd->add_option(
+           "-c,--config", options->config_file,
+           "TOML configuration file (default: the embedded defaults)"
+    )
         ->check(CLI::ExistingFile);
-    cmd->add_option("--listen", options->listen_override, "Serve DNS on these addresses instead of dns.listen (host:port)");
+    cmd->add_option(
+        "--listen", options->listen_override,
+        "Serve DNS on these addresses instead of dns.listen (host:port)"
+    );
     cmd->add_flag("-v,--verbose", options->verbose, "Log debug messages");
     cmd->callback([options, &run] { run = [options] { return serve(*options); }; });
 }

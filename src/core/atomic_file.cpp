@@ -1,11 +1,12 @@
 #include "core/atomic_file.hpp"
 
-#include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <utility>
-#include <string>
 #include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <utility>
 
 namespace certfleet::core {
 namespace {

@@ -3,11 +3,11 @@
 // over the target, then the directory fsynced. A reader sees the old content or the new, never
 // a mix; a crash or a full disk leaves the old file in place.
 
-#include <boost/system/error_code.hpp>
+#include <sys/types.h>
 
+#include <boost/system/error_code.hpp>
 #include <filesystem>
 #include <string_view>
-#include <sys/types.h>
 
 namespace certfleet::core {
 

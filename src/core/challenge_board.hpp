@@ -4,7 +4,6 @@
 // delegated label before calling it.
 
 #include <boost/system/error_code.hpp>
-
 #include <chrono>
 #include <string_view>
 

@@ -2,7 +2,6 @@
 // Errors of the core module: configuration, storage, file-system and cryptography failures.
 
 #include <boost/system/error_code.hpp>
-
 #include <type_traits>
 
 namespace certfleet::core {
@@ -31,6 +30,5 @@ enum class errc
 
 } // namespace certfleet::core
 
-template <>
-struct boost::system::is_error_code_enum<certfleet::core::errc> : std::true_type
+template <> struct boost::system::is_error_code_enum<certfleet::core::errc> : std::true_type
 {};

@@ -1,10 +1,10 @@
 #include "dns/challenge_records.hpp"
 
-#include "dns/errc.hpp"
-
 #include <algorithm>
 #include <limits>
 #include <mutex>
+
+#include "dns/errc.hpp"
 
 namespace certfleet::dns {
 
@@ -29,9 +29,8 @@ challenge_records::present(std::string_view fqdn, std::string_view text, std::ch
         });
     }
     auto& values = it->second;
-    const auto existing = std::find_if(values.begin(), values.end(), [&](const value& v) {
-        return v.text == text;
-    });
+    const auto existing =
+        std::find_if(values.begin(), values.end(), [&](const value& v) { return v.text == text; });
     if (existing != values.end()) {
         existing->ttl = static_cast<std::uint32_t>(seconds);
     } else {

@@ -3,10 +3,10 @@
 // challenge names, answered by the authority from memory. It knows nothing of the wire codec
 // beyond canonical names; the responder reads it through visit_txt().
 
+#include <shared_mutex>
+
 #include "core/challenge_board.hpp"
 #include "dns/zone.hpp"
-
-#include <shared_mutex>
 
 namespace certfleet::dns {
 
@@ -25,8 +25,7 @@ public:
 
     // Calls f(values) under a shared lock when `canonical` (wire, lower case) holds TXT values;
     // returns whether it did.
-    template <class F>
-    bool visit_txt(std::string_view canonical, F&& f) const
+    template <class F> bool visit_txt(std::string_view canonical, F&& f) const
     {
         std::shared_lock lock(mutex_);
         const auto it = values_.find(canonical);

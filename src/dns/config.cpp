@@ -1,14 +1,14 @@
 #include "dns/config.hpp"
 
-#include "core/config_error.hpp"
-#include "dns/rdata.hpp"
-#include "dns/zone_file.hpp"
-
 #include <toml++/toml.h>
 
 #include <fstream>
 #include <limits>
 #include <sstream>
+
+#include "core/config_error.hpp"
+#include "dns/rdata.hpp"
+#include "dns/zone_file.hpp"
 
 namespace certfleet::dns {
 namespace {
@@ -29,13 +29,16 @@ T integer(const toml::table& t, std::string_view key, const std::string& path, T
     }
     const auto v = node->value<std::int64_t>();
     if (!v || *v < 0 || static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max()) {
-        fail(path + "." + std::string(key),
-             "expected an integer from 0 to " + std::to_string(std::numeric_limits<T>::max()));
+        fail(
+            path + "." + std::string(key),
+            "expected an integer from 0 to " + std::to_string(std::numeric_limits<T>::max())
+        );
     }
     return static_cast<T>(*v);
 }
 
-std::string string(const toml::table& t, std::string_view key, const std::string& path, bool required)
+std::string
+string(const toml::table& t, std::string_view key, const std::string& path, bool required)
 {
     const auto* node = t.get(key);
     if (node == nullptr) {
@@ -51,7 +54,8 @@ std::string string(const toml::table& t, std::string_view key, const std::string
     return *v;
 }
 
-std::vector<std::string> strings(const toml::table& t, std::string_view key, const std::string& path)
+std::vector<std::string>
+strings(const toml::table& t, std::string_view key, const std::string& path)
 {
     std::vector<std::string> out;
     const auto* node = t.get(key);
@@ -83,7 +87,8 @@ std::string read_file(const std::filesystem::path& file, const std::string& key)
     return s.str();
 }
 
-std::shared_ptr<const zone> parse_zone(const toml::table& t, const std::string& path, const std::filesystem::path& base_dir)
+std::shared_ptr<const zone>
+parse_zone(const toml::table& t, const std::string& path, const std::filesystem::path& base_dir)
 {
     const auto apex = string(t, "apex", path, true);
     const auto default_ttl = integer<std::uint32_t>(t, "ttl", path, 300);
@@ -104,7 +109,9 @@ std::shared_ptr<const zone> parse_zone(const toml::table& t, const std::string& 
 
     auto builder = zone_builder::start(apex, soa);
     if (!builder) {
-        fail(path, "apex or SOA names are not valid domain names (" + builder.error().message() + ")");
+        fail(
+            path, "apex or SOA names are not valid domain names (" + builder.error().message() + ")"
+        );
     }
     const auto* ns = t.get_as<toml::array>("ns");
     if (ns == nullptr || ns->empty()) {
@@ -145,13 +152,17 @@ std::shared_ptr<const zone> parse_zone(const toml::table& t, const std::string& 
     }
     if (const auto file = string(t, "records_file", path, false); !file.empty()) {
         const auto full = base_dir / file;
-        if (auto error = load_zone_file(read_file(full, path + ".records_file"), *builder, default_ttl)) {
+        if (auto error =
+                load_zone_file(read_file(full, path + ".records_file"), *builder, default_ttl)) {
             fail(full.string() + ":" + std::to_string(error->line), error->what);
         }
     }
     auto z = builder->finish();
     if (!z) {
-        fail(path, "invalid zone: " + z.error().message() + " (is a CNAME sharing its name with other records?)");
+        fail(
+            path, "invalid zone: " + z.error().message() +
+                      " (is a CNAME sharing its name with other records?)"
+        );
     }
     return *z;
 }
@@ -168,22 +179,30 @@ dns_config parse_dns_config(const toml::table& root, const std::filesystem::path
     for (const auto& text : strings(*dns, "listen", "dns")) {
         auto endpoint = parse_endpoint(text, 53);
         if (!endpoint) {
-            fail("dns.listen", "'" + text + "' is not an address with an optional port (\"127.0.0.1:53\", \"[::1]:53\")");
+            fail(
+                "dns.listen",
+                "'" + text +
+                    "' is not an address with an optional port (\"127.0.0.1:53\", \"[::1]:53\")"
+            );
         }
         config.server.listen.push_back(*endpoint);
     }
     if (config.server.listen.empty()) {
         fail("dns.listen", "missing; give at least one address to serve on");
     }
-    config.server.tcp_idle_timeout = std::chrono::milliseconds(
-        integer<std::uint32_t>(*dns, "tcp_idle_timeout_ms", "dns", 10'000)
-    );
-    config.server.max_tcp_connections = integer<std::uint32_t>(*dns, "max_tcp_connections", "dns", 256);
-    config.server.responder.max_udp_payload = integer<std::uint16_t>(*dns, "max_udp_payload", "dns", 1232);
-    if (config.server.responder.max_udp_payload < 512 || config.server.responder.max_udp_payload > 4096) {
+    config.server.tcp_idle_timeout =
+        std::chrono::milliseconds(integer<std::uint32_t>(*dns, "tcp_idle_timeout_ms", "dns", 10'000)
+        );
+    config.server.max_tcp_connections =
+        integer<std::uint32_t>(*dns, "max_tcp_connections", "dns", 256);
+    config.server.responder.max_udp_payload =
+        integer<std::uint16_t>(*dns, "max_udp_payload", "dns", 1232);
+    if (config.server.responder.max_udp_payload < 512 ||
+        config.server.responder.max_udp_payload > 4096) {
         fail("dns.max_udp_payload", "expected 512 to 4096");
     }
-    config.challenge_ttl = std::chrono::seconds(integer<std::uint32_t>(*dns, "challenge_ttl", "dns", 10));
+    config.challenge_ttl =
+        std::chrono::seconds(integer<std::uint32_t>(*dns, "challenge_ttl", "dns", 10));
 
     const auto* zones = dns->get_as<toml::array>("zone");
     if (zones == nullptr || zones->empty()) {

@@ -18,13 +18,13 @@
 //
 // Throws core::config_error naming the offending key.
 
-#include "dns/server.hpp"
-#include "dns/zone.hpp"
-
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <vector>
+
+#include "dns/server.hpp"
+#include "dns/zone.hpp"
 
 namespace toml {
 inline namespace v3 {
@@ -41,6 +41,7 @@ struct dns_config
     std::chrono::seconds challenge_ttl{10};
 };
 
-[[nodiscard]] dns_config parse_dns_config(const toml::table& root, const std::filesystem::path& base_dir);
+[[nodiscard]] dns_config
+parse_dns_config(const toml::table& root, const std::filesystem::path& base_dir);
 
 } // namespace certfleet::dns

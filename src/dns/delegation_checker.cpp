@@ -1,8 +1,5 @@
 #include "dns/delegation_checker.hpp"
 
-#include "dns/message.hpp"
-#include "dns/name.hpp"
-
 #include <ares.h>
 #include <arpa/nameser.h>
 #include <poll.h>
@@ -10,6 +7,9 @@
 #include <array>
 #include <memory>
 #include <mutex>
+
+#include "dns/message.hpp"
+#include "dns/name.hpp"
 
 namespace certfleet::dns {
 namespace {
@@ -67,7 +67,8 @@ void run_until_done(ares_channel channel, const cname_lookup& lookup)
         }
         timeval tv{};
         const timeval* wait = ares_timeout(channel, nullptr, &tv);
-        const int timeout_ms = wait == nullptr ? 100 : static_cast<int>(wait->tv_sec * 1000 + wait->tv_usec / 1000);
+        const int timeout_ms =
+            wait == nullptr ? 100 : static_cast<int>(wait->tv_sec * 1000 + wait->tv_usec / 1000);
         ::poll(fds.data(), fds.size(), timeout_ms);
         if (fds.empty()) {
             ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
@@ -206,7 +207,8 @@ delegation_report check_delegation(const delegation_check& check)
             csv += (csv.empty() ? "" : ",") + r;
         }
         if (ares_set_servers_ports_csv(channel.get(), csv.c_str()) != ARES_SUCCESS) {
-            report.detail = "invalid resolver address '" + csv + "': use host:port, e.g. 127.0.0.1:53";
+            report.detail =
+                "invalid resolver address '" + csv + "': use host:port, e.g. 127.0.0.1:53";
             return report;
         }
     }
@@ -232,11 +234,13 @@ delegation_report check_delegation(const delegation_check& check)
         case cname_outcome::no_cname:
             if (hop == 0) {
                 report.status = delegation_status::missing;
-                report.detail = std::string(result.outcome == cname_outcome::no_such_name
-                                                ? "no such name: "
-                                                : "the name exists but has no CNAME: ") +
-                                "add `" + report.challenge_name + " CNAME " + report.expected_target +
-                                "` at the DNS provider of " + name + ".";
+                report.detail = std::string(
+                                    result.outcome == cname_outcome::no_such_name
+                                        ? "no such name: "
+                                        : "the name exists but has no CNAME: "
+                                ) +
+                                "add `" + report.challenge_name + " CNAME " +
+                                report.expected_target + "` at the DNS provider of " + name + ".";
             } else {
                 report.status = delegation_status::points_elsewhere;
                 report.detail = "the CNAME chain ends at " + report.chain.back() + ", not at " +

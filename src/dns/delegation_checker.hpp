@@ -36,10 +36,10 @@ struct delegation_check
 struct delegation_report
 {
     delegation_status status = delegation_status::lookup_failed;
-    std::string challenge_name;        // _acme-challenge.<name>.
-    std::string expected_target;       // with a final dot
-    std::vector<std::string> chain;    // CNAME targets followed, in order, with final dots
-    std::string detail;                // for humans: what is wrong and what to do
+    std::string challenge_name;     // _acme-challenge.<name>.
+    std::string expected_target;    // with a final dot
+    std::vector<std::string> chain; // CNAME targets followed, in order, with final dots
+    std::string detail;             // for humans: what is wrong and what to do
 };
 
 [[nodiscard]] delegation_report check_delegation(const delegation_check& check);

@@ -2,24 +2,23 @@
 // Errors of the dns module: wire-format decoding, names, configuration and lookups.
 
 #include <boost/system/error_code.hpp>
-
 #include <type_traits>
 
 namespace certfleet::dns {
 
 enum class errc
 {
-    truncated = 1,       // a read ran past the end of the message
-    bad_label,           // label type 0x40/0x80 or a label longer than 63 bytes
-    name_too_long,       // a name longer than 255 bytes on the wire
-    bad_pointer,         // a compression pointer that does not point strictly backwards
-    too_many_pointers,   // more compression hops than a valid name can have
-    bad_count,           // a section count the message cannot hold
-    bad_opt,             // an OPT record not at the root, or more than one OPT
-    trailing_data,       // bytes left after the last record
-    invalid_name,        // a presentation-format name that is not a domain name
-    invalid_record,      // a record in configuration that cannot be encoded
-    value_too_long,      // a TXT character-string longer than 255 bytes
+    truncated = 1,     // a read ran past the end of the message
+    bad_label,         // label type 0x40/0x80 or a label longer than 63 bytes
+    name_too_long,     // a name longer than 255 bytes on the wire
+    bad_pointer,       // a compression pointer that does not point strictly backwards
+    too_many_pointers, // more compression hops than a valid name can have
+    bad_count,         // a section count the message cannot hold
+    bad_opt,           // an OPT record not at the root, or more than one OPT
+    trailing_data,     // bytes left after the last record
+    invalid_name,      // a presentation-format name that is not a domain name
+    invalid_record,    // a record in configuration that cannot be encoded
+    value_too_long,    // a TXT character-string longer than 255 bytes
 };
 
 [[nodiscard]] const boost::system::error_category& dns_category() noexcept;
@@ -31,6 +30,5 @@ enum class errc
 
 } // namespace certfleet::dns
 
-template <>
-struct boost::system::is_error_code_enum<certfleet::dns::errc> : std::true_type
+template <> struct boost::system::is_error_code_enum<certfleet::dns::errc> : std::true_type
 {};

@@ -1,9 +1,9 @@
 #include "dns/message.hpp"
 
-#include "dns/errc.hpp"
-
 #include <algorithm>
 #include <cstring>
+
+#include "dns/errc.hpp"
 
 namespace certfleet::dns {
 
@@ -70,7 +70,8 @@ reader::decode_name(std::size_t& pos, wire_name& out, bool allow_pointers) const
             if (cursor + 1 >= msg_.size()) {
                 return errc::truncated;
             }
-            const std::size_t target = static_cast<std::size_t>((len & 0x3F) << 8) | msg_[cursor + 1];
+            const std::size_t target =
+                static_cast<std::size_t>((len & 0x3F) << 8) | msg_[cursor + 1];
             if (target >= segment_start) {
                 return errc::bad_pointer;
             }
@@ -208,7 +209,9 @@ void writer::set_flags(std::uint16_t flags) noexcept
     patch_u16(2, flags);
 }
 
-void writer::set_counts(std::uint16_t qd, std::uint16_t an, std::uint16_t ns, std::uint16_t ar) noexcept
+void writer::set_counts(
+    std::uint16_t qd, std::uint16_t an, std::uint16_t ns, std::uint16_t ar
+) noexcept
 {
     patch_u16(4, qd);
     patch_u16(6, an);
@@ -247,7 +250,8 @@ bool writer::write_u32(std::uint32_t v) noexcept
     if (pos_ + 4 > limit_) {
         return false;
     }
-    return write_u16(static_cast<std::uint16_t>(v >> 16)) && write_u16(static_cast<std::uint16_t>(v));
+    return write_u16(static_cast<std::uint16_t>(v >> 16)) &&
+           write_u16(static_cast<std::uint16_t>(v));
 }
 
 bool writer::write_bytes(std::span<const std::uint8_t> bytes) noexcept
@@ -262,7 +266,8 @@ bool writer::write_bytes(std::span<const std::uint8_t> bytes) noexcept
 
 bool writer::write_bytes(std::string_view bytes) noexcept
 {
-    return write_bytes(std::span{reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+    return write_bytes(std::span{reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()}
+    );
 }
 
 // True when the name stored at `offset` (following pointers we wrote ourselves) equals `suffix`.

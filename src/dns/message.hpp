@@ -2,13 +2,12 @@
 // DNS message codec (RFC 1035 4.1): a bounds-checked reader and a writer with name compression.
 // Every read is checked against the end of the message; no read allocates.
 
-#include "dns/name.hpp"
-
 #include <boost/system/error_code.hpp>
-
 #include <cstdint>
 #include <span>
 #include <string_view>
+
+#include "dns/name.hpp"
 
 namespace certfleet::dns {
 
@@ -64,8 +63,14 @@ struct header
     std::uint16_t nscount = 0;
     std::uint16_t arcount = 0;
 
-    [[nodiscard]] std::uint8_t opcode() const noexcept { return static_cast<std::uint8_t>((flags & flag::opcode_mask) >> 11); }
-    [[nodiscard]] std::uint8_t rcode_bits() const noexcept { return static_cast<std::uint8_t>(flags & flag::rcode_mask); }
+    [[nodiscard]] std::uint8_t opcode() const noexcept
+    {
+        return static_cast<std::uint8_t>((flags & flag::opcode_mask) >> 11);
+    }
+    [[nodiscard]] std::uint8_t rcode_bits() const noexcept
+    {
+        return static_cast<std::uint8_t>(flags & flag::rcode_mask);
+    }
 };
 
 // A record as read from the wire; rdata points into the message.
@@ -96,14 +101,16 @@ public:
     [[nodiscard]] boost::system::error_code skip(std::size_t n) noexcept;
 
     // Reads a name that starts at `offset` of the message (inside rdata, say).
-    [[nodiscard]] boost::system::error_code read_name_at(std::size_t offset, wire_name& out) const noexcept;
+    [[nodiscard]] boost::system::error_code
+    read_name_at(std::size_t offset, wire_name& out) const noexcept;
 
     [[nodiscard]] std::size_t position() const noexcept { return pos_; }
     [[nodiscard]] std::size_t remaining() const noexcept { return msg_.size() - pos_; }
     [[nodiscard]] std::span<const std::uint8_t> message() const noexcept { return msg_; }
 
 private:
-    [[nodiscard]] boost::system::error_code decode_name(std::size_t& pos, wire_name& out, bool allow_pointers) const noexcept;
+    [[nodiscard]] boost::system::error_code
+    decode_name(std::size_t& pos, wire_name& out, bool allow_pointers) const noexcept;
 
     std::span<const std::uint8_t> msg_;
     std::size_t pos_ = 0;
@@ -123,7 +130,8 @@ public:
     };
 
     void write_header(const header& h) noexcept; // at offset 0; always fits (limit >= 12)
-    void set_counts(std::uint16_t qd, std::uint16_t an, std::uint16_t ns, std::uint16_t ar) noexcept;
+    void
+    set_counts(std::uint16_t qd, std::uint16_t an, std::uint16_t ns, std::uint16_t ar) noexcept;
     void set_flags(std::uint16_t flags) noexcept;
 
     // Names are compared case-insensitively for compression; the bytes written keep their case.
@@ -145,7 +153,10 @@ public:
     void set_limit(std::size_t limit) noexcept;
     [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
     [[nodiscard]] std::size_t size() const noexcept { return pos_; }
-    [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept { return {buf_.data(), pos_}; }
+    [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept
+    {
+        return {buf_.data(), pos_};
+    }
 
 private:
     [[nodiscard]] bool matches_at(std::size_t offset, std::string_view suffix) const noexcept;

@@ -1,8 +1,8 @@
 #include "dns/name.hpp"
 
-#include "dns/errc.hpp"
-
 #include <algorithm>
+
+#include "dns/errc.hpp"
 
 namespace certfleet::dns {
 

@@ -2,9 +2,8 @@
 // Domain names in wire format (RFC 1035 3.1): a sequence of length-prefixed labels ending with
 // the root label. wire_name holds one in a fixed buffer, so decoding a query allocates nothing.
 
-#include <boost/system/result.hpp>
-
 #include <array>
+#include <boost/system/result.hpp>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -23,7 +22,10 @@ public:
     // Appends one label. Precondition: the label fits (checked by the callers that decode).
     [[nodiscard]] bool append_label(std::span<const std::uint8_t> label) noexcept;
 
-    [[nodiscard]] std::span<const std::uint8_t> wire() const noexcept { return {bytes_.data(), size_ + 1U}; }
+    [[nodiscard]] std::span<const std::uint8_t> wire() const noexcept
+    {
+        return {bytes_.data(), size_ + 1U};
+    }
     [[nodiscard]] std::string_view view() const noexcept
     {
         return {reinterpret_cast<const char*>(bytes_.data()), size_ + 1U};
@@ -57,8 +59,7 @@ void lower_ascii(std::string& bytes) noexcept;
 [[nodiscard]] bool is_at_or_below(std::string_view name, std::string_view apex) noexcept;
 
 // Calls f(suffix) for each proper ancestor of `name`, nearest first, down to (excluding) `stop`.
-template <class F>
-void for_each_ancestor(std::string_view name, std::size_t stop_length, F&& f)
+template <class F> void for_each_ancestor(std::string_view name, std::size_t stop_length, F&& f)
 {
     while (name.size() > stop_length && name.front() != 0) {
         name.remove_prefix(static_cast<std::uint8_t>(name.front()) + 1U);

@@ -1,11 +1,12 @@
 #include "dns/rdata.hpp"
 
-#include "dns/errc.hpp"
-
 #include <arpa/inet.h>
+
 #include <array>
 #include <charconv>
 #include <vector>
+
+#include "dns/errc.hpp"
 
 namespace certfleet::dns {
 namespace {
@@ -94,8 +95,7 @@ std::optional<std::vector<std::string>> words(std::string_view text)
     return out;
 }
 
-template <class T>
-std::optional<T> parse_number(std::string_view s) noexcept
+template <class T> std::optional<T> parse_number(std::string_view s) noexcept
 {
     T v{};
     const auto* end = s.data() + s.size();
@@ -179,7 +179,9 @@ encode_rdata(rr_type type, std::string_view text, std::string_view origin)
         if (::inet_pton(family, std::string(text).c_str(), addr.data()) != 1) {
             return errc::invalid_record;
         }
-        return std::string(reinterpret_cast<const char*>(addr.data()), type == rr_type::a ? 4U : 16U);
+        return std::string(
+            reinterpret_cast<const char*>(addr.data()), type == rr_type::a ? 4U : 16U
+        );
     }
     case rr_type::ns:
     case rr_type::cname:

@@ -2,13 +2,12 @@
 // Record data in presentation format (as in configuration and zone files) encoded to wire
 // format. Names inside rdata are stored uncompressed and canonical (lower case).
 
-#include "dns/message.hpp"
-
 #include <boost/system/result.hpp>
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "dns/message.hpp"
 
 namespace certfleet::dns {
 
@@ -18,7 +17,8 @@ namespace certfleet::dns {
 
 // Resolves a possibly relative name against `origin` (canonical wire): "@" is the origin,
 // a name with a final dot is absolute, anything else is relative.
-[[nodiscard]] boost::system::result<std::string> resolve_name(std::string_view text, std::string_view origin);
+[[nodiscard]] boost::system::result<std::string>
+resolve_name(std::string_view text, std::string_view origin);
 
 // Encodes rdata text. TXT takes one or more quoted character-strings, or one unquoted word;
 // A/AAAA an address; NS/CNAME a name; MX "pref name"; CAA `flags tag "value"`.

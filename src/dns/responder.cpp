@@ -218,8 +218,9 @@ public:
             if (counts_.an != before) {
                 return rcode::noerror;
             }
-            const bool exists = n != nullptr || dynamic_found ||
-                                (data_.challenges != nullptr && data_.challenges->name_exists(name));
+            const bool exists =
+                n != nullptr || dynamic_found ||
+                (data_.challenges != nullptr && data_.challenges->name_exists(name));
             if (!negative_soa()) {
                 return std::nullopt;
             }
@@ -287,7 +288,9 @@ private:
     // (RFC 2308 3 and 5).
     bool negative_soa()
     {
-        if (!out_.record(zone_.apex(), rr_type::soa, zone_.negative_ttl(), zone_.soa().rdatas.front())) {
+        if (!out_.record(
+                zone_.apex(), rr_type::soa, zone_.negative_ttl(), zone_.soa().rdatas.front()
+            )) {
             return false;
         }
         ++counts_.ns;
@@ -300,19 +303,25 @@ private:
     section_counts& counts_;
 };
 
-void write_opt(writer& w, const parsed_query& q, const responder_options& options, std::uint16_t extended_rcode)
+void write_opt(
+    writer& w, const parsed_query& q, const responder_options& options, std::uint16_t extended_rcode
+)
 {
     (void)w.write_u8(0);
     (void)w.write_u16(static_cast<std::uint16_t>(rr_type::opt));
     (void)w.write_u16(options.max_udp_payload);
     // DO is copied from the query (RFC 3225 3).
-    (void)w.write_u32((static_cast<std::uint32_t>(extended_rcode >> 4) << 24) | (q.dnssec_ok ? 0x8000U : 0U));
+    (void)w.write_u32(
+        (static_cast<std::uint32_t>(extended_rcode >> 4) << 24) | (q.dnssec_ok ? 0x8000U : 0U)
+    );
     (void)w.write_u16(0);
 }
 
 // NOTIMP and FORMERR: the header, the question when it could be read (NOTIMP only: a FORMERR
 // question may be the very thing that is wrong), and our OPT when the query had a good one.
-std::size_t error_response(writer& w, const parsed_query& q, rcode code, const responder_options& options) noexcept
+std::size_t error_response(
+    writer& w, const parsed_query& q, rcode code, const responder_options& options
+) noexcept
 {
     header h;
     h.id = q.hdr.id;
@@ -321,8 +330,8 @@ std::size_t error_response(writer& w, const parsed_query& q, rcode code, const r
     );
     w.write_header(h);
     std::uint16_t qd = 0;
-    if (code == rcode::notimp && q.question_ok && w.write_name(q.qname.view()) && w.write_u16(q.qtype) &&
-        w.write_u16(q.qclass)) {
+    if (code == rcode::notimp && q.question_ok && w.write_name(q.qname.view()) &&
+        w.write_u16(q.qtype) && w.write_u16(q.qclass)) {
         qd = 1;
     }
     if (q.edns) {
@@ -383,11 +392,11 @@ std::size_t respond(
         extended_rcode = rcode_badvers;
     } else if (q.qclass != class_in) {
         code = rcode::refused;
-    } else if (const zone* z = data.zones != nullptr ? data.zones->find_zone(lowered.view()) : nullptr;
+    } else if (const zone* z =
+                   data.zones != nullptr ? data.zones->find_zone(lowered.view()) : nullptr;
                z == nullptr) {
         code = rcode::refused; // not authoritative: no referral to the root from us
-    } else if (q.qtype == static_cast<std::uint16_t>(rr_type::axfr) ||
-               q.qtype == static_cast<std::uint16_t>(rr_type::ixfr)) {
+    } else if (q.qtype == static_cast<std::uint16_t>(rr_type::axfr) || q.qtype == static_cast<std::uint16_t>(rr_type::ixfr)) {
         code = rcode::refused; // zone transfers are not offered
     } else {
         flags |= flag::aa;
@@ -409,7 +418,9 @@ std::size_t respond(
         write_opt(w, q, options, extended_rcode);
         ++counts.ar;
     }
-    flags = static_cast<std::uint16_t>(flags | static_cast<std::uint16_t>(code) | (extended_rcode & 0xF));
+    flags = static_cast<std::uint16_t>(
+        flags | static_cast<std::uint16_t>(code) | (extended_rcode & 0xF)
+    );
     w.set_flags(flags);
     w.set_counts(1, counts.an, counts.ns, counts.ar);
     return w.size();

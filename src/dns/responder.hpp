@@ -9,11 +9,11 @@
 // QUERY; FORMERR for malformed queries whose header could be read; nothing for queries with QR
 // set or shorter than a header; a single RRset for ANY (RFC 8482).
 
-#include "dns/challenge_records.hpp"
-#include "dns/zone.hpp"
-
 #include <cstdint>
 #include <span>
+
+#include "dns/challenge_records.hpp"
+#include "dns/zone.hpp"
 
 namespace certfleet::dns {
 

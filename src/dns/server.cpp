@@ -1,18 +1,18 @@
 #include "dns/server.hpp"
 
-#include "dns/errc.hpp"
+#include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-
-#include <array>
 #include <cerrno>
 #include <charconv>
-#include <sys/socket.h>
 #include <unordered_set>
+
+#include "dns/errc.hpp"
 
 namespace certfleet::dns {
 namespace asio = boost::asio;
@@ -30,7 +30,12 @@ constexpr std::size_t max_udp_message = 4096;
 class udp_listener : public std::enable_shared_from_this<udp_listener>
 {
 public:
-    udp_listener(asio::io_context& io, const zone_data& data, const responder_options& options, server_stats& stats)
+    udp_listener(
+        asio::io_context& io,
+        const zone_data& data,
+        const responder_options& options,
+        server_stats& stats
+    )
         : socket_(io), data_(data), options_(options), stats_(stats)
     {}
 
@@ -89,11 +94,14 @@ private:
 
     void wait()
     {
-        socket_.async_wait(udp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
-            if (!ec) {
-                self->drain();
+        socket_.async_wait(
+            udp::socket::wait_read,
+            [self = shared_from_this()](boost::system::error_code ec) {
+                if (!ec) {
+                    self->drain();
+                }
             }
-        });
+        );
     }
 
     void drain()
@@ -125,7 +133,9 @@ private:
     int receive_batch()
     {
         for (;;) {
-            const int n = ::recvmmsg(socket_.native_handle(), in_headers_.data(), udp_batch, MSG_DONTWAIT, nullptr);
+            const int n = ::recvmmsg(
+                socket_.native_handle(), in_headers_.data(), udp_batch, MSG_DONTWAIT, nullptr
+            );
             if (n > 0) {
                 return n;
             }
@@ -150,7 +160,8 @@ private:
                 continue;
             }
             const std::size_t size = respond(
-                std::span{s.in.data(), in.msg_len}, std::span{s.out}, data_, transport::udp, options_
+                std::span{s.in.data(), in.msg_len}, std::span{s.out}, data_, transport::udp,
+                options_
             );
             if (size == 0) {
                 ++stats_.dropped;
@@ -166,7 +177,9 @@ private:
         }
         unsigned sent = 0;
         while (sent < replies) {
-            const int n = ::sendmmsg(socket_.native_handle(), out_headers_.data() + sent, replies - sent, MSG_DONTWAIT);
+            const int n = ::sendmmsg(
+                socket_.native_handle(), out_headers_.data() + sent, replies - sent, MSG_DONTWAIT
+            );
             if (n < 0) {
                 if (errno == EINTR) {
                     continue;
@@ -236,25 +249,31 @@ private:
 
     void read_length()
     {
-        asio::async_read(socket_, asio::buffer(length_), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-            if (ec) {
-                self->finish();
-                return;
+        asio::async_read(
+            socket_, asio::buffer(length_),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                if (ec) {
+                    self->finish();
+                    return;
+                }
+                const std::size_t size = (std::size_t{self->length_[0]} << 8) | self->length_[1];
+                self->read_message(size);
             }
-            const std::size_t size = (std::size_t{self->length_[0]} << 8) | self->length_[1];
-            self->read_message(size);
-        });
+        );
     }
 
     void read_message(std::size_t size)
     {
-        asio::async_read(socket_, asio::buffer(in_.data(), size), [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-            if (ec) {
-                self->finish();
-                return;
+        asio::async_read(
+            socket_, asio::buffer(in_.data(), size),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                if (ec) {
+                    self->finish();
+                    return;
+                }
+                self->answer(n);
             }
-            self->answer(n);
-        });
+        );
     }
 
     void answer(std::size_t size)
@@ -271,14 +290,17 @@ private:
         }
         out_[0] = static_cast<std::uint8_t>(written >> 8);
         out_[1] = static_cast<std::uint8_t>(written);
-        asio::async_write(socket_, asio::buffer(out_.data(), written + 2), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-            if (ec) {
-                self->finish();
-                return;
+        asio::async_write(
+            socket_, asio::buffer(out_.data(), written + 2),
+            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                if (ec) {
+                    self->finish();
+                    return;
+                }
+                self->arm_idle_timer();
+                self->read_length();
             }
-            self->arm_idle_timer();
-            self->read_length();
-        });
+        );
     }
 
     void finish()
@@ -330,7 +352,8 @@ public:
 private:
     void accept()
     {
-        acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        acceptor_.async_accept([self = shared_from_this(
+                                )](boost::system::error_code ec, tcp::socket socket) {
             if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) {
                 return;
             }
@@ -363,8 +386,12 @@ private:
 struct server::impl
 {
     impl(asio::io_context& context, server_options opts, zone_data zd)
-        : io(context), options(std::move(opts)), data(zd),
-          tcp{data, options.responder, options.tcp_idle_timeout, options.max_tcp_connections, stats, {}}
+        : io(context), options(std::move(opts)), data(zd), tcp{data,
+                                                               options.responder,
+                                                               options.tcp_idle_timeout,
+                                                               options.max_tcp_connections,
+                                                               stats,
+                                                               {}}
     {}
 
     asio::io_context& io;
@@ -456,7 +483,8 @@ server_stats server::stats() const noexcept
     return impl_->stats;
 }
 
-boost::system::result<udp::endpoint> parse_endpoint(std::string_view text, std::uint16_t default_port)
+boost::system::result<udp::endpoint>
+parse_endpoint(std::string_view text, std::uint16_t default_port)
 {
     std::string_view host = text;
     std::string_view port_text;

@@ -2,16 +2,15 @@
 // The authoritative DNS server: UDP and TCP (RFC 7766) listeners on Asio around the pure
 // responder. It moves bytes and enforces limits; every answer comes from respond().
 
-#include "dns/responder.hpp"
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/system/error_code.hpp>
-
 #include <chrono>
 #include <memory>
 #include <vector>
+
+#include "dns/responder.hpp"
 
 namespace certfleet::dns {
 

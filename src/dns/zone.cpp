@@ -1,9 +1,9 @@
 #include "dns/zone.hpp"
 
+#include <algorithm>
+
 #include "dns/errc.hpp"
 #include "dns/rdata.hpp"
-
-#include <algorithm>
 
 namespace certfleet::dns {
 
@@ -23,7 +23,8 @@ const node* zone::find(std::string_view canonical) const noexcept
     return it == nodes_.end() ? nullptr : &it->second;
 }
 
-boost::system::result<zone_builder> zone_builder::start(std::string_view apex, const soa_fields& soa)
+boost::system::result<zone_builder>
+zone_builder::start(std::string_view apex, const soa_fields& soa)
 {
     auto apex_wire = canonical_name(apex);
     if (!apex_wire) {
@@ -50,8 +51,9 @@ boost::system::result<zone_builder> zone_builder::start(std::string_view apex, c
     return b;
 }
 
-boost::system::error_code
-zone_builder::add(std::string_view owner, rr_type type, std::uint32_t ttl, std::string_view rdata_text)
+boost::system::error_code zone_builder::add(
+    std::string_view owner, rr_type type, std::uint32_t ttl, std::string_view rdata_text
+)
 {
     auto owner_wire = resolve_name(owner, zone_->apex_);
     if (!owner_wire) {
@@ -78,7 +80,9 @@ zone_builder::add_wire(std::string owner, rr_type type, std::uint32_t ttl, std::
         zone_->nodes_.try_emplace(std::string(ancestor));
     });
     auto& n = zone_->nodes_[std::move(owner)];
-    auto it = std::find_if(n.rrsets.begin(), n.rrsets.end(), [&](const rrset& s) { return s.type == type; });
+    auto it = std::find_if(n.rrsets.begin(), n.rrsets.end(), [&](const rrset& s) {
+        return s.type == type;
+    });
     if (it == n.rrsets.end()) {
         n.rrsets.push_back(rrset{type, ttl, {}});
         it = std::prev(n.rrsets.end());

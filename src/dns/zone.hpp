@@ -2,16 +2,15 @@
 // Static zone data: an immutable snapshot built once from configuration. Names are canonical
 // wire format (lower case); rdata is wire format with names uncompressed.
 
-#include "dns/message.hpp"
-
 #include <boost/system/result.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "dns/message.hpp"
 
 namespace certfleet::dns {
 
@@ -79,7 +78,8 @@ class zone_builder
 {
 public:
     // apex: presentation format.
-    [[nodiscard]] static boost::system::result<zone_builder> start(std::string_view apex, const soa_fields& soa);
+    [[nodiscard]] static boost::system::result<zone_builder>
+    start(std::string_view apex, const soa_fields& soa);
 
     // Adds a record from presentation text (owner relative to the apex, "@", or absolute).
     [[nodiscard]] boost::system::error_code
@@ -105,7 +105,10 @@ public:
     explicit catalog(std::vector<std::shared_ptr<const zone>> zones);
 
     [[nodiscard]] const zone* find_zone(std::string_view canonical) const noexcept;
-    [[nodiscard]] const std::vector<std::shared_ptr<const zone>>& zones() const noexcept { return zones_; }
+    [[nodiscard]] const std::vector<std::shared_ptr<const zone>>& zones() const noexcept
+    {
+        return zones_;
+    }
 
 private:
     std::vector<std::shared_ptr<const zone>> zones_; // sorted longest apex first

@@ -1,9 +1,9 @@
 #include "dns/zone_file.hpp"
 
-#include "dns/rdata.hpp"
-
 #include <charconv>
 #include <optional>
+
+#include "dns/rdata.hpp"
 
 namespace certfleet::dns {
 namespace {
@@ -120,7 +120,9 @@ load_zone_file(std::string_view text, zone_builder& builder, std::uint32_t defau
         }
         auto rdata = encode_rdata(*type, rest, origin);
         if (!rdata) {
-            return fail("invalid " + std::string(type_to_text(*type)) + " data: " + rdata.error().message());
+            return fail(
+                "invalid " + std::string(type_to_text(*type)) + " data: " + rdata.error().message()
+            );
         }
         if (auto ec = builder.add_wire(owner, *type, record_ttl, std::move(*rdata))) {
             return fail("record outside the zone or not allowed here: " + ec.message());

@@ -4,11 +4,11 @@
 // `$ORIGIN`, `@`, and a blank owner meaning the previous one. Parentheses and $INCLUDE are not
 // supported; SOA comes from the zone's configuration, not from the file.
 
-#include "dns/zone.hpp"
-
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "dns/zone.hpp"
 
 namespace certfleet::dns {
 

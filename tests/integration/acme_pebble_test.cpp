@@ -1,16 +1,17 @@
 // The ACME client against Pebble, with DNS-01 answered by certfleet's authority through the
 // customer's CNAME, resolved by unbound (DESIGN section 8).
-#include "acme/client.hpp"
-#include "core/crypto/certificate.hpp"
-#include "core/crypto/jwk.hpp"
-#include "support/acme_rig.hpp"
+#include <doctest/doctest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <doctest/doctest.h>
+
+#include "acme/client.hpp"
+#include "core/crypto/certificate.hpp"
+#include "core/crypto/jwk.hpp"
+#include "support/acme_rig.hpp"
 
 using namespace certfleet;
 using namespace certfleet::test;
@@ -24,13 +25,22 @@ struct session
     net::http_client http;
     acme::client client;
 
-    session(asio::any_io_executor ex, acme_rig& rig, core::key_type account_key = core::key_type::ec_p256)
+    session(
+        asio::any_io_executor ex,
+        acme_rig& rig,
+        core::key_type account_key = core::key_type::ec_p256
+    )
         : http(ex, net::http_client_options{.ca_file = rig.pebble().https_ca_file().string()}),
-          client(http, core::private_key::generate(account_key).value(), acme::client_options{rig.pebble().directory_url()})
+          client(
+              http,
+              core::private_key::generate(account_key).value(),
+              acme::client_options{rig.pebble().directory_url()}
+          )
     {}
 };
 
-acme::order_request order_for(std::vector<std::string> names, core::key_type type = core::key_type::ec_p256)
+acme::order_request
+order_for(std::vector<std::string> names, core::key_type type = core::key_type::ec_p256)
 {
     acme::order_request r;
     r.names = std::move(names);
@@ -40,7 +50,9 @@ acme::order_request order_for(std::vector<std::string> names, core::key_type typ
     return r;
 }
 
-void check_issued(acme_rig& rig, const acme::issued_certificate& cert, const std::vector<std::string>& names)
+void check_issued(
+    acme_rig& rig, const acme::issued_certificate& cert, const std::vector<std::string>& names
+)
 {
     const auto verified = rig.verify(cert.certificate_pem);
     CHECK_MESSAGE(verified.exit_code == 0, verified.out << verified.err);
@@ -59,7 +71,8 @@ void check_issued(acme_rig& rig, const acme::issued_certificate& cert, const std
 
 TEST_SUITE("integration")
 {
-    TEST_CASE("Pebble issues through the delegated DNS: one name, three names, apex + wildcard, each key type")
+    TEST_CASE("Pebble issues through the delegated DNS: one name, three names, apex + wildcard, "
+              "each key type")
     {
         acme_rig rig;
         rig.run([&]() -> asio::awaitable<void> {
@@ -75,7 +88,8 @@ TEST_SUITE("integration")
             };
             const std::vector<variant> variants{
                 {{"www.customer.test"}, core::key_type::ec_p256},
-                {{"www.customer.test", "api.customer.test", "shop.customer.test"}, core::key_type::ec_p384},
+                {{"www.customer.test", "api.customer.test", "shop.customer.test"},
+                 core::key_type::ec_p384},
                 {{"customer.test", "*.customer.test"}, core::key_type::rsa_2048},
                 {{"api.customer.test"}, core::key_type::rsa_3072},
                 {{"shop.customer.test"}, core::key_type::rsa_4096},
@@ -150,7 +164,8 @@ TEST_SUITE("integration")
             auto second_request = order_for({"api.customer.test"});
             auto second = co_await s.client.issue(std::move(second_request), rig.board());
             REQUIRE(second.has_value());
-            auto by_key = co_await s.client.revoke(second->certificate_pem, 1, std::move(second->key));
+            auto by_key =
+                co_await s.client.revoke(second->certificate_pem, 1, std::move(second->key));
             CHECK_MESSAGE(by_key.has_value(), (by_key ? "" : by_key.error().message()));
         });
     }
@@ -203,14 +218,19 @@ TEST_SUITE("integration")
             CHECK(refused.error().message().find("external account binding") != std::string::npos);
 
             session wrong(co_await asio::this_coro::executor, rig);
-            const acme::account_options wrong_mac{{}, true, acme::external_account_binding{kid, "b10lLJs8l1GPIzsLP0s6pMt8O0XVGnfTaCeROxQM0BIt2XrJMDHJZBM5NuQmQJQH"}};
+            const acme::account_options wrong_mac{
+                {},
+                true,
+                acme::external_account_binding{
+                    kid, "b10lLJs8l1GPIzsLP0s6pMt8O0XVGnfTaCeROxQM0BIt2XrJMDHJZBM5NuQmQJQH"}};
             auto bad = co_await wrong.client.register_account(wrong_mac);
             REQUIRE_FALSE(bad.has_value());
             REQUIRE(bad.error().ca_problem);
             MESSAGE(bad.error().message());
 
             session right(co_await asio::this_coro::executor, rig);
-            const acme::account_options right_mac{{}, true, acme::external_account_binding{kid, mac}};
+            const acme::account_options right_mac{
+                {}, true, acme::external_account_binding{kid, mac}};
             auto good = co_await right.client.register_account(right_mac);
             REQUIRE_MESSAGE(good.has_value(), (good ? "" : good.error().message()));
             auto request = order_for({"www.customer.test"});
@@ -229,13 +249,15 @@ TEST_SUITE("integration")
             REQUIRE((co_await s.client.register_account(plain)).has_value());
             int ok = 0;
             int finished = 0;
-            const std::vector<std::string> names{"www.customer.test", "api.customer.test", "shop.customer.test", "customer.test"};
+            const std::vector<std::string> names{
+                "www.customer.test", "api.customer.test", "shop.customer.test", "customer.test"};
             for (const auto& name : names) {
                 asio::co_spawn(
                     ex,
                     [&, name]() -> asio::awaitable<void> {
                         auto issued_request = order_for({name});
-                        auto issued = co_await s.client.issue(std::move(issued_request), rig.board());
+                        auto issued =
+                            co_await s.client.issue(std::move(issued_request), rig.board());
                         ok += issued ? 1 : 0;
                         ++finished;
                     },
@@ -255,10 +277,13 @@ TEST_SUITE("integration")
 
 TEST_SUITE("integration")
 {
-    TEST_CASE("a preferred chain among Pebble's alternates is chosen by issuer name; an RS256 account")
+    TEST_CASE(
+        "a preferred chain among Pebble's alternates is chosen by issuer name; an RS256 account"
+    )
     {
         acme_rig rig(acme_rig_options{.pebble = {.alternate_roots = 1}});
-        const auto alternate_root = core::parse_pem_chain(rig.pebble().issuance_root_pem(1)).value().front();
+        const auto alternate_root =
+            core::parse_pem_chain(rig.pebble().issuance_root_pem(1)).value().front();
         rig.run([&]() -> asio::awaitable<void> {
             session s(co_await asio::this_coro::executor, rig, core::key_type::rsa_2048);
             const acme::account_options plain{{}, true, std::nullopt};

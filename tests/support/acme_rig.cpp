@@ -1,9 +1,8 @@
 #include "support/acme_rig.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-
-#include <algorithm>
 
 namespace certfleet::test {
 namespace {
@@ -17,7 +16,8 @@ std::string customer_zone_text(const std::map<std::string, std::string>& cnames)
                        "www IN A 127.0.0.1\n"
                        "_acme-challenge.plain IN TXT \"not a cname\"\n";
     for (const auto& [name, label] : cnames) {
-        text += "_acme-challenge." + name + ". IN CNAME " + label + "." + std::string(delegated_zone) + ".\n";
+        text += "_acme-challenge." + name + ". IN CNAME " + label + "." +
+                std::string(delegated_zone) + ".\n";
     }
     return text;
 }
@@ -25,7 +25,9 @@ std::string customer_zone_text(const std::map<std::string, std::string>& cnames)
 std::string lower(std::string_view s)
 {
     std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+        return static_cast<char>(std::tolower(c));
+    });
     while (!out.empty() && out.back() == '.') {
         out.pop_back();
     }
@@ -56,8 +58,18 @@ std::optional<std::string> delegated_target(std::string_view challenge_fqdn)
 
 acme_rig::acme_rig(acme_rig_options options)
     : authority_({make_zone(zone_spec{.apex = std::string(delegated_zone), .ttl = 1})}),
-      customer_(dir_, nsd_options{.zones = {nsd_zone{std::string(customer_zone), customer_zone_text(options.cnames)}}}),
-      resolver_(dir_, unbound_options{.stubs = {stub_zone{std::string(customer_zone), {customer_.port()}}, stub_zone{std::string(delegated_zone), {authority_.port()}}}}),
+      customer_(
+          dir_,
+          nsd_options{
+              .zones = {nsd_zone{std::string(customer_zone), customer_zone_text(options.cnames)}}}
+      ),
+      resolver_(
+          dir_,
+          unbound_options{
+              .stubs =
+                  {stub_zone{std::string(customer_zone), {customer_.port()}},
+                   stub_zone{std::string(delegated_zone), {authority_.port()}}}}
+      ),
       board_(authority_.challenges(), delegated_target)
 {
     options.pebble.dns_server = resolver_.address();
@@ -78,7 +90,9 @@ void acme_rig::run(std::function<boost::asio::awaitable<void>()> body, std::chro
         std::rethrow_exception(failure);
     }
     if (!done) {
-        throw rig_error("the ACME exchange did not finish within " + std::to_string(limit.count()) + " s");
+        throw rig_error(
+            "the ACME exchange did not finish within " + std::to_string(limit.count()) + " s"
+        );
     }
 }
 
@@ -89,7 +103,9 @@ run_result acme_rig::verify(const std::string& chain_pem, int root_index) const
     // The leaf is the first certificate; the rest are untrusted intermediates.
     const auto end = chain_pem.find("-----END CERTIFICATE-----");
     const auto leaf = dir_.write("verify/leaf.pem", chain_pem.substr(0, end + 25) + "\n");
-    return test::run({"openssl", "verify", "-CAfile", root.string(), "-untrusted", chain.string(), leaf.string()});
+    return test::run(
+        {"openssl", "verify", "-CAfile", root.string(), "-untrusted", chain.string(), leaf.string()}
+    );
 }
 
 } // namespace certfleet::test

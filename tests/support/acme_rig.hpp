@@ -3,16 +3,15 @@
 // the one-time CNAMEs, certfleet's authority (in this process) serves the delegated zone,
 // unbound resolves both like a CA's resolver, and Pebble validates through unbound.
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <functional>
+#include <map>
+
 #include "core/challenge_redirect.hpp"
 #include "support/pebble_rig.hpp"
 #include "support/rig_authority.hpp"
 #include "support/rig_dns_servers.hpp"
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
-
-#include <functional>
-#include <map>
 
 namespace certfleet::test {
 
@@ -25,8 +24,11 @@ struct acme_rig_options
     // Managed names (in customer.test) → the label their CNAME points at. A name whose CNAME
     // points elsewhere than where the board presents makes validation fail.
     std::map<std::string, std::string> cnames{
-        {"customer.test", "apex"}, {"www.customer.test", "www"}, {"api.customer.test", "api"},
-        {"shop.customer.test", "shop"}, {"wrong.customer.test", "somewhere-else"},
+        {"customer.test", "apex"},
+        {"www.customer.test", "www"},
+        {"api.customer.test", "api"},
+        {"shop.customer.test", "shop"},
+        {"wrong.customer.test", "somewhere-else"},
     };
 };
 
@@ -42,7 +44,9 @@ public:
     [[nodiscard]] const temp_dir& dir() const noexcept { return dir_; }
 
     // Runs a coroutine on a fresh io_context to completion (bounded by `limit`).
-    void run(std::function<boost::asio::awaitable<void>()> body, std::chrono::seconds limit = std::chrono::seconds(120));
+    void
+    run(std::function<boost::asio::awaitable<void>()> body,
+        std::chrono::seconds limit = std::chrono::seconds(120));
 
     // `openssl verify` of a PEM chain (leaf first) against Pebble's root; returns its output
     // and exit code.

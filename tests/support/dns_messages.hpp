@@ -1,13 +1,13 @@
 #pragma once
 // Builds DNS queries and decodes responses for tests, with certfleet's own codec.
 
-#include "dns/message.hpp"
-#include "dns/name.hpp"
-#include "dns/rdata.hpp"
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "dns/message.hpp"
+#include "dns/name.hpp"
+#include "dns/rdata.hpp"
 
 namespace certfleet::test {
 
@@ -27,7 +27,8 @@ inline std::vector<std::uint8_t> make_query(const query_spec& spec)
 {
     std::vector<std::uint8_t> buf(512);
     dns::writer w(buf, buf.size());
-    w.write_header(dns::header{spec.id, spec.flags, 1, 0, 0, static_cast<std::uint16_t>(spec.edns_payload ? 1 : 0)});
+    w.write_header(dns::header{
+        spec.id, spec.flags, 1, 0, 0, static_cast<std::uint16_t>(spec.edns_payload ? 1 : 0)});
     const auto wire = dns::name_from_text(spec.name).value();
     (void)w.write_bytes(wire); // raw: no compression, case preserved
     (void)w.write_u16(static_cast<std::uint16_t>(spec.type));
@@ -36,7 +37,8 @@ inline std::vector<std::uint8_t> make_query(const query_spec& spec)
         (void)w.write_u8(0);
         (void)w.write_u16(static_cast<std::uint16_t>(dns::rr_type::opt));
         (void)w.write_u16(*spec.edns_payload);
-        (void)w.write_u32((std::uint32_t{spec.edns_version} << 16) | (spec.dnssec_ok ? 0x8000U : 0U));
+        (void
+        )w.write_u32((std::uint32_t{spec.edns_version} << 16) | (spec.dnssec_ok ? 0x8000U : 0U));
         (void)w.write_u16(0);
     }
     buf.resize(w.size());
@@ -115,7 +117,10 @@ inline std::optional<decoded_response> decode_response(std::span<const std::uint
         }
         out.qname = dns::name_to_text(n.view());
     }
-    for (auto [count, section] : {std::pair{out.hdr.ancount, &out.answer}, {out.hdr.nscount, &out.authority}, {out.hdr.arcount, &out.additional}}) {
+    for (auto [count, section] :
+         {std::pair{out.hdr.ancount, &out.answer},
+          {out.hdr.nscount, &out.authority},
+          {out.hdr.arcount, &out.additional}}) {
         for (int i = 0; i < count; ++i) {
             dns::record_view v;
             if (r.read_record(v)) {

@@ -1,12 +1,12 @@
 #include "support/pebble_rig.hpp"
 
-#include "net/http_client.hpp"
-#include "support/rig_net.hpp"
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
+
+#include "net/http_client.hpp"
+#include "support/rig_net.hpp"
 
 namespace certfleet::test {
 namespace {
@@ -42,7 +42,10 @@ std::string https_get(const std::string& url, const std::filesystem::path& ca_fi
     );
     io.run();
     if (!result || !*result) {
-        throw rig_error("GET " + url + " failed: " + (result ? result->error().message() : std::string("no result")));
+        throw rig_error(
+            "GET " + url +
+            " failed: " + (result ? result->error().message() : std::string("no result"))
+        );
     }
     if ((*result)->status != 200) {
         throw rig_error("GET " + url + " answered " + std::to_string((*result)->status));
@@ -59,25 +62,33 @@ pebble_ca::pebble_ca(const temp_dir& dir, pebble_options options)
     const auto cert = base / "cert.pem";
     const auto csr = base / "req.csr";
     const auto ext = dir.write("pebble/ext.cnf", "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-    openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-             ca_key.string(), "-out", https_ca_.string(), "-days", "2", "-subj", "/CN=certfleet test HTTPS CA"});
-    openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key.string(),
-             "-out", csr.string(), "-subj", "/CN=localhost"});
-    openssl({"x509", "-req", "-in", csr.string(), "-CA", https_ca_.string(), "-CAkey", ca_key.string(),
-             "-CAcreateserial", "-out", cert.string(), "-days", "2", "-extfile", ext.string()});
+    openssl(
+        {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", ca_key.string(), "-out", https_ca_.string(), "-days", "2", "-subj",
+         "/CN=certfleet test HTTPS CA"}
+    );
+    openssl(
+        {"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+         key.string(), "-out", csr.string(), "-subj", "/CN=localhost"}
+    );
+    openssl(
+        {"x509", "-req", "-in", csr.string(), "-CA", https_ca_.string(), "-CAkey", ca_key.string(),
+         "-CAcreateserial", "-out", cert.string(), "-days", "2", "-extfile", ext.string()}
+    );
 
     port_ = free_port();
     management_port_ = free_port();
-    nlohmann::json config{{"pebble",
-                           {{"listenAddress", "127.0.0.1:" + std::to_string(port_)},
-                            {"managementListenAddress", "127.0.0.1:" + std::to_string(management_port_)},
-                            {"certificate", cert.string()},
-                            {"privateKey", key.string()},
-                            {"httpPort", free_port()},
-                            {"tlsPort", free_port()},
-                            {"ocspResponderURL", ""},
-                            {"externalAccountBindingRequired", options.eab_required},
-                            {"externalAccountMACKeys", options.eab_keys}}}};
+    nlohmann::json config{
+        {"pebble",
+         {{"listenAddress", "127.0.0.1:" + std::to_string(port_)},
+          {"managementListenAddress", "127.0.0.1:" + std::to_string(management_port_)},
+          {"certificate", cert.string()},
+          {"privateKey", key.string()},
+          {"httpPort", free_port()},
+          {"tlsPort", free_port()},
+          {"ocspResponderURL", ""},
+          {"externalAccountBindingRequired", options.eab_required},
+          {"externalAccountMACKeys", options.eab_keys}}}};
     const auto config_file = dir.write("pebble/pebble.json", config.dump(2));
 
     child_options child;
@@ -97,7 +108,10 @@ pebble_ca::pebble_ca(const temp_dir& dir, pebble_options options)
     process_ = std::make_unique<child_process>(std::move(child));
     for (const auto port : {port_, management_port_}) {
         if (!wait_for_tcp(port, std::chrono::seconds(10), process_.get())) {
-            throw rig_error("pebble did not start listening on port " + std::to_string(port) + ":\n" + tail_lines(process_->log()));
+            throw rig_error(
+                "pebble did not start listening on port " + std::to_string(port) + ":\n" +
+                tail_lines(process_->log())
+            );
         }
     }
 }

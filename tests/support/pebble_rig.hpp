@@ -4,12 +4,12 @@
 // environment knobs (DESIGN section 8), and the roots it issues under (fetched from its
 // management listener; they change at every start).
 
-#include "support/rig.hpp"
-
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "support/rig.hpp"
 
 namespace certfleet::test {
 

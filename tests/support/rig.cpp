@@ -73,7 +73,7 @@ std::vector<char*> pointers(std::vector<std::string>& strings)
 // posix_spawn file actions and attributes, released on every path.
 class spawn_setup
 {
-  public:
+public:
     spawn_setup()
     {
         posix_spawn_file_actions_init(&actions_);
@@ -124,14 +124,14 @@ class spawn_setup
         return pid;
     }
 
-  private:
+private:
     posix_spawn_file_actions_t actions_{};
     posix_spawnattr_t attributes_{};
 };
 
 class file_descriptor
 {
-  public:
+public:
     explicit file_descriptor(int fd = -1) noexcept : fd_(fd) {}
     ~file_descriptor() { reset(); }
     file_descriptor(const file_descriptor&) = delete;
@@ -145,7 +145,7 @@ class file_descriptor
         fd_ = fd;
     }
 
-  private:
+private:
     int fd_;
 };
 

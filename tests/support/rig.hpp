@@ -24,7 +24,7 @@ namespace certfleet::test {
 
 class rig_error : public std::runtime_error
 {
-  public:
+public:
     using std::runtime_error::runtime_error;
 };
 
@@ -33,7 +33,7 @@ class rig_error : public std::runtime_error
 // servers' logs and configuration after a failure).
 class temp_dir
 {
-  public:
+public:
     explicit temp_dir(std::string_view prefix = "certfleet-test");
     ~temp_dir();
     temp_dir(const temp_dir&) = delete;
@@ -46,7 +46,7 @@ class temp_dir
     // path()/name, created when missing.
     [[nodiscard]] std::filesystem::path subdir(const std::filesystem::path& name) const;
 
-  private:
+private:
     std::filesystem::path path_;
 };
 
@@ -74,7 +74,7 @@ struct child_options
 // A program running in the background. Only ever signals its own PID; the destructor stops it.
 class child_process
 {
-  public:
+public:
     // Starts the program; throws rig_error when it cannot be started.
     explicit child_process(child_options options);
     ~child_process();
@@ -102,7 +102,7 @@ class child_process
     // "name (pid N)", for messages.
     [[nodiscard]] std::string describe() const;
 
-  private:
+private:
     child_options options_;
     pid_t pid_ = -1;
     std::optional<int> status_;

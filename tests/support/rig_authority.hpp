@@ -35,7 +35,7 @@ struct zone_spec
 
 class in_process_authority
 {
-  public:
+public:
     // Serves `zones` on options.listen (127.0.0.1 on a free_port() when empty).
     // Throws rig_error when it cannot listen.
     explicit in_process_authority(
@@ -54,7 +54,7 @@ class in_process_authority
     // Idempotent.
     void stop();
 
-  private:
+private:
     boost::asio::io_context io_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
     dns::catalog catalog_;

@@ -33,7 +33,7 @@ struct certfleet_options
 
 class certfleet_process
 {
-  public:
+public:
     // Picks a free port, writes the configuration, starts `certfleet serve --config FILE` and
     // waits until it answers; throws rig_error with the end of its log when it does not.
     certfleet_process(const temp_dir& dir, certfleet_options options);
@@ -44,7 +44,7 @@ class certfleet_process
     [[nodiscard]] child_process& process() noexcept { return *process_; }
     int stop() { return process_->stop(); }
 
-  private:
+private:
     std::uint16_t port_ = 0;
     std::filesystem::path config_file_;
     std::unique_ptr<child_process> process_;

@@ -33,7 +33,7 @@ struct nsd_options
 
 class nsd_server
 {
-  public:
+public:
     // Writes <dir>/nsd-<port>/{nsd.conf,<zone>.zone}, starts `nsd -d -c nsd.conf` and waits until
     // it answers the SOA of every zone.
     nsd_server(const temp_dir& dir, nsd_options options);
@@ -43,7 +43,7 @@ class nsd_server
     [[nodiscard]] child_process& process() noexcept { return *process_; }
     int stop() { return process_->stop(); }
 
-  private:
+private:
     std::uint16_t port_;
     std::unique_ptr<child_process> process_;
 };
@@ -69,7 +69,7 @@ struct unbound_options
 
 class unbound_resolver
 {
-  public:
+public:
     // Writes <dir>/unbound-<port>/unbound.conf, starts `unbound -d -c unbound.conf` and waits
     // until it answers. Caching is off (cache-max-ttl and cache-max-negative-ttl 0), so every
     // query reaches the stubs and no stale TXT or NXDOMAIN survives between steps of a test.
@@ -80,7 +80,7 @@ class unbound_resolver
     [[nodiscard]] child_process& process() noexcept { return *process_; }
     int stop() { return process_->stop(); }
 
-  private:
+private:
     std::uint16_t port_;
     std::unique_ptr<child_process> process_;
 };

@@ -29,7 +29,7 @@ namespace certfleet::test {
 
 class socket_handle
 {
-  public:
+public:
     explicit socket_handle(int fd = -1) noexcept : fd_(fd) {}
     ~socket_handle();
     socket_handle(socket_handle&& other) noexcept : fd_(other.release()) {}
@@ -45,7 +45,7 @@ class socket_handle
         return fd;
     }
 
-  private:
+private:
     int fd_;
 };
 
@@ -56,7 +56,7 @@ class socket_handle
 // A UDP socket connected to 127.0.0.1:port.
 class udp_client
 {
-  public:
+public:
     explicit udp_client(std::uint16_t port);
 
     void send(std::span<const std::uint8_t> datagram);
@@ -67,7 +67,7 @@ class udp_client
     [[nodiscard]] std::optional<std::vector<std::uint8_t>>
     exchange(std::span<const std::uint8_t> query, std::chrono::milliseconds timeout);
 
-  private:
+private:
     socket_handle socket_;
 };
 
@@ -75,7 +75,7 @@ class udp_client
 // (RFC 1035 4.2.2).
 class tcp_client
 {
-  public:
+public:
     // Throws rig_error when the connection cannot be made within `timeout`.
     explicit tcp_client(
         std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(2)
@@ -90,7 +90,7 @@ class tcp_client
     // sends meanwhile is discarded.
     [[nodiscard]] bool wait_closed(std::chrono::milliseconds timeout);
 
-  private:
+private:
     // Reads exactly out.size() bytes; false on EOF, error or deadline.
     bool read_exactly(std::span<std::uint8_t> out, std::chrono::steady_clock::time_point deadline);
 

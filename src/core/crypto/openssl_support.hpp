@@ -17,7 +17,7 @@ namespace certfleet::core::detail {
 
 class error_queue_guard
 {
-  public:
+public:
     error_queue_guard() = default;
     error_queue_guard(const error_queue_guard&) = delete;
     error_queue_guard& operator=(const error_queue_guard&) = delete;

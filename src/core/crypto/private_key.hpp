@@ -33,7 +33,7 @@ enum class key_type
 
 class private_key
 {
-  public:
+public:
     // A fresh key from the OpenSSL CSPRNG. Errors: crypto_failure.
     [[nodiscard]] static boost::system::result<private_key> generate(key_type type);
 
@@ -60,7 +60,7 @@ class private_key
     // RSA {e, kty, n} without leading zero octets (section 6.3.1).
     [[nodiscard]] const nlohmann::json& public_jwk() const noexcept { return public_jwk_; }
 
-  private:
+private:
     private_key(pkey_ptr key, key_type type, std::string spki, nlohmann::json jwk) noexcept;
     [[nodiscard]] static boost::system::result<private_key> adopt(pkey_ptr key);
 

@@ -13,7 +13,7 @@ namespace certfleet::core {
 
 class secret
 {
-  public:
+public:
     secret() noexcept = default;
     // Copies `bytes`; the caller stays responsible for wiping its own copy.
     explicit secret(std::string_view bytes);
@@ -33,7 +33,7 @@ class secret
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
-  private:
+private:
     void wipe() noexcept;
 
     std::unique_ptr<char[]> data_;

@@ -2,13 +2,13 @@
 // profiles, ARI and replaces, and how it handles badNonce — the parts Pebble does not offer.
 #include "acme/client.hpp"
 
-#include "core/crypto/encoding.hpp"
-#include "unit/net/test_server.hpp"
-
 #include <doctest/doctest.h>
 
 #include <fstream>
 #include <sstream>
+
+#include "core/crypto/encoding.hpp"
+#include "unit/net/test_server.hpp"
 
 using namespace certfleet;
 using namespace std::chrono_literals;
@@ -41,15 +41,18 @@ struct scripted_ca
             paths.push_back(path);
             res.set("Replay-Nonce", "nonce" + std::to_string(++nonces));
             if (path == "/dir") {
-                res.body() = nlohmann::json{
-                    {"newNonce", server.url("/nonce")},
-                    {"newAccount", server.url("/account")},
-                    {"newOrder", server.url("/order")},
-                    {"revokeCert", server.url("/revoke")},
-                    {"keyChange", server.url("/key-change")},
-                    {"renewalInfo", server.url("/renewal-info")},
-                    {"meta", {{"profiles", {{"classic", "90 days"}, {"shortlived", "6 days"}}}}},
-                }.dump();
+                res.body() =
+                    nlohmann::json{
+                        {"newNonce", server.url("/nonce")},
+                        {"newAccount", server.url("/account")},
+                        {"newOrder", server.url("/order")},
+                        {"revokeCert", server.url("/revoke")},
+                        {"keyChange", server.url("/key-change")},
+                        {"renewalInfo", server.url("/renewal-info")},
+                        {"meta",
+                         {{"profiles", {{"classic", "90 days"}, {"shortlived", "6 days"}}}}},
+                    }
+                        .dump();
                 return;
             }
             if (req.method() == test::http::verb::post && bad_nonces_to_send > 0) {
@@ -65,10 +68,13 @@ struct scripted_ca
                 res.body() = R"({"status":"valid"})";
             } else if (path == "/order") {
                 const auto jws = nlohmann::json::parse(req.body());
-                order_payloads.push_back(nlohmann::json::parse(core::base64url_decode(jws["payload"].get<std::string>()).value()));
+                order_payloads.push_back(nlohmann::json::parse(
+                    core::base64url_decode(jws["payload"].get<std::string>()).value()
+                ));
                 res.result(403);
                 res.set("Content-Type", "application/problem+json");
-                res.body() = R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"not today"})";
+                res.body() =
+                    R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"not today"})";
             } else if (path.starts_with("/renewal-info/")) {
                 res.set("Retry-After", "21600");
                 res.body() = fixture("rfc9773_4.2_renewal_info.json");
@@ -80,7 +86,8 @@ struct scripted_ca
 // Orders here never get as far as a challenge.
 struct unused_board final : core::challenge_board
 {
-    boost::system::error_code present(std::string_view, std::string_view, std::chrono::seconds) override
+    boost::system::error_code
+    present(std::string_view, std::string_view, std::chrono::seconds) override
     {
         FAIL("no challenge expected");
         return {};
@@ -97,7 +104,10 @@ TEST_SUITE("acme")
         boost::asio::io_context io;
         scripted_ca ca(io);
         net::http_client http(io.get_executor(), net::http_client_options{});
-        acme::client client(http, core::private_key::generate(core::key_type::ec_p256).value(), acme::client_options{ca.server.url("/dir")});
+        acme::client client(
+            http, core::private_key::generate(core::key_type::ec_p256).value(),
+            acme::client_options{ca.server.url("/dir")}
+        );
         unused_board board;
         test::run(io, [&]() -> boost::asio::awaitable<void> {
             acme::account_options account;
@@ -126,12 +136,16 @@ TEST_SUITE("acme")
         });
     }
 
-    TEST_CASE("ARI: the certificate's identifier, the suggested window and Retry-After (RFC 9773 4)")
+    TEST_CASE("ARI: the certificate's identifier, the suggested window and Retry-After (RFC 9773 4)"
+    )
     {
         boost::asio::io_context io;
         scripted_ca ca(io);
         net::http_client http(io.get_executor(), net::http_client_options{});
-        acme::client client(http, core::private_key::generate(core::key_type::ec_p256).value(), acme::client_options{ca.server.url("/dir")});
+        acme::client client(
+            http, core::private_key::generate(core::key_type::ec_p256).value(),
+            acme::client_options{ca.server.url("/dir")}
+        );
         test::run(io, [&]() -> boost::asio::awaitable<void> {
             auto info = co_await client.renewal_info(fixture("rfc9773_appendix_a_certificate.pem"));
             REQUIRE_MESSAGE(info.has_value(), (info ? "" : info.error().message()));
@@ -143,14 +157,18 @@ TEST_SUITE("acme")
         });
     }
 
-    TEST_CASE("badNonce is retried with the nonce it carried, a bounded number of times (RFC 8555 6.5)")
+    TEST_CASE(
+        "badNonce is retried with the nonce it carried, a bounded number of times (RFC 8555 6.5)"
+    )
     {
         boost::asio::io_context io;
         scripted_ca ca(io);
         net::http_client http(io.get_executor(), net::http_client_options{});
         acme::client_options options{ca.server.url("/dir")};
         options.max_bad_nonce_retries = 3;
-        acme::client client(http, core::private_key::generate(core::key_type::ec_p256).value(), options);
+        acme::client client(
+            http, core::private_key::generate(core::key_type::ec_p256).value(), options
+        );
         test::run(io, [&]() -> boost::asio::awaitable<void> {
             acme::account_options account;
             account.agree_to_terms = true;

@@ -24,7 +24,9 @@ std::string read_fixture(const std::string& name)
 
 const std::string token = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
 
-net::http_response reply(unsigned status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {})
+net::http_response reply(
+    unsigned status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}
+)
 {
     return net::http_response{status, std::move(headers), std::move(body)};
 }
@@ -45,10 +47,12 @@ std::string authz_json(
     const std::string& tok = token
 )
 {
-    return R"({"status":")" + std::string(status) + R"(","identifier":{"type":"dns","value":")" + std::string(name) +
-           R"("},"challenges":[{"type":"http-01","url":"https://ca.test/chall/h","token":")" + token +
-           R"(","status":"pending"},{"type":"dns-01","url":"https://ca.test/chall/)" + std::string(name) +
-           R"(","token":")" + tok + R"(","status":")" + std::string(challenge_status) + R"("}]})";
+    return R"({"status":")" + std::string(status) + R"(","identifier":{"type":"dns","value":")" +
+           std::string(name) +
+           R"("},"challenges":[{"type":"http-01","url":"https://ca.test/chall/h","token":")" +
+           token + R"(","status":"pending"},{"type":"dns-01","url":"https://ca.test/chall/)" +
+           std::string(name) + R"(","token":")" + tok + R"(","status":")" +
+           std::string(challenge_status) + R"("}]})";
 }
 
 // One exchange the scripted CA expects: the URL the machine must request, and what comes back.
@@ -62,15 +66,23 @@ std::vector<exchange> happy_path()
 {
     const auto chain = read_fixture("chain.pem");
     return {
-        {"https://ca.test/new-order", reply(201, order_json("pending"), {{"Location", "/order/1"}, {"Replay-Nonce", "n1"}})},
+        {"https://ca.test/new-order",
+         reply(201, order_json("pending"), {{"Location", "/order/1"}, {"Replay-Nonce", "n1"}})},
         {"https://ca.test/authz/1", reply(200, authz_json("pending", "www.example.com"))},
         {"https://ca.test/authz/2", reply(200, authz_json("valid", "example.com", "valid"))},
-        {"https://ca.test/chall/www.example.com", reply(200, R"({"type":"dns-01","url":"https://ca.test/chall/www.example.com","token":")" + token + R"(","status":"processing"})")},
+        {"https://ca.test/chall/www.example.com",
+         reply(
+             200, R"({"type":"dns-01","url":"https://ca.test/chall/www.example.com","token":")" +
+                      token + R"(","status":"processing"})"
+         )},
         {"https://ca.test/order/1", reply(200, order_json("pending"))},
         {"https://ca.test/order/1", reply(200, order_json("ready"))},
-        {"https://ca.test/order/1/finalize", reply(200, order_json("processing"), {{"Retry-After", "2"}})},
-        {"https://ca.test/order/1", reply(200, order_json("valid", R"(,"certificate":"https://ca.test/cert/1")"))},
-        {"https://ca.test/cert/1", reply(200, chain, {{"Content-Type", "application/pem-certificate-chain"}})},
+        {"https://ca.test/order/1/finalize",
+         reply(200, order_json("processing"), {{"Retry-After", "2"}})},
+        {"https://ca.test/order/1",
+         reply(200, order_json("valid", R"(,"certificate":"https://ca.test/cert/1")"))},
+        {"https://ca.test/cert/1",
+         reply(200, chain, {{"Content-Type", "application/pem-certificate-chain"}})},
     };
 }
 
@@ -85,15 +97,17 @@ struct run_result
     clock_time end{};
 };
 
-run_result run(
-    order_request request,
+run_result
+run(order_request request,
     std::vector<exchange> script,
     std::function<void(const action&)> observe = {},
-    bool strict_urls = true
-)
+    bool strict_urls = true)
 {
     run_result out;
-    order_machine m(std::move(request), order_machine_options{"https://ca.test/new-order", "thumb", 50ms, 10s, 3});
+    order_machine m(
+        std::move(request),
+        order_machine_options{"https://ca.test/new-order", "thumb", 50ms, 10s, 3}
+    );
     clock_time now{std::chrono::seconds(1'700'000'000)};
     const clock_time start = now;
     std::size_t next = 0;
@@ -109,7 +123,8 @@ run_result run(
         }
         if (const auto* s = std::get_if<send_request>(&a)) {
             out.requested.push_back(s->url);
-            if (s->url.find("/chall/") != std::string::npos && out.presents_before_first_answer < 0) {
+            if (s->url.find("/chall/") != std::string::npos &&
+                out.presents_before_first_answer < 0) {
                 out.presents_before_first_answer = static_cast<int>(out.board.size());
             }
             if (next >= script.size()) {
@@ -168,18 +183,24 @@ TEST_SUITE("acme")
         CHECK(result.ended->value().certificate_url == "https://ca.test/cert/1");
         CHECK(result.ended->value().order_url == "https://ca.test/order/1");
         CHECK(result.board.empty()); // cleaned up
-        CHECK(result.presents_before_first_answer == 1); // presented before the challenge was answered
+        CHECK(
+            result.presents_before_first_answer == 1
+        ); // presented before the challenge was answered
         CHECK(result.requested.size() == happy_path().size());
     }
 
-    TEST_CASE("the DNS-01 value is base64url(SHA-256(key authorization)) at _acme-challenge (RFC 8555 8.4)")
+    TEST_CASE("the DNS-01 value is base64url(SHA-256(key authorization)) at _acme-challenge (RFC "
+              "8555 8.4)")
     {
         CHECK(dns01_record_name("*.example.com") == "_acme-challenge.example.com");
         CHECK(dns01_record_name("www.example.com") == "_acme-challenge.www.example.com");
         // token "." thumbprint, hashed: 43 base64url characters.
         const auto v = dns01_txt_value(token, "thumb");
         CHECK(v.size() == 43);
-        CHECK(v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
+        CHECK(
+            v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            ) == std::string::npos
+        );
         CHECK(v != dns01_txt_value(token, "other"));
     }
 
@@ -188,7 +209,8 @@ TEST_SUITE("acme")
         const std::string wildcard_token = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         auto script = happy_path();
         script[1].answer = reply(200, authz_json("pending", "example.com"));
-        script[2].answer = reply(200, authz_json("pending", "example.com", "pending", wildcard_token));
+        script[2].answer =
+            reply(200, authz_json("pending", "example.com", "pending", wildcard_token));
         script[3].url = "https://ca.test/chall/example.com";
         script.insert(script.begin() + 4, script[3]);
         std::vector<challenge_record> presented;
@@ -212,9 +234,25 @@ TEST_SUITE("acme")
     {
         auto script = happy_path();
         script.resize(5);
-        script[4].answer = reply(200, order_json("invalid", R"(,"error":{"type":"urn:ietf:params:acme:error:unauthorized","detail":"Some of the authorizations failed"})"));
-        script.push_back({"https://ca.test/authz/1", reply(200, R"({"status":"invalid","identifier":{"type":"dns","value":"www.example.com"},"challenges":[{"type":"dns-01","url":"https://ca.test/chall/www.example.com","token":")" + token + R"(","status":"invalid","error":{"type":"urn:ietf:params:acme:error:incorrectTXT","detail":"No TXT record found at _acme-challenge.www.example.com"}}]})")});
-        script.push_back({"https://ca.test/authz/2", reply(200, authz_json("valid", "example.com", "valid"))});
+        script[4].answer = reply(
+            200,
+            order_json(
+                "invalid",
+                R"(,"error":{"type":"urn:ietf:params:acme:error:unauthorized","detail":"Some of the authorizations failed"})"
+            )
+        );
+        script.push_back(
+            {"https://ca.test/authz/1",
+             reply(
+                 200,
+                 R"({"status":"invalid","identifier":{"type":"dns","value":"www.example.com"},"challenges":[{"type":"dns-01","url":"https://ca.test/chall/www.example.com","token":")" +
+                     token +
+                     R"(","status":"invalid","error":{"type":"urn:ietf:params:acme:error:incorrectTXT","detail":"No TXT record found at _acme-challenge.www.example.com"}}]})"
+             )}
+        );
+        script.push_back(
+            {"https://ca.test/authz/2", reply(200, authz_json("valid", "example.com", "valid"))}
+        );
         const auto result = run(two_names(), script);
         REQUIRE(result.ended);
         REQUIRE_FALSE(result.ended->has_value());
@@ -230,7 +268,11 @@ TEST_SUITE("acme")
     TEST_CASE("a rate limit on newOrder ends with the time to retry")
     {
         auto script = happy_path();
-        script[0].answer = reply(429, R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many certificates"})", {{"Retry-After", "120"}, {"Content-Type", "application/problem+json"}});
+        script[0].answer = reply(
+            429,
+            R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"too many certificates"})",
+            {{"Retry-After", "120"}, {"Content-Type", "application/problem+json"}}
+        );
         for (int i = 0; i < 3; ++i) {
             script.insert(script.begin(), script[0]);
         }
@@ -245,12 +287,21 @@ TEST_SUITE("acme")
     TEST_CASE("alreadyReplaced: the order is sent again without replaces (RFC 9773 5)")
     {
         auto script = happy_path();
-        script.insert(script.begin(), exchange{"https://ca.test/new-order", reply(409, R"({"type":"urn:ietf:params:acme:error:alreadyReplaced","detail":"replaced"})")});
+        script.insert(
+            script.begin(),
+            exchange{
+                "https://ca.test/new-order",
+                reply(
+                    409,
+                    R"({"type":"urn:ietf:params:acme:error:alreadyReplaced","detail":"replaced"})"
+                )}
+        );
         auto r = two_names();
         r.replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
         int with_replaces = 0;
         const auto result = run(r, script, [&](const action& a) {
-            if (const auto* s = std::get_if<send_request>(&a); s && s->payload && s->payload->contains("replaces")) {
+            if (const auto* s = std::get_if<send_request>(&a);
+                s && s->payload && s->payload->contains("replaces")) {
                 ++with_replaces;
             }
         });
@@ -275,7 +326,11 @@ TEST_SUITE("acme")
         });
         REQUIRE(result.ended);
         CHECK(result.ended->has_value());
-        CHECK(result.end - std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)) >= 9s); // 7 s + 2 s
+        CHECK(
+            result.end -
+                std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)) >=
+            9s
+        ); // 7 s + 2 s
     }
 
     TEST_CASE("the order gives up at its deadline instead of polling for ever")
@@ -297,7 +352,8 @@ TEST_SUITE("acme")
     TEST_CASE("a preferred chain is picked from the alternates by issuer name")
     {
         auto script = happy_path();
-        std::get<net::http_response>(script.back().answer).headers.emplace_back("Link", "</cert/1/1>;rel=\"alternate\"");
+        std::get<net::http_response>(script.back().answer)
+            .headers.emplace_back("Link", "</cert/1/1>;rel=\"alternate\"");
         script.push_back({"https://ca.test/cert/1/1", reply(200, read_fixture("chain_alt.pem"))});
         auto r = two_names();
         r.preferred_chain_issuer = "certfleet alternate root";
@@ -314,7 +370,8 @@ TEST_SUITE("acme")
         r.resume_order_url = "https://ca.test/order/1";
         std::vector<exchange> script{
             {"https://ca.test/order/1", reply(200, order_json("ready"))},
-            {"https://ca.test/order/1/finalize", reply(200, order_json("valid", R"(,"certificate":"https://ca.test/cert/1")"))},
+            {"https://ca.test/order/1/finalize",
+             reply(200, order_json("valid", R"(,"certificate":"https://ca.test/cert/1")"))},
             {"https://ca.test/cert/1", reply(200, read_fixture("chain.pem"))},
         };
         const auto result = run(r, script);
@@ -334,8 +391,13 @@ TEST_SUITE("acme")
             {"timeout", make_error_code(errc::timeout)},
             {"500", reply(500, "<html>oops</html>")},
             {"malformed JSON", reply(200, "{\"status\":")},
-            {"badNonce", reply(400, R"({"type":"urn:ietf:params:acme:error:badNonce","detail":"bad nonce"})")},
-            {"429", reply(429, R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"slow down"})", {{"Retry-After", "3"}})},
+            {"badNonce",
+             reply(400, R"({"type":"urn:ietf:params:acme:error:badNonce","detail":"bad nonce"})")},
+            {"429",
+             reply(
+                 429, R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"slow down"})",
+                 {{"Retry-After", "3"}}
+             )},
             {"wrong type", reply(200, "[1,2,3]")},
         };
         for (std::size_t step = 0; step < base.size(); ++step) {
@@ -344,9 +406,12 @@ TEST_SUITE("acme")
                 CAPTURE(kind.name);
                 auto script = base;
                 // Injected before the real answer: a client that retries then gets it.
-                script.insert(script.begin() + static_cast<std::ptrdiff_t>(step), exchange{base[step].url, kind.answer});
+                script.insert(
+                    script.begin() + static_cast<std::ptrdiff_t>(step),
+                    exchange{base[step].url, kind.answer}
+                );
                 const auto result = run(two_names(), script, {}, false);
-                REQUIRE(result.ended); // finished: no hang
+                REQUIRE(result.ended);       // finished: no hang
                 CHECK(result.board.empty()); // TXT values cleaned up whatever the outcome
                 if (!*result.ended) {
                     const auto& f = result.ended->error();

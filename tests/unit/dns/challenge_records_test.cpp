@@ -1,10 +1,10 @@
 #include "dns/challenge_records.hpp"
 
-#include "dns/errc.hpp"
-
 #include <doctest/doctest.h>
 
 #include <thread>
+
+#include "dns/errc.hpp"
 
 using namespace certfleet::dns;
 
@@ -14,7 +14,10 @@ TEST_SUITE("dns")
     {
         challenge_records c;
         CHECK(c.present("a..b", "v", std::chrono::seconds(1)) == errc::invalid_name);
-        CHECK(c.present("x.test", std::string(256, 'v'), std::chrono::seconds(1)) == errc::value_too_long);
+        CHECK(
+            c.present("x.test", std::string(256, 'v'), std::chrono::seconds(1)) ==
+            errc::value_too_long
+        );
         c.cleanup("never.test", "v"); // a no-op
         CHECK(c.size() == 0);
     }

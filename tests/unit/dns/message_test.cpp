@@ -1,10 +1,10 @@
 #include "dns/message.hpp"
 
-#include "dns/errc.hpp"
-
 #include <doctest/doctest.h>
 
 #include <vector>
+
+#include "dns/errc.hpp"
 
 using namespace certfleet::dns;
 
@@ -24,7 +24,9 @@ TEST_SUITE("dns")
     TEST_CASE("reader decodes compressed names")
     {
         // "example.com" at 0, then "www" + pointer to 0.
-        const auto msg = bytes({7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 3, 'w', 'w', 'w', 0xC0, 0});
+        const auto msg = bytes(
+            {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 3, 'w', 'w', 'w', 0xC0, 0}
+        );
         reader r(msg);
         wire_name n;
         REQUIRE_FALSE(r.read_name(n));

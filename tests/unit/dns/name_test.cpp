@@ -1,8 +1,8 @@
 #include "dns/name.hpp"
 
-#include "dns/errc.hpp"
-
 #include <doctest/doctest.h>
+
+#include "dns/errc.hpp"
 
 using namespace certfleet::dns;
 
@@ -13,8 +13,12 @@ TEST_SUITE("dns")
         const auto wire = name_from_text("www.Example.com.").value();
         CHECK(wire == std::string("\3www\7Example\3com\0", 17));
         CHECK(name_to_text(wire) == "www.Example.com.");
-        CHECK(name_from_text("www.example.com").value() == name_from_text("www.example.com.").value());
-        CHECK(canonical_name("WWW.Example.COM").value() == std::string("\3www\7example\3com\0", 17));
+        CHECK(
+            name_from_text("www.example.com").value() == name_from_text("www.example.com.").value()
+        );
+        CHECK(
+            canonical_name("WWW.Example.COM").value() == std::string("\3www\7example\3com\0", 17)
+        );
         CHECK(name_from_text(".").value() == std::string(1, '\0'));
         CHECK(name_to_text(std::string(1, '\0')) == ".");
     }
@@ -28,7 +32,7 @@ TEST_SUITE("dns")
 
     TEST_CASE("invalid names are refused")
     {
-        CHECK(name_from_text("") .error() == errc::invalid_name);
+        CHECK(name_from_text("").error() == errc::invalid_name);
         CHECK(name_from_text("a..b").error() == errc::invalid_name);
         CHECK(name_from_text(std::string(64, 'a') + ".com").error() == errc::invalid_name);
         CHECK(name_from_text(R"(a\25)").error() == errc::invalid_name);

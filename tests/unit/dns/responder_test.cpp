@@ -1,10 +1,10 @@
 #include "dns/responder.hpp"
 
-#include "support/dns_messages.hpp"
-
 #include <doctest/doctest.h>
 
 #include <array>
+
+#include "support/dns_messages.hpp"
 
 using namespace certfleet;
 using namespace certfleet::dns;
@@ -40,9 +40,11 @@ struct fixture
     challenge_records challenges;
     std::array<std::uint8_t, max_message_size> out{};
 
-    std::optional<test::decoded_response> ask(const std::vector<std::uint8_t>& query, transport via = transport::udp)
+    std::optional<test::decoded_response>
+    ask(const std::vector<std::uint8_t>& query, transport via = transport::udp)
     {
-        const auto n = respond(query, out, zone_data{&zones, &challenges}, via, responder_options{});
+        const auto n =
+            respond(query, out, zone_data{&zones, &challenges}, via, responder_options{});
         if (n == 0) {
             return std::nullopt;
         }
@@ -81,16 +83,24 @@ TEST_SUITE("dns")
         CHECK(r->additional[0].owner == "ns1.acme.example.net.");
     }
 
-    TEST_CASE_FIXTURE(fixture, "challenge TXT values appear at once, several at one name, and go away")
+    TEST_CASE_FIXTURE(
+        fixture, "challenge TXT values appear at once, several at one name, and go away"
+    )
     {
-        REQUIRE_FALSE(challenges.present("x1.acme.example.net", "value-one", std::chrono::seconds(5)));
+        REQUIRE_FALSE(
+            challenges.present("x1.acme.example.net", "value-one", std::chrono::seconds(5))
+        );
         auto r = ask({.name = "x1.acme.example.net", .type = rr_type::txt});
         REQUIRE(r->answer.size() == 1);
         CHECK(r->answer[0].data == "value-one");
         CHECK(r->answer[0].ttl == 5);
 
-        REQUIRE_FALSE(challenges.present("X1.Acme.Example.Net.", "value-two", std::chrono::seconds(5)));
-        REQUIRE_FALSE(challenges.present("x1.acme.example.net", "value-one", std::chrono::seconds(5))); // idempotent
+        REQUIRE_FALSE(
+            challenges.present("X1.Acme.Example.Net.", "value-two", std::chrono::seconds(5))
+        );
+        REQUIRE_FALSE(
+            challenges.present("x1.acme.example.net", "value-one", std::chrono::seconds(5))
+        ); // idempotent
         r = ask({.name = "x1.acme.example.net", .type = rr_type::txt});
         REQUIRE(r->answer.size() == 2);
 
@@ -125,7 +135,9 @@ TEST_SUITE("dns")
             r = ask({.name = "below.tree.acme.example.net", .type = rr_type::a});
             CHECK(r->rcode() == 0);
             CHECK(r->answer.empty());
-            REQUIRE_FALSE(challenges.present("_x.sub.acme.example.net", "v", std::chrono::seconds(5)));
+            REQUIRE_FALSE(
+                challenges.present("_x.sub.acme.example.net", "v", std::chrono::seconds(5))
+            );
             r = ask({.name = "sub.acme.example.net", .type = rr_type::txt});
             CHECK(r->rcode() == 0);
             r = ask({.name = "_x.sub.acme.example.net", .type = rr_type::a});
@@ -176,7 +188,9 @@ TEST_SUITE("dns")
         CHECK(r->answer.size() == 1);
     }
 
-    TEST_CASE_FIXTURE(fixture, "EDNS0: OPT echoed, payload honoured, TC when the answer does not fit")
+    TEST_CASE_FIXTURE(
+        fixture, "EDNS0: OPT echoed, payload honoured, TC when the answer does not fit"
+    )
     {
         auto r = ask({.name = "big.acme.example.net", .type = rr_type::txt}); // no EDNS: 512 bytes
         CHECK(r->flag(flag::tc));
@@ -200,7 +214,12 @@ TEST_SUITE("dns")
 
         SUBCASE("the DO bit is copied (RFC 3225 3)")
         {
-            r = ask({.name = "acme.example.net", .type = rr_type::soa, .edns_payload = 1232, .dnssec_ok = true});
+            r = ask(
+                {.name = "acme.example.net",
+                 .type = rr_type::soa,
+                 .edns_payload = 1232,
+                 .dnssec_ok = true}
+            );
             REQUIRE(r->opt() != nullptr);
             CHECK((r->opt()->ttl & 0x8000U) != 0);
         }
@@ -208,16 +227,24 @@ TEST_SUITE("dns")
 
     TEST_CASE_FIXTURE(fixture, "EDNS versions other than 0 get BADVERS (RFC 6891 6.1.3)")
     {
-        auto r = ask({.name = "acme.example.net", .type = rr_type::soa, .edns_payload = 1232, .edns_version = 1});
+        auto r = ask(
+            {.name = "acme.example.net",
+             .type = rr_type::soa,
+             .edns_payload = 1232,
+             .edns_version = 1}
+        );
         REQUIRE(r->opt() != nullptr);
         CHECK(r->rcode() == 0);
         CHECK((r->opt()->ttl >> 24) == 1); // 16 >> 4
         CHECK(r->answer.empty());
     }
 
-    TEST_CASE_FIXTURE(fixture, "other opcodes get NOTIMP, responses are ignored, malformed queries get FORMERR")
+    TEST_CASE_FIXTURE(
+        fixture, "other opcodes get NOTIMP, responses are ignored, malformed queries get FORMERR"
+    )
     {
-        auto r = ask({.name = "acme.example.net", .type = rr_type::soa, .flags = 5 << 11}); // UPDATE
+        auto r =
+            ask({.name = "acme.example.net", .type = rr_type::soa, .flags = 5 << 11}); // UPDATE
         CHECK(r->rcode() == static_cast<int>(rcode::notimp));
         CHECK(((r->hdr.flags >> 11) & 0xF) == 5);
 
@@ -252,7 +279,9 @@ TEST_SUITE("dns")
         }
         SUBCASE("two OPT records")
         {
-            auto with_opt = make_query({.name = "acme.example.net", .type = rr_type::soa, .edns_payload = 1232});
+            auto with_opt =
+                make_query({.name = "acme.example.net", .type = rr_type::soa, .edns_payload = 1232}
+                );
             const std::vector<std::uint8_t> opt(with_opt.end() - 11, with_opt.end());
             with_opt.insert(with_opt.end(), opt.begin(), opt.end());
             with_opt[11] = 2;

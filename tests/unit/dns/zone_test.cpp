@@ -1,8 +1,8 @@
 #include "dns/zone.hpp"
 
-#include "dns/zone_file.hpp"
-
 #include <doctest/doctest.h>
+
+#include "dns/zone_file.hpp"
 
 using namespace certfleet::dns;
 
@@ -77,8 +77,13 @@ TEST_SUITE("dns")
         auto inner = zone_builder::start("acme.test", soa()).value();
         REQUIRE_FALSE(inner.add("@", rr_type::ns, 60, "ns1"));
         catalog c({outer.finish().value(), inner.finish().value()});
-        CHECK(c.find_zone(canonical_name("x.acme.test").value())->apex() == canonical_name("acme.test").value());
-        CHECK(c.find_zone(canonical_name("x.test").value())->apex() == canonical_name("test").value());
+        CHECK(
+            c.find_zone(canonical_name("x.acme.test").value())->apex() ==
+            canonical_name("acme.test").value()
+        );
+        CHECK(
+            c.find_zone(canonical_name("x.test").value())->apex() == canonical_name("test").value()
+        );
         CHECK(c.find_zone(canonical_name("example.com").value()) == nullptr);
     }
 }
