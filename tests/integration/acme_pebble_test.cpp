@@ -278,7 +278,7 @@ TEST_SUITE("integration")
 TEST_SUITE("integration")
 {
     TEST_CASE(
-        "a preferred chain among Pebble's alternates is chosen by issuer name; an RS256 account"
+        "a preferred chain among Pebble's alternates is chosen by issuer name with an RS256 account"
     )
     {
         acme_rig rig(acme_rig_options{.pebble = {.alternate_roots = 1}});

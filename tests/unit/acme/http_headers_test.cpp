@@ -19,7 +19,7 @@ std::vector<link> links(std::initializer_list<std::string_view> values)
 
 TEST_SUITE("acme")
 {
-    TEST_CASE("Retry-After: delta-seconds (RFC 9110 10.2.3; RFC 8555 6.6)")
+    TEST_CASE("Retry-After: delta-seconds (RFC 9110 10.2.3, RFC 8555 6.6)")
     {
         const auto now = example_date;
         struct row

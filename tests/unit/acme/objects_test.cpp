@@ -113,7 +113,7 @@ TEST_SUITE("acme")
         CHECK_FALSE(o->profile);
     }
 
-    TEST_CASE("objects: an order's error; replaces (RFC 9773 5) and profile")
+    TEST_CASE("objects: an order's error, replaces (RFC 9773 5) and profile")
     {
         auto body = pending_order();
         body["status"] = "invalid";
@@ -271,7 +271,7 @@ TEST_SUITE("acme")
         CHECK(a->find("dns-01") == nullptr);
     }
 
-    TEST_CASE("objects: an authorization with several challenges; wildcard; unknown types")
+    TEST_CASE("objects: an authorization with several challenges, wildcard, unknown types")
     {
         auto body = pending_authorization();
         body["wildcard"] = true;
@@ -475,7 +475,7 @@ TEST_SUITE("acme")
         CHECK(account_error(body) == errc::malformed_response);
     }
 
-    TEST_CASE("objects: request payloads (RFC 8555 7.3 and 7.4; RFC 9773 5; profiles draft)")
+    TEST_CASE("objects: request payloads (RFC 8555 7.3 and 7.4, RFC 9773 5, profiles draft)")
     {
         SUBCASE("newOrder")
         {

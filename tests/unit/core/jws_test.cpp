@@ -117,7 +117,7 @@ TEST_SUITE("core")
         );
     }
 
-    TEST_CASE("ES256, ES384 and RS256 JWS verify with OpenSSL; R||S has the RFC 7518 3.4 size")
+    TEST_CASE("ES256, ES384 and RS256 JWS verify with OpenSSL, R||S has the RFC 7518 3.4 size")
     {
         struct row
         {
