@@ -1,59 +1,48 @@
 #include "net/errc.hpp"
 
-#include <string>
+#include "core/error_category.hpp"
 
 namespace certfleet::net {
 namespace {
 
-// Boost's error_category has a protected, non-virtual destructor by design; categories are
-// never deleted through a base pointer.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
-class category final : public boost::system::error_category
+const char* describe(errc e) noexcept
 {
-public:
-    [[nodiscard]] const char* name() const noexcept override { return "certfleet.net"; }
-
-    [[nodiscard]] std::string message(int value) const override
-    {
-        switch (static_cast<errc>(value)) {
-        case errc::bad_url:
-            return "invalid or unsupported URL";
-        case errc::bad_request:
-            return "invalid request header";
-        case errc::resolve_failed:
-            return "host name could not be resolved";
-        case errc::connection_refused:
-            return "connection refused";
-        case errc::connect_failed:
-            return "could not connect";
-        case errc::timeout:
-            return "timed out";
-        case errc::tls_handshake_failed:
-            return "TLS handshake failed";
-        case errc::certificate_verification_failed:
-            return "TLS certificate verification failed";
-        case errc::connection_closed:
-            return "connection closed before a complete response";
-        case errc::body_too_large:
-            return "response body too large";
-        case errc::header_too_large:
-            return "response header too large";
-        case errc::bad_response:
-            return "malformed HTTP response";
-        case errc::io_error:
-            return "I/O error";
-        }
-        return "unknown net error";
+    switch (e) {
+    case errc::bad_url:
+        return "invalid or unsupported URL";
+    case errc::bad_request:
+        return "invalid request header";
+    case errc::resolve_failed:
+        return "host name could not be resolved";
+    case errc::connection_refused:
+        return "connection refused";
+    case errc::connect_failed:
+        return "could not connect";
+    case errc::timeout:
+        return "timed out";
+    case errc::tls_handshake_failed:
+        return "TLS handshake failed";
+    case errc::certificate_verification_failed:
+        return "TLS certificate verification failed";
+    case errc::connection_closed:
+        return "connection closed before a complete response";
+    case errc::body_too_large:
+        return "response body too large";
+    case errc::header_too_large:
+        return "response header too large";
+    case errc::bad_response:
+        return "malformed HTTP response";
+    case errc::io_error:
+        return "I/O error";
     }
-};
-#pragma GCC diagnostic pop
+    return "unknown net error";
+}
 
 } // namespace
 
 const boost::system::error_category& net_category() noexcept
 {
-    static const category instance;
+    static const core::enum_category<errc> instance("certfleet.net", describe);
     return instance;
 }
 
