@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "acme/client.hpp"
+#include "app/authority.hpp"
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
 #include "app/log.hpp"
@@ -140,16 +141,12 @@ int issue(const issue_options& options)
     }
 
     boost::asio::io_context io(1);
-    dns::catalog zones(dns_config.zones);
-    dns::challenge_records challenges;
-    dns::server server(io, dns_config.server, dns::zone_data{&zones, &challenges});
-    if (auto ec = server.start()) {
-        std::cerr << "certfleet: cannot listen for DNS: " << ec.message()
-                  << "\nChoose free addresses in dns.listen.\n";
+    authority dns_authority(io, dns_config);
+    if (!dns_authority.start()) {
         return exit_failure;
     }
     core::challenge_redirect board(
-        challenges,
+        dns_authority.challenges(),
         [&](std::string_view fqdn) -> std::optional<std::string> {
             constexpr std::string_view prefix = "_acme-challenge.";
             std::string name = lower(std::string(fqdn));
@@ -187,7 +184,7 @@ int issue(const issue_options& options)
             auto account = co_await client.register_account(std::move(account_options));
             if (!account) {
                 std::cerr << "certfleet: " << account.error().message() << "\n";
-                server.stop();
+                dns_authority.stop();
                 co_return;
             }
             log(level::info, "account " + account->url);
@@ -196,7 +193,7 @@ int issue(const issue_options& options)
             request.key_type = *type;
             request.challenge_ttl = dns_config.challenge_ttl;
             auto issued = co_await client.issue(std::move(request), board);
-            server.stop();
+            dns_authority.stop();
             if (!issued) {
                 std::cerr << "certfleet: issuance failed: " << issued.error().message() << "\n";
                 if (auto retry = issued.error().retry_after()) {

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "app/authority.hpp"
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
 #include "app/log.hpp"
@@ -51,23 +52,9 @@ int serve(const serve_options& options)
     }
 
     boost::asio::io_context io(1);
-    dns::catalog zones(config.zones);
-    dns::challenge_records challenges;
-    dns::server server(io, config.server, dns::zone_data{&zones, &challenges});
-    if (auto ec = server.start()) {
-        std::cerr << "certfleet: cannot listen for DNS: " << ec.message()
-                  << "\nAnother server may hold the port, or binding below 1024 needs privileges: "
-                     "choose other addresses in dns.listen (or --listen).\n";
+    authority dns_authority(io, config);
+    if (!dns_authority.start()) {
         return exit_failure;
-    }
-    for (const auto& z : config.zones) {
-        log(level::info, "serving zone " + dns::name_to_text(z->apex()) + " (" +
-                             std::to_string(z->name_count()) + " names)");
-    }
-    for (const auto& e : server.local_endpoints()) {
-        std::ostringstream s;
-        s << e;
-        log(level::info, "DNS listening on " + s.str() + " (UDP and TCP)");
     }
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -77,10 +64,10 @@ int serve(const serve_options& options)
         }
         log(level::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
                              ", shutting down");
-        server.stop();
+        dns_authority.stop();
     });
     io.run();
-    const auto stats = server.stats();
+    const auto stats = dns_authority.server().stats();
     log(level::info, "stopped after " + std::to_string(stats.udp_queries) + " UDP and " +
                          std::to_string(stats.tcp_queries) + " TCP queries");
     return exit_ok;
