@@ -1,11 +1,26 @@
 # Shared by bench/dns/run.sh and bench/dns/profile.sh (sourced, not run): the zone and query
 # generators, the certfleet and NSD configurations, and starting and stopping servers by PID.
-# The caller sets: certfleet (binary), apex, names, clients, outstanding, server_cpu, client_cpu.
 # shellcheck shell=bash disable=SC2154
 
 fail() {
     echo "bench: $*" >&2
     exit 1
+}
+
+# bench_args BUILD_DIR: the binary and the settings both scripts share (environment overrides).
+bench_args() {
+    if [ $# -ne 1 ]; then
+        echo "usage: $0 BUILD_DIR" >&2
+        exit 2
+    fi
+    build_dir=$(cd "$1" && pwd)
+    certfleet=$build_dir/src/app/certfleet
+    clients=${BENCH_CLIENTS:-4}
+    outstanding=${BENCH_OUTSTANDING:-100}
+    names=${BENCH_NAMES:-10000}
+    server_cpu=${BENCH_SERVER_CPU:-1}
+    client_cpu=${BENCH_CLIENT_CPU:-0}
+    apex=acme.bench.test
 }
 
 # bench_setup [TOOL...]: checks the tools (and TOOLs), makes the work directory ($work) and

@@ -14,23 +14,12 @@
 # Writes figures as `name value` lines and leaves the reports in the printed directory.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 BUILD_DIR" >&2
-    exit 2
-fi
-build_dir=$(cd "$1" && pwd)
-certfleet=$build_dir/src/app/certfleet
 seconds=${PROFILE_SECONDS:-8}
 rate=${PROFILE_QPS:-3000}
-clients=${BENCH_CLIENTS:-4}
-outstanding=${BENCH_OUTSTANDING:-100}
-names=${BENCH_NAMES:-10000}
-server_cpu=${BENCH_SERVER_CPU:-1}
-client_cpu=${BENCH_CLIENT_CPU:-0}
-apex=acme.bench.test
 
 # shellcheck source=bench/dns/lib.sh
 source "$(dirname "$0")/lib.sh"
+bench_args "$@"
 BENCH_KEEP=1 # the reports are the point
 bench_setup perf valgrind callgrind_annotate
 

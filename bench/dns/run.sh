@@ -23,24 +23,13 @@
 # Exit codes: 0 done; 1 a server or dnsperf failed to start or answered wrongly; 2 usage.
 set -euo pipefail
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 BUILD_DIR" >&2
-    exit 2
-fi
-build_dir=$(cd "$1" && pwd)
-certfleet=$build_dir/src/app/certfleet
 seconds=${BENCH_SECONDS:-10}
 warmup=${BENCH_WARMUP:-3}
-clients=${BENCH_CLIENTS:-4}
-outstanding=${BENCH_OUTSTANDING:-100}
-names=${BENCH_NAMES:-10000}
 rss_names=${BENCH_RSS_NAMES:-100000}
-server_cpu=${BENCH_SERVER_CPU:-1}
-client_cpu=${BENCH_CLIENT_CPU:-0}
-apex=acme.bench.test
 
 # shellcheck source=bench/dns/lib.sh
 source "$(dirname "$0")/lib.sh"
+bench_args "$@"
 bench_setup
 
 # The zone and the query file.
