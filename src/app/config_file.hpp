@@ -1,5 +1,5 @@
 #pragma once
-// Loading certfleet's TOML configuration and reading typed values with errors that name the key.
+// Loading certfleet's TOML configuration (typed reads: core/config_values.hpp).
 // Throws core::config_error.
 
 #include <toml++/toml.h>
@@ -20,12 +20,6 @@ struct loaded_config
 // An empty path loads the embedded defaults.
 [[nodiscard]] loaded_config load_config(const std::string& file);
 
-[[nodiscard]] std::string
-required_string(const toml::table& t, std::string_view key, const std::string& path);
-[[nodiscard]] std::optional<std::string>
-optional_string(const toml::table& t, std::string_view key, const std::string& path);
-[[nodiscard]] std::vector<std::string>
-string_array(const toml::table& t, std::string_view key, const std::string& path);
 [[nodiscard]] std::string lower(std::string s);
 
 } // namespace certfleet::app

@@ -18,6 +18,7 @@
 #include "core/atomic_file.hpp"
 #include "core/challenge_redirect.hpp"
 #include "core/config_error.hpp"
+#include "core/config_values.hpp"
 #include "core/crypto/certificate.hpp"
 #include "core/crypto/encoding.hpp"
 #include "dns/config.hpp"
@@ -52,17 +53,17 @@ acme_settings parse_acme_settings(const toml::table& root, const std::filesystem
     if (acme == nullptr) {
         throw core::config_error("acme: missing section [acme] (directory = \"https://...\")");
     }
-    s.directory = required_string(*acme, "directory", "acme");
-    if (auto bundle = optional_string(*acme, "ca_bundle", "acme")) {
+    s.directory = core::required_string(*acme, "directory", "acme");
+    if (auto bundle = core::optional_string(*acme, "ca_bundle", "acme")) {
         s.ca_bundle = (base / *bundle).string();
     }
-    s.contact = string_array(*acme, "contact", "acme");
+    s.contact = core::string_array(*acme, "contact", "acme");
     s.account_key_file =
-        base / optional_string(*acme, "account_key", "acme").value_or("account.key");
+        base / core::optional_string(*acme, "account_key", "acme").value_or("account.key");
     if (const auto* eab = acme->get_as<toml::table>("eab")) {
         s.eab = acme::external_account_binding{
-            required_string(*eab, "key_id", "acme.eab"),
-            required_string(*eab, "hmac_key", "acme.eab")};
+            core::required_string(*eab, "key_id", "acme.eab"),
+            core::required_string(*eab, "hmac_key", "acme.eab")};
     }
     const auto* domains = root.get_as<toml::array>("domain");
     if (domains != nullptr) {
@@ -72,8 +73,8 @@ acme_settings parse_acme_settings(const toml::table& root, const std::filesystem
             if (t == nullptr) {
                 throw core::config_error(path + ": expected a table { name = ..., target = ... }");
             }
-            s.delegations[lower(required_string(*t, "name", path))] =
-                required_string(*t, "target", path);
+            s.delegations[lower(core::required_string(*t, "name", path))] =
+                core::required_string(*t, "target", path);
         }
     }
     return s;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/config_error.hpp"
+#include "core/config_values.hpp"
 #include "dns/rdata.hpp"
 #include "dns/zone_file.hpp"
 
@@ -18,62 +19,6 @@ using core::config_error;
 [[noreturn]] void fail(const std::string& key, const std::string& what)
 {
     throw config_error(key + ": " + what);
-}
-
-template <class T>
-T integer(const toml::table& t, std::string_view key, const std::string& path, T fallback)
-{
-    const auto* node = t.get(key);
-    if (node == nullptr) {
-        return fallback;
-    }
-    const auto v = node->value<std::int64_t>();
-    if (!v || *v < 0 || static_cast<std::uint64_t>(*v) > std::numeric_limits<T>::max()) {
-        fail(
-            path + "." + std::string(key),
-            "expected an integer from 0 to " + std::to_string(std::numeric_limits<T>::max())
-        );
-    }
-    return static_cast<T>(*v);
-}
-
-std::string
-string(const toml::table& t, std::string_view key, const std::string& path, bool required)
-{
-    const auto* node = t.get(key);
-    if (node == nullptr) {
-        if (required) {
-            fail(path + "." + std::string(key), "missing; it is required");
-        }
-        return {};
-    }
-    const auto v = node->value<std::string>();
-    if (!v) {
-        fail(path + "." + std::string(key), "expected a string");
-    }
-    return *v;
-}
-
-std::vector<std::string>
-strings(const toml::table& t, std::string_view key, const std::string& path)
-{
-    std::vector<std::string> out;
-    const auto* node = t.get(key);
-    if (node == nullptr) {
-        return out;
-    }
-    const auto* array = node->as_array();
-    if (array == nullptr) {
-        fail(path + "." + std::string(key), "expected an array of strings");
-    }
-    for (const auto& item : *array) {
-        const auto v = item.value<std::string>();
-        if (!v) {
-            fail(path + "." + std::string(key), "expected an array of strings");
-        }
-        out.push_back(*v);
-    }
-    return out;
 }
 
 std::string read_file(const std::filesystem::path& file, const std::string& key)
@@ -90,22 +35,22 @@ std::string read_file(const std::filesystem::path& file, const std::string& key)
 std::shared_ptr<const zone>
 parse_zone(const toml::table& t, const std::string& path, const std::filesystem::path& base_dir)
 {
-    const auto apex = string(t, "apex", path, true);
-    const auto default_ttl = integer<std::uint32_t>(t, "ttl", path, 300);
+    const auto apex = core::required_string(t, "apex", path);
+    const auto default_ttl = core::config_integer<std::uint32_t>(t, "ttl", path, 300);
     soa_fields soa;
     const auto* soa_table = t.get_as<toml::table>("soa");
     const std::string soa_path = path + ".soa";
     if (soa_table == nullptr) {
         fail(soa_path, "missing; a zone needs mname and rname");
     }
-    soa.mname = string(*soa_table, "mname", soa_path, true);
-    soa.rname = string(*soa_table, "rname", soa_path, true);
-    soa.serial = integer<std::uint32_t>(*soa_table, "serial", soa_path, 1);
-    soa.refresh = integer<std::uint32_t>(*soa_table, "refresh", soa_path, soa.refresh);
-    soa.retry = integer<std::uint32_t>(*soa_table, "retry", soa_path, soa.retry);
-    soa.expire = integer<std::uint32_t>(*soa_table, "expire", soa_path, soa.expire);
-    soa.minimum = integer<std::uint32_t>(*soa_table, "minimum", soa_path, soa.minimum);
-    soa.ttl = integer<std::uint32_t>(*soa_table, "ttl", soa_path, default_ttl);
+    soa.mname = core::required_string(*soa_table, "mname", soa_path);
+    soa.rname = core::required_string(*soa_table, "rname", soa_path);
+    soa.serial = core::config_integer<std::uint32_t>(*soa_table, "serial", soa_path, 1);
+    soa.refresh = core::config_integer<std::uint32_t>(*soa_table, "refresh", soa_path, soa.refresh);
+    soa.retry = core::config_integer<std::uint32_t>(*soa_table, "retry", soa_path, soa.retry);
+    soa.expire = core::config_integer<std::uint32_t>(*soa_table, "expire", soa_path, soa.expire);
+    soa.minimum = core::config_integer<std::uint32_t>(*soa_table, "minimum", soa_path, soa.minimum);
+    soa.ttl = core::config_integer<std::uint32_t>(*soa_table, "ttl", soa_path, default_ttl);
 
     auto builder = zone_builder::start(apex, soa);
     if (!builder) {
@@ -123,11 +68,11 @@ parse_zone(const toml::table& t, const std::string& path, const std::filesystem:
         if (entry == nullptr) {
             fail(ns_path, "expected a table { name = ..., addresses = [...] }");
         }
-        const auto name = string(*entry, "name", ns_path, true);
+        const auto name = core::required_string(*entry, "name", ns_path);
         if (builder->add("@", rr_type::ns, default_ttl, name)) {
             fail(ns_path + ".name", "'" + name + "' is not a valid domain name");
         }
-        for (const auto& address : strings(*entry, "addresses", ns_path)) {
+        for (const auto& address : core::string_array(*entry, "addresses", ns_path)) {
             const auto type = address.find(':') == std::string::npos ? rr_type::a : rr_type::aaaa;
             auto target = resolve_name(name, builder->apex());
             if (!target || !is_at_or_below(*target, builder->apex())) {
@@ -143,14 +88,15 @@ parse_zone(const toml::table& t, const std::string& path, const std::filesystem:
         }
     }
     std::string lines;
-    for (const auto& line : strings(t, "records", path)) {
+    for (const auto& line : core::string_array(t, "records", path)) {
         lines += line;
         lines += '\n';
     }
     if (auto error = load_zone_file(lines, *builder, default_ttl)) {
         fail(path + ".records[" + std::to_string(error->line - 1) + "]", error->what);
     }
-    if (const auto file = string(t, "records_file", path, false); !file.empty()) {
+    if (const auto file = core::optional_string(t, "records_file", path).value_or("");
+        !file.empty()) {
         const auto full = base_dir / file;
         if (auto error =
                 load_zone_file(read_file(full, path + ".records_file"), *builder, default_ttl)) {
@@ -176,7 +122,7 @@ dns_config parse_dns_config(const toml::table& root, const std::filesystem::path
     if (dns == nullptr) {
         fail("dns", "missing section [dns]");
     }
-    for (const auto& text : strings(*dns, "listen", "dns")) {
+    for (const auto& text : core::string_array(*dns, "listen", "dns")) {
         auto endpoint = parse_endpoint(text, 53);
         if (!endpoint) {
             fail(
@@ -190,19 +136,19 @@ dns_config parse_dns_config(const toml::table& root, const std::filesystem::path
     if (config.server.listen.empty()) {
         fail("dns.listen", "missing; give at least one address to serve on");
     }
-    config.server.tcp_idle_timeout =
-        std::chrono::milliseconds(integer<std::uint32_t>(*dns, "tcp_idle_timeout_ms", "dns", 10'000)
-        );
+    config.server.tcp_idle_timeout = std::chrono::milliseconds(
+        core::config_integer<std::uint32_t>(*dns, "tcp_idle_timeout_ms", "dns", 10'000)
+    );
     config.server.max_tcp_connections =
-        integer<std::uint32_t>(*dns, "max_tcp_connections", "dns", 256);
+        core::config_integer<std::uint32_t>(*dns, "max_tcp_connections", "dns", 256);
     config.server.responder.max_udp_payload =
-        integer<std::uint16_t>(*dns, "max_udp_payload", "dns", 1232);
+        core::config_integer<std::uint16_t>(*dns, "max_udp_payload", "dns", 1232);
     if (config.server.responder.max_udp_payload < 512 ||
         config.server.responder.max_udp_payload > 4096) {
         fail("dns.max_udp_payload", "expected 512 to 4096");
     }
     config.challenge_ttl =
-        std::chrono::seconds(integer<std::uint32_t>(*dns, "challenge_ttl", "dns", 10));
+        std::chrono::seconds(core::config_integer<std::uint32_t>(*dns, "challenge_ttl", "dns", 10));
 
     const auto* zones = dns->get_as<toml::array>("zone");
     if (zones == nullptr || zones->empty()) {
