@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make demo: certfleet's job, offline, end to end on loopback.
 #   1. serves the delegated challenge zone on its embedded defaults and answers dig;
-#   2. issues a two-name certificate from Pebble (Let's Encrypt's test CA) with DNS-01 answered
-#      by certfleet's own DNS, reached through the customer's one-time CNAME, resolved by unbound
-#      like a CA's resolver does; then checks the chain with openssl.
+#   2. runs the issuance backend: `certfleet init`, `domain add` (the customer's zone, served by
+#      NSD, holds the CNAME it prints), `serve` (scheduler, ACME, DNS), `cert add`; Pebble (Let's
+#      Encrypt's test CA) validates through unbound, a recursive resolver that follows the CNAME
+#      into certfleet's zone; the demo waits for issuance, prints the certificate, verifies its
+#      chain and shows what the CI sweep would renew (`renew --due --dry-run`).
 # Every server is started here on free loopback ports and stopped by its PID.
 set -euo pipefail
 
@@ -51,18 +53,30 @@ dig +norec +nocmd +nostats @127.0.0.1 -p "$serve_port" acme.example.net SOA | se
 dig +short @127.0.0.1 -p "$serve_port" _about.acme.example.net TXT
 kill "${pids[-1]}"
 
-step "2. the customer's zone (NSD): one CNAME per name, set once"
+step "2. certfleet init: configuration, master key (0600), database"
 nsd_port=$(free_port); dns_port=$(free_port); unbound_port=$(free_port)
 pebble_port=$(free_port); pebble_mgmt=$(free_port)
-cat > "$work/customer.test.zone" <<ZONE
-\$ORIGIN customer.test.
-\$TTL 1
-@ IN SOA ns1 hostmaster 1 3600 600 86400 1
-@ IN NS ns1
-ns1 IN A 127.0.0.1
-_acme-challenge.www IN CNAME www.acme.delegated.test.
-_acme-challenge.api IN CNAME api.acme.delegated.test.
-ZONE
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/https-ca.key" \
+    -out "$work/https-ca.pem" -days 1 -subj "/CN=demo HTTPS CA" 2>/dev/null
+"$certfleet" init --dir "$work/certfleet" --zone acme.delegated.test --listen "127.0.0.1:$dns_port" \
+    --ns-address 127.0.0.1 --directory "https://127.0.0.1:$pebble_port/dir" \
+    --ca-bundle "$work/https-ca.pem" --contact mailto:ops@customer.test --resolver "127.0.0.1:$unbound_port"
+config="$work/certfleet/certfleet.toml"
+sed -i 's/^challenge_ttl = 10/challenge_ttl = 1/' "$config"
+
+step "3. certfleet domain add: one label per name, and the CNAME to create once"
+"$certfleet" domain add --config "$config" www.customer.test api.customer.test
+records=$("$certfleet" domain list --config "$config" --json)
+
+step "4. the customer's zone (NSD) holds those CNAMEs"
+{
+    echo "\$ORIGIN customer.test."
+    echo "\$TTL 1"
+    echo "@ IN SOA ns1 hostmaster 1 3600 600 86400 1"
+    echo "@ IN NS ns1"
+    echo "ns1 IN A 127.0.0.1"
+    python3 -c 'import json,sys; [print(d["record"].replace(" CNAME ", " 1 IN CNAME ")) for d in json.load(sys.stdin)]' <<<"$records"
+} > "$work/customer.test.zone"
 cat > "$work/nsd.conf" <<CONF
 server:
     ip-address: 127.0.0.1@$nsd_port
@@ -84,9 +98,9 @@ CONF
 nsd -d -c "$work/nsd.conf" >>"$work/nsd.log" 2>&1 &
 pids+=($!)
 wait_port "$nsd_port" "$!" nsd
-grep -v '^\$\|SOA\|NS\|^ns1' "$work/customer.test.zone"
+grep CNAME "$work/customer.test.zone"
 
-step "3. unbound: the CA's recursive resolver, following the CNAME into certfleet's zone"
+step "5. unbound (the CA's resolver) and Pebble (the ACME test CA)"
 cat > "$work/unbound.conf" <<CONF
 server:
     interface: 127.0.0.1
@@ -119,13 +133,6 @@ CONF
 unbound -d -c "$work/unbound.conf" >"$work/unbound.log" 2>&1 &
 pids+=($!)
 wait_port "$unbound_port" "$!" unbound
-
-step "4. certfleet checks the delegation through that resolver"
-"$certfleet" domain check www.customer.test --expect www.acme.delegated.test --resolver "127.0.0.1:$unbound_port"
-
-step "5. Pebble, the ACME test CA, validating through unbound"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/https-ca.key" \
-    -out "$work/https-ca.pem" -days 1 -subj "/CN=demo HTTPS CA" 2>/dev/null
 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/pebble.key" \
     -out "$work/pebble.csr" -subj "/CN=localhost" 2>/dev/null
 printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > "$work/ext.cnf"
@@ -142,42 +149,33 @@ pids+=($!)
 wait_port "$pebble_port" "$!" pebble
 echo "directory https://127.0.0.1:$pebble_port/dir"
 
-step "6. certfleet issues www + api.customer.test, answering DNS-01 from its own zone"
-cat > "$work/certfleet.toml" <<CONF
-[dns]
-listen = ["127.0.0.1:$dns_port"]
-challenge_ttl = 1
+step "6. certfleet serve: scheduler, ACME workers and the DNS authority in one process"
+${CERTFLEET_SERVE_WRAPPER:-} "$certfleet" serve --config "$config" 2>"$work/serve.log" &
+serve_pid=$!
+pids+=($serve_pid)
+wait_port "$dns_port" "$serve_pid" serve
+"$certfleet" domain check --config "$config"
 
-[[dns.zone]]
-apex = "acme.delegated.test"
-ttl = 60
-soa = { mname = "ns1", rname = "hostmaster.customer.test.", minimum = 1 }
-ns = [ { name = "ns1", addresses = ["127.0.0.1"] } ]
+step "7. certfleet cert add: the running server issues it at once"
+"$certfleet" cert add --config "$config" --name www.customer.test --name api.customer.test
+for _ in $(seq 150); do
+    state=$("$certfleet" cert list --config "$config" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state"])')
+    [ "$state" = valid ] && break
+    [ "$state" = failed ] && break
+    sleep 0.2
+done
+"$certfleet" cert show --config "$config" 1
+[ "$state" = valid ] || { echo "issuance did not succeed; the server's log:" >&2; cat "$work/serve.log" >&2; exit 1; }
 
-[acme]
-directory = "https://127.0.0.1:$pebble_port/dir"
-ca_bundle = "https-ca.pem"
-contact = ["mailto:ops@customer.test"]
-account_key = "account.key"
-
-[[domain]]
-name = "www.customer.test"
-target = "www.acme.delegated.test"
-
-[[domain]]
-name = "api.customer.test"
-target = "api.acme.delegated.test"
-CONF
-mkdir -p "$work/out"
-"$certfleet" issue --config "$work/certfleet.toml" --name www.customer.test --name api.customer.test \
-    --out-dir "$work/out"
-
-step "7. the result"
-openssl x509 -in "$work/out/fullchain.pem" -noout -subject -issuer -dates -ext subjectAltName
-ls -l "$work/out"
+step "8. the certificate"
+"$certfleet" cert export --config "$config" 1 --out "$work/out"
+openssl x509 -in "$work/out/cert.pem" -noout -subject -issuer -enddate -ext subjectAltName
 openssl s_client -quiet -connect "127.0.0.1:$pebble_mgmt" -CAfile "$work/https-ca.pem" 2>/dev/null \
     <<<$'GET /roots/0 HTTP/1.0\r\nHost: localhost\r\n\r\n' | sed -n '/BEGIN/,/END/p' > "$work/root.pem"
-awk 'BEGIN{n=0} /BEGIN CERT/{n++} {print > ("'"$work"'/cert" n ".pem")}' "$work/out/fullchain.pem"
-openssl verify -CAfile "$work/root.pem" -untrusted "$work/out/fullchain.pem" "$work/cert1.pem"
+openssl verify -CAfile "$work/root.pem" -untrusted "$work/out/chain.pem" "$work/out/cert.pem"
+
+step "9. the CI sweep: what is due now (nothing, it was just issued)"
+"$certfleet" renew --due --dry-run --config "$config"
+"$certfleet" status --config "$config"
 echo
-echo "demo complete: certificate issued through certfleet's own DNS-01 authority and verified."
+echo "demo complete: issued by certfleet serve through its own DNS-01 authority, stored sealed, verified."

@@ -1,6 +1,7 @@
 #include "acme/client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -40,7 +41,64 @@ failure make_failure(boost::system::error_code code, std::string step)
     return failure{code, std::nullopt, std::move(step)};
 }
 
+// Waits until `at`, or less when the wakeup says the CA is validating now.
+asio::awaitable<void> wait_for(
+    asio::system_timer& timer,
+    std::chrono::system_clock::time_point at,
+    const order_machine& machine,
+    order_wakeup* wakeup
+)
+{
+    if (wakeup == nullptr) {
+        timer.expires_at(at);
+        co_await timer.async_wait(asio::use_awaitable);
+        co_return;
+    }
+    wakeup->cancel_wait = [&timer] { timer.cancel(); };
+    auto until = wakeup->shorten(at, machine.phase());
+    for (;;) {
+        timer.expires_at(until);
+        boost::system::error_code ec;
+        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec != asio::error::operation_aborted) {
+            break;
+        }
+        // Cancelled by a poke: wait again, until the shortened deadline.
+        const auto shorter = wakeup->shorten(at, machine.phase());
+        if (shorter >= until) {
+            break;
+        }
+        until = shorter;
+    }
+    wakeup->cancel_wait = nullptr;
+}
+
 } // namespace
+
+void order_wakeup::poke(std::chrono::system_clock::time_point seen)
+{
+    if (used_ || seen_) {
+        return;
+    }
+    seen_ = seen;
+    if (cancel_wait) {
+        cancel_wait();
+    }
+}
+
+std::chrono::system_clock::time_point
+order_wakeup::shorten(std::chrono::system_clock::time_point at, order_phase phase)
+{
+    if (!seen_ || used_ || phase != order_phase::polling_validation) {
+        return at;
+    }
+    const auto early = *seen_ + grace_;
+    if (early < at) {
+        used_ = true;
+        return early;
+    }
+    return at;
+}
 
 failure response_failure(
     const net::http_response& r, std::string step, std::chrono::system_clock::time_point at
@@ -362,6 +420,14 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
     event next = started{now()};
     for (;;) {
         action step = machine.resume(next);
+        if (hooks.on_progress && !std::holds_alternative<finished>(step)) {
+            const order_progress progress{
+                machine.phase(), machine.order_url(), machine.finalize_url(),
+                machine.certificate_url(), machine.authorization_urls()};
+            if (auto ec = hooks.on_progress(progress)) {
+                co_return make_failure(ec, "record the order's progress in the store");
+            }
+        }
         if (auto* done = std::get_if<finished>(&step)) {
             if (!done->result) {
                 co_return done->result.error();
@@ -419,8 +485,7 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
             }
             next = csr_created{core::make_csr_der(*certificate_key, create->names)};
         } else if (auto* wait = std::get_if<wait_until>(&step)) {
-            timer.expires_at(wait->at);
-            co_await timer.async_wait(asio::use_awaitable);
+            co_await wait_for(timer, wait->at, machine, hooks.wakeup.get());
             next = timer_fired{now()};
         }
     }

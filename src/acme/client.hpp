@@ -68,14 +68,52 @@ struct renewal_info_result
     std::string cert_id;
 };
 
+// Where an order stands, handed to the issuer before each step so that it can be stored first
+// (write-ahead): the effect that depends on a URL happens only after the URL is persisted.
+struct order_progress
+{
+    order_phase phase = order_phase::creating;
+    std::string order_url;
+    std::string finalize_url;
+    std::string certificate_url;
+    std::vector<std::string> authorization_urls;
+};
+
+// Cuts an order's wait short when the CA is seen validating (our own DNS answered its TXT
+// query): the order then polls `grace` after that query instead of at its next backoff step.
+// Honoured once per order, and only while it waits for validation, so a CA is never polled more
+// than one extra time. Use from the client's executor only (post to it from other threads).
+class order_wakeup
+{
+public:
+    explicit order_wakeup(std::chrono::milliseconds grace = std::chrono::milliseconds(20))
+        : grace_(grace)
+    {}
+    // The CA asked for one of this order's TXT records at `seen`.
+    void poke(std::chrono::system_clock::time_point seen);
+    // Used by the driver: when the wait ending at `at` should end instead.
+    [[nodiscard]] std::chrono::system_clock::time_point
+    shorten(std::chrono::system_clock::time_point at, order_phase phase);
+    // The driver's timer, while it waits; nullptr otherwise.
+    std::function<void()> cancel_wait;
+
+private:
+    std::chrono::milliseconds grace_;
+    std::optional<std::chrono::system_clock::time_point> seen_;
+    bool used_ = false;
+};
+
 // Hooks into the issuer's store. save_key is called with each new certificate key BEFORE its
 // CSR is sent, so that a crash after finalize loses nothing; load_key finds the key of an
-// order being resumed.
+// order being resumed; on_progress is called before every step with the order's URLs and
+// phase, and the step waits for it (an error stops the order: nothing unrecorded happens).
 struct key_hooks
 {
     std::function<boost::system::error_code(std::string_view order_url, const core::private_key&)>
         save_key;
     std::function<std::optional<core::private_key>(std::string_view order_url)> load_key;
+    std::function<boost::system::error_code(const order_progress&)> on_progress;
+    std::shared_ptr<order_wakeup> wakeup;
 };
 
 struct client_stats

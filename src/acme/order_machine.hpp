@@ -167,6 +167,11 @@ public:
     [[nodiscard]] order_phase phase() const noexcept { return phase_; }
     [[nodiscard]] const std::string& order_url() const noexcept { return order_url_; }
     [[nodiscard]] const std::string& finalize_url() const noexcept { return finalize_url_; }
+    [[nodiscard]] const std::string& certificate_url() const noexcept { return certificate_url_; }
+    [[nodiscard]] const std::vector<std::string>& authorization_urls() const noexcept
+    {
+        return authorization_urls_;
+    }
     [[nodiscard]] const std::vector<challenge_record>& presented() const noexcept
     {
         return presented_;

@@ -11,10 +11,18 @@ using command_runner = std::function<int()>;
 
 // Registers `serve`; sets `run` when it is chosen.
 void add_serve_command(CLI::App& app, command_runner& run);
-// Registers `domain check`.
+// Registers `domain add|check|list|remove`.
 void add_domain_command(CLI::App& app, command_runner& run);
 // Registers `issue`: one certificate now, DNS-01 answered by our own authority.
 void add_issue_command(CLI::App& app, command_runner& run);
+// Registers `init`: configuration, master key, database.
+void add_init_command(CLI::App& app, command_runner& run);
+// Registers `cert add|list|show|renew|revoke|export`.
+void add_cert_command(CLI::App& app, command_runner& run);
+// Registers `renew`: the CI sweep.
+void add_renew_command(CLI::App& app, command_runner& run);
+// Registers `status` and `backup`.
+void add_status_command(CLI::App& app, command_runner& run);
 
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;

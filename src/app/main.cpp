@@ -10,8 +10,12 @@ int main(int argc, char** argv)
     app.footer("Exit codes: 0 success, 1 a failure happened, 2 usage or configuration error.");
     app.require_subcommand(1);
     command_runner run;
+    add_init_command(app, run);
     add_serve_command(app, run);
     add_domain_command(app, run);
+    add_cert_command(app, run);
+    add_renew_command(app, run);
+    add_status_command(app, run);
     add_issue_command(app, run);
     try {
         app.parse(argc, argv);

@@ -1,18 +1,15 @@
-#include <toml++/toml.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
 #include <memory>
 
-#include "app/authority.hpp"
+#include "app/cli_support.hpp"
 #include "app/commands.hpp"
-#include "app/config_file.hpp"
+#include "app/control.hpp"
 #include "app/log.hpp"
+#include "app/runtime.hpp"
 #include "core/config_error.hpp"
-#include "dns/config.hpp"
-#include "dns/server.hpp"
 
 namespace certfleet::app {
 namespace {
@@ -24,48 +21,44 @@ struct serve_options
     bool verbose = false;
 };
 
-int serve(const serve_options& options)
+void override_listen(server_settings& s, const std::vector<std::string>& listen)
 {
-    if (options.verbose) {
-        set_log_level(level::debug);
+    if (listen.empty()) {
+        return;
     }
-    dns::dns_config config;
-    try {
-        const auto loaded = load_config(options.config_file);
-        config = dns::parse_dns_config(loaded.table, loaded.base_dir);
-        if (!options.listen_override.empty()) {
-            config.server.listen.clear();
-            for (const auto& text : options.listen_override) {
-                auto endpoint = dns::parse_endpoint(text, 53);
-                if (!endpoint) {
-                    throw core::config_error(
-                        "--listen: '" + text + "' is not an address with an optional port"
-                    );
-                }
-                config.server.listen.push_back(*endpoint);
-            }
+    s.dns.server.listen.clear();
+    for (const auto& text : listen) {
+        auto endpoint = dns::parse_endpoint(text, 53);
+        if (!endpoint) {
+            throw core::config_error("--listen: '" + text + "' is not an address with an optional port");
         }
-    } catch (const core::config_error& e) {
-        std::cerr << "certfleet: configuration error: " << e.what()
-                  << "\nFix the file (see README, section Configuration) and start again.\n";
-        return exit_usage;
+        s.dns.server.listen.push_back(*endpoint);
     }
+}
 
-    boost::asio::io_context io(1);
-    authority dns_authority(io, config);
-    if (!dns_authority.start()) {
-        return exit_failure;
-    }
-
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code ec, int signal) {
+// Stops on SIGINT/SIGTERM: the scheduler starts nothing more, the listeners close, and the
+// orders in flight stay in the store (every step was written first), to be resumed at start.
+void stop_on_signals(boost::asio::signal_set& signals, const std::function<void()>& stop)
+{
+    signals.async_wait([stop](boost::system::error_code ec, int signal) {
         if (ec) {
             return;
         }
         log(level::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
-                             ", shutting down");
-        dns_authority.stop();
+                             ", parking orders in flight and shutting down");
+        stop();
     });
+}
+
+int serve_dns_only(const server_settings& s)
+{
+    boost::asio::io_context io(1);
+    authority dns_authority(io, s.dns);
+    if (!dns_authority.start()) {
+        return exit_failure;
+    }
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    stop_on_signals(signals, [&] { dns_authority.stop(); });
     io.run();
     const auto stats = dns_authority.server().stats();
     log(level::info, "stopped after " + std::to_string(stats.udp_queries) + " UDP and " +
@@ -73,16 +66,70 @@ int serve(const serve_options& options)
     return exit_ok;
 }
 
+int serve_backend(const server_settings& s, state& opened)
+{
+    boost::asio::io_context io(1);
+    runtime rt(io, s, opened);
+    control_server control(io.get_executor(), s.control_socket, rt.scheduler());
+    if (auto ec = control.start()) {
+        std::cerr << "certfleet: cannot open the control socket " << s.control_socket << ": "
+                  << ec.message()
+                  << (ec == boost::system::errc::address_in_use
+                          ? "\nAnother `certfleet serve` runs on this store: stop it first."
+                          : "\nCheck the directory of the database and its permissions.")
+                  << '\n';
+        return exit_failure;
+    }
+    if (!rt.start_dns()) {
+        return exit_failure;
+    }
+    rt.scheduler().start();
+    log(level::info, "issuance backend running: " + std::to_string(rt.scheduler().queued()) +
+                         " certificate(s) planned");
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    stop_on_signals(signals, [&] {
+        control.stop();
+        rt.stop();
+        io.stop();
+    });
+    io.run();
+    return exit_ok;
+}
+
+int serve(serve_options& options)
+{
+    if (options.verbose) {
+        set_log_level(level::debug);
+    }
+    return with_settings(options.config_file, [&](const server_settings& loaded) {
+        auto s = loaded;
+        try {
+            override_listen(s, options.listen_override);
+        } catch (const core::config_error& e) {
+            std::cerr << "certfleet: " << e.what() << '\n';
+            return exit_usage;
+        }
+        if (!s.backend) {
+            return serve_dns_only(s);
+        }
+        auto opened = open_state(s);
+        return serve_backend(s, opened);
+    });
+}
+
 } // namespace
 
 void add_serve_command(CLI::App& app, command_runner& run)
 {
     auto options = std::make_shared<serve_options>();
-    auto* cmd =
-        app.add_subcommand("serve", "Run the server: the authoritative DNS of the challenge zone");
+    auto* cmd = app.add_subcommand(
+        "serve", "Run the server: scheduler, ACME workers and the DNS authority of the challenge "
+                 "zone (DNS alone when the configuration has no [store])"
+    );
     cmd->add_option(
            "-c,--config", options->config_file,
-           "TOML configuration file (default: the embedded defaults)"
+           "TOML configuration file (default: $CERTFLEET_CONFIG, ./certfleet.toml, else the "
+           "embedded defaults)"
     )
         ->check(CLI::ExistingFile);
     cmd->add_option(

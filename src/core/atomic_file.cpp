@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/system/result.hpp>
 #include <cerrno>
 #include <string>
 #include <utility>
@@ -52,14 +53,33 @@ boost::system::error_code write_all(int fd, std::string_view content)
 
 } // namespace
 
-boost::system::error_code write_file_atomically(
-    const std::filesystem::path& target,
-    std::string_view content,
-    const atomic_write_options& options
-)
+
+namespace {
+
+struct staged_file
 {
-    const auto directory = target.has_parent_path() ? target.parent_path() : ".";
-    std::string temp = (directory / ("." + target.filename().string() + ".XXXXXX")).string();
+    std::filesystem::path target;
+    std::string temp;
+};
+
+void fsync_directory(const std::filesystem::path& directory)
+{
+    fd_guard dir{::open(directory.c_str(), O_RDONLY | O_DIRECTORY)};
+    if (dir.get() >= 0) {
+        ::fsync(dir.get());
+    }
+}
+
+std::filesystem::path directory_of(const std::filesystem::path& target)
+{
+    return target.has_parent_path() ? target.parent_path() : ".";
+}
+
+// Writes `content` to a fresh temporary beside `target`, with the mode (and owner) it must have.
+boost::system::result<staged_file>
+stage(const std::filesystem::path& target, std::string_view content, const atomic_write_options& options)
+{
+    std::string temp = (directory_of(target) / ("." + target.filename().string() + ".XXXXXX")).string();
     fd_guard file{::mkstemp(temp.data())};
     if (file.get() < 0) {
         return last_error();
@@ -68,7 +88,16 @@ boost::system::error_code write_file_atomically(
         ::unlink(temp.c_str());
         return ec;
     };
-    if (::fchmod(file.get(), options.mode) != 0) {
+    mode_t mode = options.mode;
+    struct stat existing
+    {};
+    if (options.keep_existing_owner_and_mode && ::stat(target.c_str(), &existing) == 0) {
+        mode = existing.st_mode & 07777;
+        if (::fchown(file.get(), existing.st_uid, existing.st_gid) != 0 && errno != EPERM) {
+            return fail(last_error());
+        }
+    }
+    if (::fchmod(file.get(), mode) != 0) {
         return fail(last_error());
     }
     if (auto ec = write_all(file.get(), content)) {
@@ -80,12 +109,89 @@ boost::system::error_code write_file_atomically(
     if (::close(file.release()) != 0) {
         return fail(last_error());
     }
-    if (::rename(temp.c_str(), target.c_str()) != 0) {
-        return fail(last_error());
+    return staged_file{target, std::move(temp)};
+}
+
+} // namespace
+
+boost::system::error_code write_file_atomically(
+    const std::filesystem::path& target,
+    std::string_view content,
+    const atomic_write_options& options
+)
+{
+    return write_files_atomically({file_content{target, content, options}});
+}
+
+boost::system::error_code write_files_atomically(const std::vector<file_content>& files)
+{
+    std::vector<staged_file> staged;
+    auto discard = [&](boost::system::error_code ec) {
+        for (const auto& f : staged) {
+            ::unlink(f.temp.c_str());
+        }
+        return ec;
+    };
+    for (const auto& f : files) {
+        auto s = stage(f.target, f.content, f.options);
+        if (!s) {
+            return discard(s.error());
+        }
+        staged.push_back(std::move(*s));
     }
-    fd_guard dir{::open(directory.c_str(), O_RDONLY | O_DIRECTORY)};
-    if (dir.get() >= 0) {
-        ::fsync(dir.get());
+    for (std::size_t i = 0; i < staged.size(); ++i) {
+        if (::rename(staged[i].temp.c_str(), staged[i].target.c_str()) != 0) {
+            const auto ec = last_error();
+            for (std::size_t j = i; j < staged.size(); ++j) {
+                ::unlink(staged[j].temp.c_str());
+            }
+            return ec;
+        }
+    }
+    for (const auto& f : staged) {
+        fsync_directory(directory_of(f.target));
+    }
+    return {};
+}
+
+boost::system::error_code create_file_exclusively(
+    const std::filesystem::path& target, std::string_view content, mode_t mode
+)
+{
+    auto s = stage(target, content, atomic_write_options{.mode = mode, .keep_existing_owner_and_mode = false});
+    if (!s) {
+        return s.error();
+    }
+    // link() fails with EEXIST for anything at the path, a dangling symlink included.
+    const int linked = ::link(s->temp.c_str(), target.c_str());
+    const auto ec = linked == 0 ? boost::system::error_code{} : last_error();
+    ::unlink(s->temp.c_str());
+    if (!ec) {
+        fsync_directory(directory_of(target));
+    }
+    return ec;
+}
+
+boost::system::error_code ensure_directory(const std::filesystem::path& dir, mode_t mode)
+{
+    std::error_code ec;
+    if (std::filesystem::is_directory(dir, ec)) {
+        return {};
+    }
+    std::vector<std::filesystem::path> missing;
+    for (auto p = dir; !p.empty() && !std::filesystem::exists(p, ec); p = p.parent_path()) {
+        missing.push_back(p);
+        if (p == p.parent_path()) {
+            break;
+        }
+    }
+    for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        if (::mkdir(it->c_str(), mode) != 0 && errno != EEXIST) {
+            return last_error();
+        }
+    }
+    if (!std::filesystem::is_directory(dir, ec)) {
+        return make_error_code(boost::system::errc::not_a_directory);
     }
     return {};
 }

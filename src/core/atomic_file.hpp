@@ -8,12 +8,16 @@
 #include <boost/system/error_code.hpp>
 #include <filesystem>
 #include <string_view>
+#include <vector>
 
 namespace certfleet::core {
 
 struct atomic_write_options
 {
     mode_t mode = 0644; // 0600 for keys
+    // When the target exists, the new file keeps its owner, group and mode (a web server that
+    // reads a key through its group keeps reading it); `mode` applies to new files only.
+    bool keep_existing_owner_and_mode = true;
 };
 
 [[nodiscard]] boost::system::error_code write_file_atomically(
@@ -21,5 +25,29 @@ struct atomic_write_options
     std::string_view content,
     const atomic_write_options& options = {}
 );
+
+struct file_content
+{
+    std::filesystem::path target;
+    std::string_view content;
+    atomic_write_options options;
+};
+
+// Installs several files as a set (fullchain.pem with its key.pem): every temporary file is
+// written and fsynced before the first rename, so a write failure (a full disk) leaves all the
+// old files in place. Files in one directory: a rename there cannot fail for lack of space.
+[[nodiscard]] boost::system::error_code write_files_atomically(const std::vector<file_content>& files
+);
+
+// Creates `target` with `content`, failing with file_exists when anything is at that path (a
+// dangling symlink included): a key that exists is never replaced. The file appears whole or not
+// at all (written to a temporary, then hard-linked into place).
+[[nodiscard]] boost::system::error_code create_file_exclusively(
+    const std::filesystem::path& target, std::string_view content, mode_t mode = 0600
+);
+
+// A directory for output files, created with `mode` (and its parents) when missing.
+[[nodiscard]] boost::system::error_code
+ensure_directory(const std::filesystem::path& dir, mode_t mode = 0700);
 
 } // namespace certfleet::core

@@ -30,6 +30,14 @@ const char* describe(errc e) noexcept
         return "authentication failed";
     case errc::crypto_failure:
         return "cryptographic operation failed";
+    case errc::already_exists:
+        return "already exists";
+    case errc::storage_failure:
+        return "the store could not read or write";
+    case errc::storage_full:
+        return "the disk or the database is full";
+    case errc::busy:
+        return "held by another process";
     }
     return "unknown core error";
 }

@@ -19,6 +19,10 @@ enum class errc
     too_many_certificates, // a PEM chain longer than the bound
     authentication_failed, // an AEAD tag or a signature that does not verify
     crypto_failure,        // an OpenSSL operation failed where it should not (allocation, RNG)
+    already_exists,        // a row or file that must be new is already there
+    storage_failure,       // the store could not read or write (SQLite error, locked database)
+    storage_full,          // the disk or the database is full: nothing was written
+    busy,                  // another process holds the lock (a certificate being issued)
 };
 
 [[nodiscard]] const boost::system::error_category& core_category() noexcept;

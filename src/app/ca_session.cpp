@@ -1,0 +1,115 @@
+#include "app/ca_session.hpp"
+
+#include "app/log.hpp"
+#include "app/state.hpp"
+#include "core/errc.hpp"
+
+namespace certfleet::app {
+namespace {
+
+std::string account_key_context(std::string_view ca)
+{
+    return "account-key/" + std::string(ca);
+}
+
+// The stored account key, or a new one stored (sealed) before anything uses it.
+core::private_key
+account_key(core::store& store, const core::key_vault& vault, core::ca_account& account)
+{
+    if (!account.account_key_sealed.empty()) {
+        auto pem = vault.open(account.account_key_sealed, account_key_context(account.name));
+        auto key = pem ? core::private_key::from_pem(pem->view())
+                       : boost::system::result<core::private_key>(pem.error());
+        if (!key) {
+            throw startup_error(
+                "the account key of CA '" + account.name + "' in the store cannot be opened (" +
+                key.error().message() +
+                "): restore the database and master key from the same backup"
+            );
+        }
+        return std::move(*key);
+    }
+    auto key = core::private_key::generate(core::key_type::ec_p256);
+    if (!key) {
+        throw startup_error("cannot generate an account key: " + key.error().message());
+    }
+    const auto pem = core::secret::adopt(key->to_pem());
+    auto sealed = vault.seal(pem.view(), account_key_context(account.name));
+    if (!sealed) {
+        throw startup_error("cannot seal the new account key: " + sealed.error().message());
+    }
+    account.account_key_sealed = std::move(*sealed);
+    account.account_url.clear();
+    if (auto saved = store.save_ca(account); !saved) {
+        throw startup_error("cannot store the new account key: " + saved.error().message());
+    }
+    return std::move(*key);
+}
+
+} // namespace
+
+ca_session::ca_session(
+    boost::asio::any_io_executor executor,
+    const ca_settings& settings,
+    core::store& store,
+    const core::key_vault& vault
+)
+    : settings_(settings), store_(store)
+{
+    auto stored = store.find_ca(settings.name);
+    if (stored) {
+        account_ = std::move(*stored);
+    } else if (stored.error() != core::errc::not_found) {
+        throw startup_error("cannot read CA '" + settings.name + "': " + stored.error().message());
+    }
+    account_.name = settings.name;
+    if (account_.directory_url != settings.directory) {
+        // Another directory is another CA: its account must be registered there.
+        account_.account_url.clear();
+    }
+    account_.directory_url = settings.directory;
+    account_.contact = settings.contact;
+    if (settings.eab) {
+        account_.eab_key_id = settings.eab->key_id;
+    }
+    auto key = account_key(store, vault, account_);
+    net::http_client_options http_options;
+    http_options.ca_file = settings.ca_bundle;
+    try {
+        http_ = std::make_unique<net::http_client>(executor, http_options);
+    } catch (const std::exception& e) {
+        throw startup_error(
+            "CA '" + settings.name + "': " + e.what() + ". Check its ca_bundle setting."
+        );
+    }
+    acme::client_options options;
+    options.directory_url = settings.directory;
+    client_ = std::make_unique<acme::client>(*http_, std::move(key), options);
+}
+
+boost::asio::awaitable<acme::outcome<void>> ca_session::ensure_account()
+{
+    if (registered_) {
+        co_return acme::outcome<void>{};
+    }
+    acme::account_options options;
+    options.contact = settings_.contact;
+    options.agree_to_terms = true;
+    options.eab = settings_.eab;
+    auto account = co_await client_->register_account(std::move(options));
+    if (!account) {
+        co_return account.error();
+    }
+    registered_ = true;
+    if (account_.account_url != account->url) {
+        account_.account_url = account->url;
+        if (auto saved = store_.save_ca(account_); !saved) {
+            log(level::warn, "cannot record the account URL of CA '" + settings_.name +
+                                 "': " + saved.error().message());
+        }
+        log(level::info, "CA " + settings_.name + ": account " + escape(account->url));
+    }
+    co_return acme::outcome<void>{};
+}
+
+} // namespace certfleet::app

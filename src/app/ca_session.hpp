@@ -1,0 +1,46 @@
+#pragma once
+// One CA as the issuer uses it: an HTTPS client, the ACME client and its account. The account
+// key lives sealed in the store: created (and stored) before the first registration, never
+// replaced; a stored key that cannot be opened stops the CA's work with the reason.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <optional>
+
+#include "acme/client.hpp"
+#include "app/settings.hpp"
+#include "core/key_vault.hpp"
+#include "core/store.hpp"
+#include "net/http_client.hpp"
+
+namespace certfleet::app {
+
+class ca_session
+{
+public:
+    // Throws startup_error when the CA's ca_bundle cannot be loaded or its account key is
+    // unreadable.
+    ca_session(
+        boost::asio::any_io_executor executor,
+        const ca_settings& settings,
+        core::store& store,
+        const core::key_vault& vault
+    );
+
+    // Registers the account (or finds the one its key already has) once; later calls return
+    // at once.
+    boost::asio::awaitable<acme::outcome<void>> ensure_account();
+
+    [[nodiscard]] acme::client& client() noexcept { return *client_; }
+    [[nodiscard]] const ca_settings& settings() const noexcept { return settings_; }
+
+private:
+    ca_settings settings_;
+    core::store& store_;
+    core::ca_account account_;
+    std::unique_ptr<net::http_client> http_;
+    std::unique_ptr<acme::client> client_;
+    bool registered_ = false;
+};
+
+} // namespace certfleet::app

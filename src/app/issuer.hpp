@@ -1,0 +1,100 @@
+#pragma once
+// The issuer: one run of DESIGN section 4's issuance machine for one certificate, on the ACME
+// client's order machine, with every step written to the store before the effect that depends
+// on it. A run takes the certificate's lock in the store, runs the preflight (no order when a
+// name fails it), resumes the certificate's open order when the CA still has it (a new one
+// otherwise), seals the key into the store before the CSR leaves, stores the issued version,
+// asks the CA for its renewal window (ARI) and plans the next attempt.
+//
+// Runs on one io_context; many runs at once share the CAs' clients and accounts.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <map>
+#include <memory>
+
+#include "acme/client.hpp"
+#include "app/ca_session.hpp"
+#include "app/settings.hpp"
+#include "core/challenge_board.hpp"
+#include "core/key_vault.hpp"
+#include "core/store.hpp"
+
+namespace certfleet::app {
+
+enum class run_outcome
+{
+    issued,
+    failed,           // the CA refused, or the run gave up: a failed renewal, backed off
+    retrying,         // a transient failure (network, 5xx, rate limit): resumed soon
+    preflight_failed, // no order was placed
+    busy,             // another process is issuing this certificate
+    skipped,          // revoked, or not found
+};
+
+[[nodiscard]] std::string_view to_string(run_outcome o) noexcept;
+
+struct run_result
+{
+    core::row_id certificate_id = 0;
+    std::vector<std::string> names;
+    run_outcome outcome = run_outcome::failed;
+    std::string problem; // for humans: the CA's own words, or the checker's
+    std::optional<std::chrono::system_clock::time_point> next_attempt_at;
+    std::string serial_hex;
+    std::optional<std::chrono::system_clock::time_point> not_after;
+    bool alert = false;
+    std::chrono::milliseconds duration{0};
+};
+
+class issuer
+{
+public:
+    issuer(
+        boost::asio::any_io_executor executor,
+        core::store& store,
+        const core::key_vault& vault,
+        const server_settings& settings,
+        core::challenge_board& zone
+    );
+    ~issuer();
+
+    boost::asio::awaitable<run_result> run(core::row_id certificate_id);
+
+    // Our DNS answered a TXT query at `fqdn` (a label in our zone): the order that published
+    // there polls the CA now. Call on the issuer's executor.
+    void challenge_queried(std::string_view fqdn);
+
+    // How many orders a CA has running, for the scheduler's bound.
+    [[nodiscard]] unsigned running(std::string_view ca) const;
+
+    // The CA's session; throws startup_error when the CA is not configured or cannot start.
+    ca_session& session(std::string_view ca);
+
+private:
+    struct run_context;
+    boost::asio::awaitable<run_result> run_locked(core::certificate_record cert);
+    boost::asio::awaitable<std::optional<std::string>> preflight(const run_context& ctx);
+    boost::asio::awaitable<acme::outcome<acme::issued_certificate>> order(run_context& ctx);
+    run_result record_success(run_context& ctx, acme::issued_certificate issued);
+    run_result record_failure(run_context& ctx, const acme::failure& f);
+    run_result record_failure(run_context& ctx, const acme::failure& f, std::string problem);
+    run_result record_preflight_failure(run_context& ctx, std::string problem);
+    boost::asio::awaitable<void>
+    fetch_renewal_window(run_context& ctx, std::string chain_pem, run_result& result);
+    void event(std::optional<core::row_id> certificate, std::string kind, std::string message);
+
+    boost::asio::any_io_executor executor_;
+    core::store& store_;
+    const core::key_vault& vault_;
+    const server_settings& settings_;
+    core::challenge_board& zone_;
+    std::map<std::string, std::unique_ptr<ca_session>, std::less<>> sessions_;
+    std::shared_ptr<std::map<std::string, unsigned, std::less<>>> running_ =
+        std::make_shared<std::map<std::string, unsigned, std::less<>>>();
+    std::map<std::string, std::weak_ptr<acme::order_wakeup>, std::less<>> wakeups_;
+    boost::asio::thread_pool lookups_{2}; // blocking preflight lookups
+};
+
+} // namespace certfleet::app

@@ -1,0 +1,57 @@
+#include "app/preflight.hpp"
+
+#include "dns/delegation_checker.hpp"
+
+namespace certfleet::app {
+namespace {
+
+std::string without_wildcard(const std::string& name)
+{
+    return name.starts_with("*.") ? name.substr(2) : name;
+}
+
+name_verdict check_delegation(const preflight_name& n, const preflight_settings& settings)
+{
+    dns::delegation_check check;
+    check.name = without_wildcard(n.name);
+    check.expected_target = n.target;
+    check.resolvers = settings.resolvers;
+    check.timeout = settings.timeout;
+    const auto report = dns::check_delegation(check);
+    return name_verdict{
+        n.name, report.status == dns::delegation_status::correct, "delegation",
+        std::string(dns::to_string(report.status)), report.detail};
+}
+
+} // namespace
+
+std::string preflight_report::problems() const
+{
+    std::string out;
+    for (const auto& v : verdicts) {
+        if (v.ok) {
+            continue;
+        }
+        if (!out.empty()) {
+            out += '\n';
+        }
+        out += v.name + ": " + v.check + " " + v.status + ": " + v.detail;
+    }
+    return out;
+}
+
+preflight_report run_preflight(const preflight_request& request, const preflight_settings& settings)
+{
+    preflight_report report;
+    for (const auto& n : request.names) {
+        if (settings.delegation) {
+            report.verdicts.push_back(check_delegation(n, settings));
+        }
+    }
+    for (const auto& v : report.verdicts) {
+        report.ok = report.ok && v.ok;
+    }
+    return report;
+}
+
+} // namespace certfleet::app

@@ -1,0 +1,38 @@
+#include "app/runtime.hpp"
+
+#include "app/log.hpp"
+
+namespace certfleet::app {
+
+runtime::runtime(boost::asio::io_context& io, const server_settings& settings, state& opened)
+    : settings_(settings), state_(opened), authority_(io, settings.dns),
+      issuer_(io.get_executor(), *opened.store, opened.vault, settings, authority_.challenges()),
+      scheduler_(io.get_executor(), *opened.store, issuer_, settings)
+{}
+
+bool runtime::start_dns()
+{
+    auto stored = state_.store->challenges_in_flight();
+    if (!stored) {
+        log(level::error, "cannot read the challenge records in flight: " + stored.error().message());
+        return false;
+    }
+    for (const auto& c : *stored) {
+        if (auto ec = authority_.challenges().present(c.fqdn, c.value, c.ttl)) {
+            log(level::warn, "cannot serve the stored challenge record at " + c.fqdn + ": " + ec.message());
+        }
+    }
+    if (!stored->empty()) {
+        log(level::info, "serving " + std::to_string(stored->size()) +
+                             " challenge record(s) of orders in flight");
+    }
+    return authority_.start();
+}
+
+void runtime::stop()
+{
+    scheduler_.stop();
+    authority_.stop();
+}
+
+} // namespace certfleet::app

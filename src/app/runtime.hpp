@@ -1,0 +1,37 @@
+#pragma once
+// What `certfleet serve` and a sweep without a server run on one io_context: the DNS authority
+// (serving again, at once, the challenge records of orders a crash interrupted), the issuer and
+// the scheduler, over the opened state.
+
+#include <boost/asio/io_context.hpp>
+
+#include "app/authority.hpp"
+#include "app/issuer.hpp"
+#include "app/scheduler.hpp"
+#include "app/state.hpp"
+
+namespace certfleet::app {
+
+class runtime
+{
+public:
+    runtime(boost::asio::io_context& io, const server_settings& settings, state& opened);
+
+    // Listens for DNS and re-publishes the stored challenge records; false (with a message
+    // printed) when it cannot listen.
+    [[nodiscard]] bool start_dns();
+    void stop();
+
+    [[nodiscard]] app::issuer& issuer() noexcept { return issuer_; }
+    [[nodiscard]] app::scheduler& scheduler() noexcept { return scheduler_; }
+    [[nodiscard]] app::authority& authority() noexcept { return authority_; }
+
+private:
+    const server_settings& settings_;
+    state& state_;
+    app::authority authority_;
+    app::issuer issuer_;
+    app::scheduler scheduler_;
+};
+
+} // namespace certfleet::app

@@ -1,0 +1,200 @@
+#include "app/scheduler.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "app/log.hpp"
+#include "app/planning.hpp"
+
+namespace certfleet::app {
+namespace asio = boost::asio;
+using clock = std::chrono::system_clock;
+
+// Someone waiting for a run to finish: a timer that never fires on its own, cancelled when the
+// result is in.
+struct scheduler::waiter
+{
+    explicit waiter(asio::any_io_executor e) : wake(std::move(e), clock::time_point::max()) {}
+    asio::system_timer wake;
+    std::optional<run_result> result;
+};
+
+scheduler::scheduler(
+    asio::any_io_executor executor,
+    core::store& store,
+    issuer& runs,
+    const server_settings& settings
+)
+    : executor_(executor), store_(store), issuer_(runs), settings_(settings), timer_(executor)
+{}
+
+void scheduler::start()
+{
+    const auto now = clock::now();
+    auto rows = store_.planning_rows();
+    if (!rows) {
+        log(level::error, "cannot read the certificates to plan: " + rows.error().message());
+    } else {
+        for (const auto& row : *rows) {
+            push(row.certificate_id, plan_for(row, settings_.renewal, now).renew_at);
+        }
+    }
+    if (auto open = store_.unfinished_orders()) {
+        for (const auto& o : *open) {
+            push(o.certificate_id, now); // resume what a crash interrupted, at once
+        }
+        if (!open->empty()) {
+            log(level::info, "resuming " + std::to_string(open->size()) + " order(s) in flight");
+        }
+    }
+    started_ = true;
+    asio::co_spawn(executor_, wake_loop(), asio::detached);
+}
+
+void scheduler::stop()
+{
+    stopped_ = true;
+    timer_.cancel();
+}
+
+void scheduler::push(core::row_id id, clock::time_point at)
+{
+    due_[id] = at;
+    queue_.emplace(at, id);
+    if (started_ && at < timer_.expiry()) {
+        timer_.cancel(); // the loop wakes and sleeps again until this sooner time
+    }
+}
+
+void scheduler::reschedule(core::row_id id)
+{
+    auto cert = store_.get_certificate(id);
+    if (!cert || cert->state == core::certificate_state::revoked) {
+        due_.erase(id);
+        return;
+    }
+    auto version = store_.latest_version(id);
+    const auto row =
+        planning_row_of(*cert, version ? *version : std::optional<core::certificate_version>{});
+    push(id, plan_for(row, settings_.renewal, clock::now()).renew_at);
+}
+
+asio::awaitable<void> scheduler::wake_loop()
+{
+    while (!stopped_) {
+        // Entries whose certificate was planned again since are stale: skip them.
+        while (!queue_.empty()) {
+            const auto [at, id] = queue_.top();
+            const auto it = due_.find(id);
+            if (it != due_.end() && it->second == at) {
+                break;
+            }
+            queue_.pop();
+        }
+        timer_.expires_at(queue_.empty() ? clock::time_point::max() : queue_.top().first);
+        boost::system::error_code ec;
+        co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        if (stopped_) {
+            break;
+        }
+        start_due(clock::now());
+    }
+}
+
+void scheduler::start_due(clock::time_point now)
+{
+    while (!queue_.empty() && queue_.top().first <= now) {
+        const auto [at, id] = queue_.top();
+        queue_.pop();
+        const auto it = due_.find(id);
+        if (it == due_.end() || it->second != at) {
+            continue;
+        }
+        due_.erase(it);
+        if (running_.contains(id)) {
+            continue; // it is running: finishing plans it again
+        }
+        admit(id, ca_of(id));
+    }
+}
+
+std::string scheduler::ca_of(core::row_id id)
+{
+    auto cert = store_.get_certificate(id);
+    return cert ? cert->spec.ca : std::string("default");
+}
+
+void scheduler::admit(core::row_id id, const std::string& ca)
+{
+    running_.try_emplace(id);
+    const auto* configured = find_ca(settings_, ca);
+    const unsigned bound = configured != nullptr ? configured->max_concurrent_orders : 1;
+    if (active_[ca] >= bound) {
+        waiting_[ca].push_back(id);
+        return;
+    }
+    ++active_[ca];
+    asio::co_spawn(executor_, run_one(id, ca), asio::detached);
+}
+
+asio::awaitable<void> scheduler::run_one(core::row_id id, std::string ca)
+{
+    run_result result;
+    try {
+        result = co_await issuer_.run(id);
+    } catch (const std::exception& e) {
+        result.certificate_id = id;
+        result.outcome = run_outcome::failed;
+        result.problem = std::string("internal error: ") + e.what();
+        log(level::error, "certificate " + std::to_string(id) + ": " + result.problem);
+    }
+    finish(id, ca, result);
+}
+
+void scheduler::finish(core::row_id id, const std::string& ca, const run_result& result)
+{
+    --active_[ca];
+    auto waiters = std::move(running_[id]);
+    running_.erase(id);
+    for (auto& w : waiters) {
+        w->result = result;
+        w->wake.cancel();
+    }
+    if (on_result) {
+        on_result(result);
+    }
+    if (!stopped_) {
+        if (result.outcome == run_outcome::busy) {
+            push(id, clock::now() + std::chrono::seconds(30));
+        } else if (started_) {
+            reschedule(id);
+        }
+        auto& queue = waiting_[ca];
+        if (!queue.empty()) {
+            const auto next = queue.front();
+            queue.pop_front();
+            ++active_[ca];
+            asio::co_spawn(executor_, run_one(next, ca), asio::detached);
+        }
+    }
+}
+
+asio::awaitable<run_result> scheduler::run_now(core::row_id id)
+{
+    auto w = std::make_shared<waiter>(executor_);
+    const bool running = running_.contains(id);
+    running_[id].push_back(w);
+    if (!running) {
+        due_.erase(id);
+        admit(id, ca_of(id));
+    }
+    while (!w->result) {
+        boost::system::error_code ec;
+        co_await w->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return std::move(*w->result);
+}
+
+} // namespace certfleet::app

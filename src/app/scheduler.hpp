@@ -1,0 +1,78 @@
+#pragma once
+// The scheduler: a priority queue of due times, one timer for the earliest (it sleeps until
+// then, it does not scan), and a bound on the orders each CA has running at once; work past
+// the bound waits its turn. A certificate never runs twice at once in this process (and the
+// store's lock keeps other processes out).
+//
+// Runs on the issuer's executor; not thread-safe.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <unordered_map>
+
+#include "app/issuer.hpp"
+
+namespace certfleet::app {
+
+class scheduler
+{
+public:
+    scheduler(
+        boost::asio::any_io_executor executor,
+        core::store& store,
+        issuer& runs,
+        const server_settings& settings
+    );
+
+    // Plans every certificate from the store (orders a crash left open are due at once) and
+    // starts waking at due times.
+    void start();
+    // Stops starting new runs. Runs in flight keep their state in the store: a restart
+    // resumes them.
+    void stop();
+
+    // Plans one certificate again (added, changed, finished): the timer moves when it is due
+    // sooner.
+    void reschedule(core::row_id id);
+
+    // Runs the certificate now, whatever its plan, within its CA's bound; when it is running
+    // already, waits for that run. Resolves with the run's result.
+    boost::asio::awaitable<run_result> run_now(core::row_id id);
+
+    // Called with every finished run.
+    std::function<void(const run_result&)> on_result;
+
+    [[nodiscard]] std::size_t queued() const noexcept { return due_.size(); }
+
+private:
+    struct waiter;
+    using entry = std::pair<std::chrono::system_clock::time_point, core::row_id>;
+
+    boost::asio::awaitable<void> wake_loop();
+    void start_due(std::chrono::system_clock::time_point now);
+    void admit(core::row_id id, const std::string& ca);
+    boost::asio::awaitable<void> run_one(core::row_id id, std::string ca);
+    void finish(core::row_id id, const std::string& ca, const run_result& result);
+    void push(core::row_id id, std::chrono::system_clock::time_point at);
+    [[nodiscard]] std::string ca_of(core::row_id id);
+
+    boost::asio::any_io_executor executor_;
+    core::store& store_;
+    issuer& issuer_;
+    const server_settings& settings_;
+    boost::asio::system_timer timer_;
+    bool started_ = false;
+    bool stopped_ = false;
+    std::priority_queue<entry, std::vector<entry>, std::greater<>> queue_;
+    std::unordered_map<core::row_id, std::chrono::system_clock::time_point> due_;
+    std::map<core::row_id, std::vector<std::shared_ptr<waiter>>> running_;
+    std::map<std::string, std::deque<core::row_id>> waiting_; // by CA, past its bound
+    std::map<std::string, unsigned> active_;                  // runs started, by CA
+};
+
+} // namespace certfleet::app

@@ -1,0 +1,216 @@
+#include "app/settings.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <map>
+
+#include "app/config_file.hpp"
+#include "core/config_error.hpp"
+#include "core/config_values.hpp"
+#include "dns/name.hpp"
+
+namespace certfleet::app {
+namespace {
+
+using core::config_error;
+
+ca_settings parse_ca(const toml::table& t, const std::string& path, const std::filesystem::path& base)
+{
+    ca_settings ca;
+    ca.name = core::optional_string(t, "name", path).value_or("default");
+    ca.directory = core::required_string(t, "directory", path);
+    if (auto bundle = core::optional_string(t, "ca_bundle", path)) {
+        ca.ca_bundle = (base / *bundle).string();
+    }
+    ca.contact = core::string_array(t, "contact", path);
+    if (const auto* eab = t.get_as<toml::table>("eab")) {
+        ca.eab = acme::external_account_binding{
+            core::required_string(*eab, "key_id", path + ".eab"),
+            core::required_string(*eab, "hmac_key", path + ".eab")};
+    }
+    ca.caa_identities = core::string_array(t, "caa_identities", path);
+    ca.max_concurrent_orders =
+        core::config_integer<unsigned>(t, "max_concurrent_orders", path, ca.max_concurrent_orders);
+    if (ca.max_concurrent_orders == 0) {
+        throw config_error(path + ".max_concurrent_orders: must be at least 1");
+    }
+    ca.preferred_chain = core::optional_string(t, "preferred_chain", path);
+    return ca;
+}
+
+std::vector<ca_settings> parse_cas(const toml::table& root, const std::filesystem::path& base)
+{
+    std::vector<ca_settings> cas;
+    if (const auto* acme = root.get_as<toml::table>("acme")) {
+        cas.push_back(parse_ca(*acme, "acme", base));
+    }
+    if (const auto* list = root.get_as<toml::array>("ca")) {
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            const std::string path = "ca[" + std::to_string(i) + "]";
+            const auto* t = (*list)[i].as_table();
+            if (t == nullptr) {
+                throw config_error(path + ": expected a table { name = ..., directory = ... }");
+            }
+            cas.push_back(parse_ca(*t, path, base));
+        }
+    }
+    std::map<std::string, std::string> seen;
+    for (std::size_t i = 0; i < cas.size(); ++i) {
+        const std::string where = i == 0 && root.contains("acme") ? "acme" : "ca";
+        if (!seen.emplace(cas[i].name, where).second) {
+            throw config_error(
+                "two CAs are named '" + cas[i].name + "' (" + seen[cas[i].name] + " and " +
+                where + "): give each its own name"
+            );
+        }
+    }
+    return cas;
+}
+
+std::string label_of_target(std::string target, const std::string& zone, const std::string& path)
+{
+    target = lower(target);
+    const std::string suffix = "." + zone;
+    if (target.size() <= suffix.size() || !target.ends_with(suffix)) {
+        throw config_error(
+            path + ".target: '" + target + "' is not a label in the challenge zone " + zone
+        );
+    }
+    auto label = target.substr(0, target.size() - suffix.size());
+    if (label.find('.') != std::string::npos) {
+        throw config_error(path + ".target: '" + target + "' must be one label under " + zone);
+    }
+    return label;
+}
+
+std::vector<seeded_domain> parse_domains(const toml::table& root, const std::string& zone)
+{
+    std::vector<seeded_domain> out;
+    const auto* list = root.get_as<toml::array>("domain");
+    if (list == nullptr) {
+        return out;
+    }
+    std::map<std::string, std::string> seen;
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const std::string path = "domain[" + std::to_string(i) + "]";
+        const auto* t = (*list)[i].as_table();
+        if (t == nullptr) {
+            throw config_error(path + ": expected a table { name = ..., target = ... }");
+        }
+        seeded_domain d;
+        d.name = lower(core::required_string(*t, "name", path));
+        d.where = path;
+        d.label = label_of_target(core::required_string(*t, "target", path), zone, path);
+        if (auto [it, fresh] = seen.emplace(d.name, path); !fresh) {
+            throw config_error(
+                "the domain " + d.name + " is listed twice: " + it->second + " and " + path +
+                ". Keep one."
+            );
+        }
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+preflight_settings parse_preflight(const toml::table& root)
+{
+    preflight_settings p;
+    const auto* t = root.get_as<toml::table>("preflight");
+    if (t == nullptr) {
+        return p;
+    }
+    p.delegation = t->get("delegation") == nullptr || t->get("delegation")->value_or(true);
+    p.caa = t->get("caa") == nullptr || t->get("caa")->value_or(true);
+    p.resolvers = core::string_array(*t, "resolvers", "preflight");
+    p.timeout = std::chrono::milliseconds(
+        core::config_integer<unsigned>(*t, "timeout_ms", "preflight", 2000)
+    );
+    return p;
+}
+
+core::renewal_policy_options parse_renewal(const toml::table& root)
+{
+    core::renewal_policy_options r;
+    const auto* t = root.get_as<toml::table>("renewal");
+    if (t == nullptr) {
+        return r;
+    }
+    r.max_jitter = std::chrono::seconds(
+        core::config_integer<unsigned>(*t, "max_jitter_s", "renewal", 3600)
+    );
+    r.first_backoff = std::chrono::seconds(
+        core::config_integer<unsigned>(*t, "first_backoff_s", "renewal", 300)
+    );
+    r.max_backoff = std::chrono::seconds(
+        core::config_integer<unsigned>(*t, "max_backoff_s", "renewal", 4 * 3600)
+    );
+    if (r.first_backoff.count() == 0 || r.max_backoff < r.first_backoff) {
+        throw config_error("renewal: first_backoff_s must be at least 1 and at most max_backoff_s");
+    }
+    return r;
+}
+
+} // namespace
+
+std::string default_config_file()
+{
+    if (const char* env = std::getenv("CERTFLEET_CONFIG"); env != nullptr && *env != '\0') {
+        return env;
+    }
+    std::error_code ec;
+    if (std::filesystem::is_regular_file("certfleet.toml", ec)) {
+        return "certfleet.toml";
+    }
+    return {};
+}
+
+server_settings load_settings(const std::string& file)
+{
+    const std::string chosen = file.empty() ? default_config_file() : file;
+    const auto loaded = load_config(chosen);
+    const auto& root = loaded.table;
+    server_settings s;
+    s.config_file = chosen;
+    s.dns = dns::parse_dns_config(root, loaded.base_dir);
+    if (s.dns.zones.empty()) {
+        throw config_error("dns.zone: at least one zone is needed, to hold the challenge labels");
+    }
+    s.challenge_zone = lower(dns::name_to_text(s.dns.zones.front()->apex()));
+    const auto* store = root.get_as<toml::table>("store");
+    s.backend = store != nullptr;
+    const toml::table empty;
+    const auto& st = store != nullptr ? *store : empty;
+    s.database = loaded.base_dir / core::optional_string(st, "database", "store").value_or("certfleet.db");
+    s.master_key_file =
+        loaded.base_dir / core::optional_string(st, "master_key_file", "store").value_or("master.key");
+    s.control_socket = s.database;
+    s.control_socket += ".sock";
+    s.cas = parse_cas(root, loaded.base_dir);
+    s.domains = parse_domains(root, s.challenge_zone);
+    s.preflight = parse_preflight(root);
+    s.renewal = parse_renewal(root);
+    if (const auto* issuance = root.get_as<toml::table>("issuance")) {
+        s.order_timeout = std::chrono::seconds(
+            core::config_integer<unsigned>(*issuance, "order_timeout_s", "issuance", 600)
+        );
+    }
+    return s;
+}
+
+const ca_settings* find_ca(const server_settings& s, std::string_view name)
+{
+    for (const auto& ca : s.cas) {
+        if (ca.name == name) {
+            return &ca;
+        }
+    }
+    return nullptr;
+}
+
+std::string delegation_target(const server_settings& s, std::string_view label)
+{
+    return std::string(label) + "." + s.challenge_zone;
+}
+
+} // namespace certfleet::app

@@ -1,0 +1,75 @@
+#pragma once
+// Everything `certfleet serve` and the store-backed commands read from the configuration file:
+// the DNS authority ([dns]), where the state lives ([store]), the CAs ([acme] is the CA named
+// "default"; more as [[ca]] tables), the preflight ([preflight]), renewal timing ([renewal])
+// and domains seeded into the store ([[domain]]). Throws core::config_error naming the key.
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "acme/client.hpp"
+#include "core/renewal_policy.hpp"
+#include "dns/config.hpp"
+
+namespace certfleet::app {
+
+struct ca_settings
+{
+    std::string name = "default";
+    std::string directory;
+    std::optional<std::string> ca_bundle;
+    std::vector<std::string> contact;
+    std::optional<acme::external_account_binding> eab;
+    // The CA's issuer domain names for CAA (RFC 8659 4.2); empty: the directory's caaIdentities.
+    std::vector<std::string> caa_identities;
+    unsigned max_concurrent_orders = 8;
+    std::optional<std::string> preferred_chain;
+};
+
+struct seeded_domain
+{
+    std::string name;
+    std::string label;
+    std::string where; // "domain[2]", for errors naming both places
+};
+
+struct preflight_settings
+{
+    bool delegation = true;
+    bool caa = true;
+    std::vector<std::string> resolvers; // host:port; empty: the system's
+    std::chrono::milliseconds timeout{2000};
+};
+
+struct server_settings
+{
+    dns::dns_config dns;
+    std::filesystem::path config_file; // empty: the embedded defaults
+    bool backend = false; // a [store] section: serve runs the issuance backend, not DNS alone
+    std::filesystem::path database;
+    std::filesystem::path master_key_file;
+    std::filesystem::path control_socket; // beside the database
+    std::string challenge_zone;           // where labels live: the first dns.zone apex
+    std::vector<ca_settings> cas;
+    std::vector<seeded_domain> domains;
+    preflight_settings preflight;
+    core::renewal_policy_options renewal;
+    std::chrono::seconds order_timeout{600};
+};
+
+// `file` empty: $CERTFLEET_CONFIG, else ./certfleet.toml when it exists, else the embedded
+// defaults.
+[[nodiscard]] server_settings load_settings(const std::string& file);
+
+[[nodiscard]] const ca_settings* find_ca(const server_settings& s, std::string_view name);
+
+// "<label>.<zone>" without a final dot.
+[[nodiscard]] std::string delegation_target(const server_settings& s, std::string_view label);
+
+// The configuration file a command uses when none is given.
+[[nodiscard]] std::string default_config_file();
+
+} // namespace certfleet::app

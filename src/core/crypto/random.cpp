@@ -1,0 +1,57 @@
+#include "core/crypto/random.hpp"
+
+#include <openssl/rand.h>
+
+#include <string_view>
+
+#include "core/errc.hpp"
+
+namespace certfleet::core {
+namespace {
+
+// Uniform over `alphabet` by rejection: bytes past the largest multiple are drawn again.
+boost::system::error_code fill(char* out, std::size_t length, std::string_view alphabet, bool letter_first)
+{
+    const auto n = alphabet.size();
+    const unsigned limit = 256 - (256 % static_cast<unsigned>(n));
+    for (std::size_t i = 0; i < length;) {
+        unsigned char byte = 0;
+        if (RAND_bytes(&byte, 1) != 1) {
+            return make_error_code(errc::crypto_failure);
+        }
+        if (byte >= limit) {
+            continue;
+        }
+        const char c = alphabet[byte % n];
+        if (i == 0 && letter_first && (c >= '0' && c <= '9')) {
+            continue;
+        }
+        out[i++] = c;
+    }
+    return {};
+}
+
+} // namespace
+
+boost::system::result<std::string> random_label(std::size_t length)
+{
+    std::string label(length, '\0');
+    if (auto ec = fill(label.data(), length, "abcdefghijklmnopqrstuvwxyz0123456789", true)) {
+        return ec;
+    }
+    return label;
+}
+
+boost::system::result<secret> random_password(std::size_t length)
+{
+    auto password = secret::with_size(length);
+    if (auto ec = fill(
+            password.data(), length,
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", false
+        )) {
+        return ec;
+    }
+    return password;
+}
+
+} // namespace certfleet::core

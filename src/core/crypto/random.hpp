@@ -1,0 +1,18 @@
+#pragma once
+// Random text from the OpenSSL CSPRNG: unguessable labels and passwords.
+
+#include <boost/system/result.hpp>
+#include <string>
+
+#include "core/crypto/secret.hpp"
+
+namespace certfleet::core {
+
+// `length` characters from [a-z0-9], starting with a letter (a valid DNS label, RFC 1035 2.3.1).
+// 16 characters hold about 82 bits. Errors: crypto_failure.
+[[nodiscard]] boost::system::result<std::string> random_label(std::size_t length = 16);
+
+// `length` characters from [A-Za-z0-9]. Errors: crypto_failure.
+[[nodiscard]] boost::system::result<secret> random_password(std::size_t length = 24);
+
+} // namespace certfleet::core

@@ -1,0 +1,937 @@
+#include "core/sqlite_store.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <array>
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "core/errc.hpp"
+
+namespace certfleet::core {
+namespace {
+
+// Each entry moves the schema one version up; never edit one that has shipped.
+constexpr std::array<std::string_view, 1> migrations{
+    R"sql(
+CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE cas(
+    name TEXT PRIMARY KEY,
+    directory_url TEXT NOT NULL,
+    contact TEXT NOT NULL DEFAULT '[]',
+    eab_key_id TEXT,
+    account_url TEXT NOT NULL DEFAULT '',
+    account_key BLOB NOT NULL DEFAULT x'');
+CREATE TABLE domains(
+    name TEXT PRIMARY KEY,
+    label TEXT NOT NULL UNIQUE,
+    check_status TEXT NOT NULL DEFAULT '',
+    check_detail TEXT NOT NULL DEFAULT '',
+    checked_at INTEGER,
+    created_at INTEGER NOT NULL);
+CREATE TABLE certificates(
+    id INTEGER PRIMARY KEY,
+    names TEXT NOT NULL,
+    key_type TEXT NOT NULL,
+    ca TEXT NOT NULL,
+    profile TEXT,
+    state TEXT NOT NULL,
+    next_attempt_at INTEGER,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_problem TEXT NOT NULL DEFAULT '',
+    alert INTEGER NOT NULL DEFAULT 0,
+    latest_version_id INTEGER,
+    created_at INTEGER NOT NULL);
+CREATE TABLE certificate_versions(
+    id INTEGER PRIMARY KEY,
+    certificate_id INTEGER NOT NULL REFERENCES certificates(id),
+    chain_pem TEXT NOT NULL,
+    key_sealed BLOB NOT NULL,
+    serial TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    not_before INTEGER NOT NULL,
+    not_after INTEGER NOT NULL,
+    ari_cert_id TEXT NOT NULL DEFAULT '',
+    ari_start INTEGER,
+    ari_end INTEGER,
+    ari_retry_at INTEGER,
+    order_id INTEGER,
+    created_at INTEGER NOT NULL);
+CREATE INDEX versions_by_certificate ON certificate_versions(certificate_id);
+CREATE TABLE orders(
+    id INTEGER PRIMARY KEY,
+    certificate_id INTEGER NOT NULL REFERENCES certificates(id),
+    state TEXT NOT NULL,
+    order_url TEXT NOT NULL DEFAULT '',
+    finalize_url TEXT NOT NULL DEFAULT '',
+    certificate_url TEXT NOT NULL DEFAULT '',
+    authorization_urls TEXT NOT NULL DEFAULT '[]',
+    key_sealed BLOB NOT NULL DEFAULT x'',
+    replaces TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_problem TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL);
+CREATE INDEX open_orders ON orders(certificate_id) WHERE state NOT IN ('issued', 'failed');
+CREATE TABLE challenges(
+    order_id INTEGER NOT NULL REFERENCES orders(id),
+    fqdn TEXT NOT NULL,
+    value TEXT NOT NULL,
+    ttl INTEGER NOT NULL,
+    PRIMARY KEY(order_id, fqdn, value));
+CREATE TABLE events(
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    certificate_id INTEGER,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL);
+CREATE INDEX events_by_certificate ON events(certificate_id, id);
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TABLE locks(
+    certificate_id INTEGER PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL);
+)sql",
+};
+
+std::int64_t to_unix(time_point t)
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+time_point from_unix(std::int64_t s)
+{
+    return time_point(std::chrono::seconds(s));
+}
+
+std::optional<time_point> optional_time(const SQLite::Column& c)
+{
+    if (c.isNull()) {
+        return std::nullopt;
+    }
+    return from_unix(c.getInt64());
+}
+
+void bind_time(SQLite::Statement& q, int index, std::optional<time_point> t)
+{
+    if (t) {
+        q.bind(index, to_unix(*t));
+    } else {
+        q.bind(index);
+    }
+}
+
+void bind_blob(SQLite::Statement& q, int index, std::string_view bytes)
+{
+    q.bind(index, bytes.data(), static_cast<int>(bytes.size()));
+}
+
+std::string blob(const SQLite::Column& c)
+{
+    return std::string(static_cast<const char*>(c.getBlob()), static_cast<std::size_t>(c.getBytes()));
+}
+
+std::string json_list(const std::vector<std::string>& items)
+{
+    return nlohmann::json(items).dump();
+}
+
+std::vector<std::string> parse_list(const std::string& text)
+{
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    std::vector<std::string> out;
+    if (j.is_array()) {
+        for (const auto& item : j) {
+            if (item.is_string()) {
+                out.push_back(item.get<std::string>());
+            }
+        }
+    }
+    return out;
+}
+
+boost::system::error_code error_of(const SQLite::Exception& e)
+{
+    switch (e.getErrorCode() & 0xff) {
+    case SQLITE_FULL:
+        return make_error_code(errc::storage_full);
+    case SQLITE_CONSTRAINT:
+        return make_error_code(errc::already_exists);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return make_error_code(errc::busy);
+    default:
+        return make_error_code(errc::storage_failure);
+    }
+}
+
+template <class T> struct as_result
+{
+    using type = store_result<T>;
+};
+template <class T> struct as_result<store_result<T>>
+{
+    using type = store_result<T>;
+};
+
+// Runs `body`, turning SQLite's exceptions into this layer's error codes. `body` returns a
+// value, nothing, or a store_result of its own.
+template <class F> auto guarded(F&& body) -> typename as_result<decltype(body())>::type
+{
+    try {
+        if constexpr (std::is_void_v<decltype(body())>) {
+            body();
+            return {};
+        } else {
+            return body();
+        }
+    } catch (const SQLite::Exception& e) {
+        return typename as_result<decltype(body())>::type(
+            boost::system::in_place_error, error_of(e)
+        );
+    }
+}
+
+bool process_alive(std::int64_t pid)
+{
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+}
+
+class sqlite_store final : public store
+{
+public:
+    sqlite_store(const std::filesystem::path& file, const sqlite_store_options& options)
+        : db_(
+              file.string(),
+              SQLite::OPEN_READWRITE | (options.create ? SQLite::OPEN_CREATE : 0) |
+                  SQLite::OPEN_FULLMUTEX,
+              static_cast<int>(options.busy_timeout.count())
+          )
+    {
+        db_.exec("PRAGMA journal_mode = WAL");
+        db_.exec("PRAGMA synchronous = FULL");
+        db_.exec("PRAGMA foreign_keys = ON");
+        migrate(file);
+    }
+
+    store_result<ca_account> find_ca(std::string_view name) override
+    {
+        return guarded([&]() -> store_result<ca_account> {
+            SQLite::Statement q(
+                db_, "SELECT name, directory_url, contact, eab_key_id, account_url, account_key "
+                     "FROM cas WHERE name = ?"
+            );
+            q.bind(1, std::string(name));
+            if (!q.executeStep()) {
+                return make_error_code(errc::not_found);
+            }
+            ca_account ca;
+            ca.name = q.getColumn(0).getString();
+            ca.directory_url = q.getColumn(1).getString();
+            ca.contact = parse_list(q.getColumn(2).getString());
+            if (!q.getColumn(3).isNull()) {
+                ca.eab_key_id = q.getColumn(3).getString();
+            }
+            ca.account_url = q.getColumn(4).getString();
+            ca.account_key_sealed = blob(q.getColumn(5));
+            return ca;
+        });
+    }
+
+    store_result<void> save_ca(const ca_account& ca) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "INSERT INTO cas(name, directory_url, contact, eab_key_id, account_url, "
+                     "account_key) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                     "directory_url = excluded.directory_url, contact = excluded.contact, "
+                     "eab_key_id = excluded.eab_key_id, account_url = excluded.account_url, "
+                     "account_key = excluded.account_key"
+            );
+            q.bind(1, ca.name);
+            q.bind(2, ca.directory_url);
+            q.bind(3, json_list(ca.contact));
+            if (ca.eab_key_id) {
+                q.bind(4, *ca.eab_key_id);
+            } else {
+                q.bind(4);
+            }
+            q.bind(5, ca.account_url);
+            bind_blob(q, 6, ca.account_key_sealed);
+            q.exec();
+        });
+    }
+
+    store_result<domain_record> add_domain(const domain_record& d) override
+    {
+        return guarded([&]() -> store_result<domain_record> {
+            SQLite::Statement q(
+                db_, "INSERT INTO domains(name, label, created_at) VALUES(?, ?, strftime('%s'))"
+            );
+            q.bind(1, d.name);
+            q.bind(2, d.label);
+            q.exec();
+            return d;
+        });
+    }
+
+    store_result<domain_record> find_domain(std::string_view name) override
+    {
+        return guarded([&]() -> store_result<domain_record> {
+            SQLite::Statement q(db_, domain_select + " WHERE name = ?");
+            q.bind(1, std::string(name));
+            if (!q.executeStep()) {
+                return make_error_code(errc::not_found);
+            }
+            return read_domain(q);
+        });
+    }
+
+    store_result<std::vector<domain_record>> list_domains() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(db_, domain_select + " ORDER BY name");
+            std::vector<domain_record> out;
+            while (q.executeStep()) {
+                out.push_back(read_domain(q));
+            }
+            return out;
+        });
+    }
+
+    store_result<void> remove_domain(std::string_view name) override
+    {
+        return guarded([&]() -> store_result<void> {
+            SQLite::Statement q(db_, "DELETE FROM domains WHERE name = ?");
+            q.bind(1, std::string(name));
+            if (q.exec() == 0) {
+                return make_error_code(errc::not_found);
+            }
+            return {};
+        });
+    }
+
+    store_result<void> record_domain_check(
+        std::string_view name, std::string_view status, std::string_view detail, time_point at
+    ) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "UPDATE domains SET check_status = ?, check_detail = ?, checked_at = ? "
+                     "WHERE name = ?"
+            );
+            q.bind(1, std::string(status));
+            q.bind(2, std::string(detail));
+            q.bind(3, to_unix(at));
+            q.bind(4, std::string(name));
+            q.exec();
+        });
+    }
+
+    store_result<row_id> add_certificate(const certificate_spec& spec, time_point now) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "INSERT INTO certificates(names, key_type, ca, profile, state, "
+                     "next_attempt_at, created_at) VALUES(?, ?, ?, ?, 'pending', ?, ?)"
+            );
+            q.bind(1, json_list(spec.names));
+            q.bind(2, spec.key_type);
+            q.bind(3, spec.ca);
+            if (spec.profile) {
+                q.bind(4, *spec.profile);
+            } else {
+                q.bind(4);
+            }
+            q.bind(5, to_unix(now));
+            q.bind(6, to_unix(now));
+            q.exec();
+            return static_cast<row_id>(db_.getLastInsertRowid());
+        });
+    }
+
+    store_result<certificate_record> get_certificate(row_id id) override
+    {
+        return guarded([&]() -> store_result<certificate_record> {
+            SQLite::Statement q(db_, certificate_select + " WHERE id = ?");
+            q.bind(1, id);
+            if (!q.executeStep()) {
+                return make_error_code(errc::not_found);
+            }
+            return read_certificate(q);
+        });
+    }
+
+    store_result<std::vector<certificate_record>> list_certificates() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(db_, certificate_select + " ORDER BY id");
+            std::vector<certificate_record> out;
+            while (q.executeStep()) {
+                out.push_back(read_certificate(q));
+            }
+            return out;
+        });
+    }
+
+    store_result<void> update_certificate(const certificate_record& c) override
+    {
+        return guarded([&]() -> store_result<void> {
+            SQLite::Statement q(
+                db_, "UPDATE certificates SET state = ?, next_attempt_at = ?, failures = ?, "
+                     "last_problem = ?, alert = ? WHERE id = ?"
+            );
+            q.bind(1, std::string(to_string(c.state)));
+            bind_time(q, 2, c.next_attempt_at);
+            q.bind(3, c.consecutive_failures);
+            q.bind(4, c.last_problem);
+            q.bind(5, c.alert ? 1 : 0);
+            q.bind(6, c.id);
+            if (q.exec() == 0) {
+                return make_error_code(errc::not_found);
+            }
+            return {};
+        });
+    }
+
+    store_result<std::vector<certificate_version>> versions(row_id certificate_id) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(db_, version_select + " WHERE certificate_id = ? ORDER BY id");
+            q.bind(1, certificate_id);
+            std::vector<certificate_version> out;
+            while (q.executeStep()) {
+                out.push_back(read_version(q));
+            }
+            return out;
+        });
+    }
+
+    store_result<std::optional<certificate_version>> latest_version(row_id certificate_id) override
+    {
+        return guarded([&]() -> std::optional<certificate_version> {
+            SQLite::Statement q(
+                db_, version_select + " WHERE certificate_id = ? ORDER BY id DESC LIMIT 1"
+            );
+            q.bind(1, certificate_id);
+            if (!q.executeStep()) {
+                return std::nullopt;
+            }
+            return read_version(q);
+        });
+    }
+
+    store_result<row_id>
+    add_version(const certificate_version& v, row_id order_id, time_point now) override
+    {
+        return guarded([&] {
+            SQLite::Transaction t(db_);
+            SQLite::Statement q(
+                db_, "INSERT INTO certificate_versions(certificate_id, chain_pem, key_sealed, "
+                     "serial, sha256, not_before, not_after, ari_cert_id, ari_start, ari_end, "
+                     "ari_retry_at, order_id, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            );
+            q.bind(1, v.certificate_id);
+            q.bind(2, v.chain_pem);
+            bind_blob(q, 3, v.key_sealed);
+            q.bind(4, v.serial_hex);
+            q.bind(5, v.sha256_hex);
+            q.bind(6, to_unix(v.not_before));
+            q.bind(7, to_unix(v.not_after));
+            q.bind(8, v.ari_cert_id);
+            bind_time(q, 9, v.ari_window_start);
+            bind_time(q, 10, v.ari_window_end);
+            bind_time(q, 11, v.ari_retry_at);
+            q.bind(12, order_id);
+            q.bind(13, to_unix(now));
+            q.exec();
+            const auto id = static_cast<row_id>(db_.getLastInsertRowid());
+            SQLite::Statement latest(
+                db_, "UPDATE certificates SET latest_version_id = ? WHERE id = ?"
+            );
+            latest.bind(1, id);
+            latest.bind(2, v.certificate_id);
+            latest.exec();
+            SQLite::Statement close(
+                db_, "UPDATE orders SET state = 'issued', updated_at = ? WHERE id = ?"
+            );
+            close.bind(1, to_unix(now));
+            close.bind(2, order_id);
+            close.exec();
+            SQLite::Statement drop(db_, "DELETE FROM challenges WHERE order_id = ?");
+            drop.bind(1, order_id);
+            drop.exec();
+            t.commit();
+            return id;
+        });
+    }
+
+    store_result<void> update_ari(
+        row_id version_id,
+        std::optional<time_point> start,
+        std::optional<time_point> end,
+        std::optional<time_point> retry_at
+    ) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "UPDATE certificate_versions SET ari_start = ?, ari_end = ?, "
+                     "ari_retry_at = ? WHERE id = ?"
+            );
+            bind_time(q, 1, start);
+            bind_time(q, 2, end);
+            bind_time(q, 3, retry_at);
+            q.bind(4, version_id);
+            q.exec();
+        });
+    }
+
+    store_result<std::optional<order_record>> open_order(row_id certificate_id) override
+    {
+        return guarded([&]() -> std::optional<order_record> {
+            SQLite::Statement q(
+                db_, order_select +
+                         " WHERE certificate_id = ? AND state NOT IN ('issued', 'failed') "
+                         "ORDER BY id DESC LIMIT 1"
+            );
+            q.bind(1, certificate_id);
+            if (!q.executeStep()) {
+                return std::nullopt;
+            }
+            return read_order(q);
+        });
+    }
+
+    store_result<row_id> create_order(const order_record& o) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "INSERT INTO orders(certificate_id, state, replaces, attempts, created_at, "
+                     "updated_at) VALUES(?, ?, ?, ?, ?, ?)"
+            );
+            q.bind(1, o.certificate_id);
+            q.bind(2, std::string(to_string(o.state)));
+            if (o.replaces) {
+                q.bind(3, *o.replaces);
+            } else {
+                q.bind(3);
+            }
+            q.bind(4, o.attempts);
+            q.bind(5, to_unix(o.created_at));
+            q.bind(6, to_unix(o.updated_at));
+            q.exec();
+            return static_cast<row_id>(db_.getLastInsertRowid());
+        });
+    }
+
+    store_result<void> save_order(const order_record& o) override
+    {
+        return guarded([&]() -> store_result<void> {
+            SQLite::Statement q(
+                db_, "UPDATE orders SET state = ?, order_url = ?, finalize_url = ?, "
+                     "certificate_url = ?, authorization_urls = ?, key_sealed = ?, replaces = ?, "
+                     "attempts = ?, last_problem = ?, updated_at = ? WHERE id = ?"
+            );
+            q.bind(1, std::string(to_string(o.state)));
+            q.bind(2, o.order_url);
+            q.bind(3, o.finalize_url);
+            q.bind(4, o.certificate_url);
+            q.bind(5, json_list(o.authorization_urls));
+            bind_blob(q, 6, o.key_sealed);
+            if (o.replaces) {
+                q.bind(7, *o.replaces);
+            } else {
+                q.bind(7);
+            }
+            q.bind(8, o.attempts);
+            q.bind(9, o.last_problem);
+            q.bind(10, to_unix(o.updated_at));
+            q.bind(11, o.id);
+            if (q.exec() == 0) {
+                return make_error_code(errc::not_found);
+            }
+            if (is_final(o.state)) {
+                SQLite::Statement drop(db_, "DELETE FROM challenges WHERE order_id = ?");
+                drop.bind(1, o.id);
+                drop.exec();
+            }
+            return {};
+        });
+    }
+
+    store_result<std::vector<order_record>> unfinished_orders() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, order_select + " WHERE state NOT IN ('issued', 'failed') ORDER BY id"
+            );
+            std::vector<order_record> out;
+            while (q.executeStep()) {
+                out.push_back(read_order(q));
+            }
+            return out;
+        });
+    }
+
+    store_result<std::uint64_t> count_orders() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(db_, "SELECT count(*) FROM orders");
+            q.executeStep();
+            return static_cast<std::uint64_t>(q.getColumn(0).getInt64());
+        });
+    }
+
+    store_result<void> add_challenge(const stored_challenge& c) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "INSERT INTO challenges(order_id, fqdn, value, ttl) VALUES(?, ?, ?, ?) "
+                     "ON CONFLICT DO UPDATE SET ttl = excluded.ttl"
+            );
+            q.bind(1, c.order_id);
+            q.bind(2, c.fqdn);
+            q.bind(3, c.value);
+            q.bind(4, static_cast<std::int64_t>(c.ttl.count()));
+            q.exec();
+        });
+    }
+
+    store_result<void>
+    remove_challenge(row_id order_id, std::string_view fqdn, std::string_view value) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "DELETE FROM challenges WHERE order_id = ? AND fqdn = ? AND value = ?"
+            );
+            q.bind(1, order_id);
+            q.bind(2, std::string(fqdn));
+            q.bind(3, std::string(value));
+            q.exec();
+        });
+    }
+
+    store_result<std::vector<stored_challenge>> challenges_in_flight() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(db_, "SELECT order_id, fqdn, value, ttl FROM challenges");
+            std::vector<stored_challenge> out;
+            while (q.executeStep()) {
+                out.push_back(stored_challenge{
+                    q.getColumn(0).getInt64(), q.getColumn(1).getString(),
+                    q.getColumn(2).getString(), std::chrono::seconds(q.getColumn(3).getInt64())});
+            }
+            return out;
+        });
+    }
+
+    store_result<row_id> append_event(const event_record& e) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "INSERT INTO events(at, certificate_id, kind, message) VALUES(?, ?, ?, ?)"
+            );
+            q.bind(1, to_unix(e.at));
+            if (e.certificate_id) {
+                q.bind(2, *e.certificate_id);
+            } else {
+                q.bind(2);
+            }
+            q.bind(3, e.kind);
+            q.bind(4, e.message);
+            q.exec();
+            return static_cast<row_id>(db_.getLastInsertRowid());
+        });
+    }
+
+    store_result<std::vector<event_record>> events(const event_filter& filter) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "SELECT id, at, certificate_id, kind, message FROM events WHERE id > ? AND "
+                     "(? IS NULL OR certificate_id = ?) AND (? IS NULL OR at >= ?) "
+                     "ORDER BY id LIMIT ?"
+            );
+            q.bind(1, filter.after_id);
+            if (filter.certificate_id) {
+                q.bind(2, *filter.certificate_id);
+                q.bind(3, *filter.certificate_id);
+            } else {
+                q.bind(2);
+                q.bind(3);
+            }
+            bind_time(q, 4, filter.since);
+            bind_time(q, 5, filter.since);
+            q.bind(6, static_cast<std::int64_t>(filter.limit));
+            std::vector<event_record> out;
+            while (q.executeStep()) {
+                event_record e;
+                e.id = q.getColumn(0).getInt64();
+                e.at = from_unix(q.getColumn(1).getInt64());
+                if (!q.getColumn(2).isNull()) {
+                    e.certificate_id = q.getColumn(2).getInt64();
+                }
+                e.kind = q.getColumn(3).getString();
+                e.message = q.getColumn(4).getString();
+                out.push_back(std::move(e));
+            }
+            return out;
+        });
+    }
+
+    store_result<bool> try_lock_certificate(
+        row_id certificate_id, const lock_owner& owner, time_point now
+    ) override
+    {
+        return guarded([&] {
+            SQLite::Transaction t(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            SQLite::Statement q(
+                db_, "SELECT host, pid, expires_at FROM locks WHERE certificate_id = ?"
+            );
+            q.bind(1, certificate_id);
+            if (q.executeStep()) {
+                const auto host = q.getColumn(0).getString();
+                const auto pid = q.getColumn(1).getInt64();
+                const auto expires = from_unix(q.getColumn(2).getInt64());
+                const bool mine = host == owner.host && pid == owner.pid;
+                const bool holder_dead = host == owner.host && !process_alive(pid);
+                if (!mine && !holder_dead && expires > now) {
+                    return false;
+                }
+            }
+            q.reset();
+            SQLite::Statement take(
+                db_, "INSERT INTO locks(certificate_id, host, pid, expires_at) VALUES(?, ?, ?, ?) "
+                     "ON CONFLICT(certificate_id) DO UPDATE SET host = excluded.host, "
+                     "pid = excluded.pid, expires_at = excluded.expires_at"
+            );
+            take.bind(1, certificate_id);
+            take.bind(2, owner.host);
+            take.bind(3, owner.pid);
+            take.bind(4, to_unix(now + owner.lease));
+            take.exec();
+            t.commit();
+            return true;
+        });
+    }
+
+    store_result<void> unlock_certificate(row_id certificate_id, const lock_owner& owner) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "DELETE FROM locks WHERE certificate_id = ? AND host = ? AND pid = ?"
+            );
+            q.bind(1, certificate_id);
+            q.bind(2, owner.host);
+            q.bind(3, owner.pid);
+            q.exec();
+        });
+    }
+
+    store_result<std::optional<std::string>> setting(std::string_view key) override
+    {
+        return guarded([&]() -> std::optional<std::string> {
+            SQLite::Statement q(db_, "SELECT value FROM settings WHERE key = ?");
+            q.bind(1, std::string(key));
+            if (!q.executeStep()) {
+                return std::nullopt;
+            }
+            return q.getColumn(0).getString();
+        });
+    }
+
+    store_result<void> put_setting(std::string_view key, std::string_view value) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "INSERT INTO settings(key, value) VALUES(?, ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+            );
+            q.bind(1, std::string(key));
+            q.bind(2, std::string(value));
+            q.exec();
+        });
+    }
+
+    store_result<std::vector<planning_row>> planning_rows() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "SELECT c.id, c.state, c.failures, c.next_attempt_at, v.not_before, "
+                     "v.not_after, v.ari_start, v.ari_end FROM certificates c "
+                     "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
+                     "WHERE c.state != 'revoked'"
+            );
+            std::vector<planning_row> out;
+            while (q.executeStep()) {
+                planning_row r;
+                r.certificate_id = q.getColumn(0).getInt64();
+                r.state = certificate_state_from_string(q.getColumn(1).getText())
+                              .value_or(certificate_state::pending);
+                r.consecutive_failures = q.getColumn(2).getInt();
+                r.next_attempt_at = optional_time(q.getColumn(3));
+                r.not_before = optional_time(q.getColumn(4));
+                r.not_after = optional_time(q.getColumn(5));
+                r.ari_window_start = optional_time(q.getColumn(6));
+                r.ari_window_end = optional_time(q.getColumn(7));
+                out.push_back(r);
+            }
+            return out;
+        });
+    }
+
+    store_result<void> backup_to(const std::filesystem::path& file) override
+    {
+        return guarded([&]() -> store_result<void> {
+            std::error_code exists;
+            if (std::filesystem::exists(file, exists)) {
+                return make_error_code(errc::already_exists);
+            }
+            // VACUUM INTO reads one consistent snapshot while writers go on (WAL).
+            SQLite::Statement q(db_, "VACUUM INTO ?");
+            q.bind(1, file.string());
+            q.exec();
+            return {};
+        });
+    }
+
+private:
+    void migrate(const std::filesystem::path& file)
+    {
+        const int current = db_.execAndGet("PRAGMA user_version").getInt();
+        const int known = static_cast<int>(migrations.size());
+        if (current > known) {
+            throw store_open_error(
+                "the database " + file.string() + " has schema version " +
+                std::to_string(current) + ", newer than this certfleet knows (" +
+                std::to_string(known) +
+                "): run the certfleet version that wrote it, or upgrade this one"
+            );
+        }
+        for (int v = current; v < known; ++v) {
+            SQLite::Transaction t(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            // Another process may have migrated while we waited for the write lock.
+            if (db_.execAndGet("PRAGMA user_version").getInt() > v) {
+                continue;
+            }
+            db_.exec(std::string(migrations[static_cast<std::size_t>(v)]));
+            db_.exec("PRAGMA user_version = " + std::to_string(v + 1));
+            t.commit();
+        }
+    }
+
+    static domain_record read_domain(SQLite::Statement& q)
+    {
+        domain_record d;
+        d.name = q.getColumn(0).getString();
+        d.label = q.getColumn(1).getString();
+        d.check_status = q.getColumn(2).getString();
+        d.check_detail = q.getColumn(3).getString();
+        d.checked_at = optional_time(q.getColumn(4));
+        return d;
+    }
+
+    static certificate_record read_certificate(SQLite::Statement& q)
+    {
+        certificate_record c;
+        c.id = q.getColumn(0).getInt64();
+        c.spec.names = parse_list(q.getColumn(1).getString());
+        c.spec.key_type = q.getColumn(2).getString();
+        c.spec.ca = q.getColumn(3).getString();
+        if (!q.getColumn(4).isNull()) {
+            c.spec.profile = q.getColumn(4).getString();
+        }
+        c.state = certificate_state_from_string(q.getColumn(5).getText())
+                      .value_or(certificate_state::pending);
+        c.next_attempt_at = optional_time(q.getColumn(6));
+        c.consecutive_failures = q.getColumn(7).getInt();
+        c.last_problem = q.getColumn(8).getString();
+        c.alert = q.getColumn(9).getInt() != 0;
+        c.created_at = from_unix(q.getColumn(10).getInt64());
+        return c;
+    }
+
+    static certificate_version read_version(SQLite::Statement& q)
+    {
+        certificate_version v;
+        v.id = q.getColumn(0).getInt64();
+        v.certificate_id = q.getColumn(1).getInt64();
+        v.chain_pem = q.getColumn(2).getString();
+        v.key_sealed = blob(q.getColumn(3));
+        v.serial_hex = q.getColumn(4).getString();
+        v.sha256_hex = q.getColumn(5).getString();
+        v.not_before = from_unix(q.getColumn(6).getInt64());
+        v.not_after = from_unix(q.getColumn(7).getInt64());
+        v.ari_cert_id = q.getColumn(8).getString();
+        v.ari_window_start = optional_time(q.getColumn(9));
+        v.ari_window_end = optional_time(q.getColumn(10));
+        v.ari_retry_at = optional_time(q.getColumn(11));
+        v.created_at = from_unix(q.getColumn(12).getInt64());
+        return v;
+    }
+
+    static order_record read_order(SQLite::Statement& q)
+    {
+        order_record o;
+        o.id = q.getColumn(0).getInt64();
+        o.certificate_id = q.getColumn(1).getInt64();
+        o.state = order_state_from_string(q.getColumn(2).getText()).value_or(order_state::failed);
+        o.order_url = q.getColumn(3).getString();
+        o.finalize_url = q.getColumn(4).getString();
+        o.certificate_url = q.getColumn(5).getString();
+        o.authorization_urls = parse_list(q.getColumn(6).getString());
+        o.key_sealed = blob(q.getColumn(7));
+        if (!q.getColumn(8).isNull()) {
+            o.replaces = q.getColumn(8).getString();
+        }
+        o.attempts = q.getColumn(9).getInt();
+        o.last_problem = q.getColumn(10).getString();
+        o.created_at = from_unix(q.getColumn(11).getInt64());
+        o.updated_at = from_unix(q.getColumn(12).getInt64());
+        return o;
+    }
+
+    inline static const std::string domain_select =
+        "SELECT name, label, check_status, check_detail, checked_at FROM domains";
+    inline static const std::string certificate_select =
+        "SELECT id, names, key_type, ca, profile, state, next_attempt_at, failures, "
+        "last_problem, alert, created_at FROM certificates";
+    inline static const std::string version_select =
+        "SELECT id, certificate_id, chain_pem, key_sealed, serial, sha256, not_before, "
+        "not_after, ari_cert_id, ari_start, ari_end, ari_retry_at, created_at "
+        "FROM certificate_versions";
+    inline static const std::string order_select =
+        "SELECT id, certificate_id, state, order_url, finalize_url, certificate_url, "
+        "authorization_urls, key_sealed, replaces, attempts, last_problem, created_at, "
+        "updated_at FROM orders";
+
+    SQLite::Database db_;
+};
+
+} // namespace
+
+int sqlite_schema_version() noexcept
+{
+    return static_cast<int>(migrations.size());
+}
+
+std::unique_ptr<store>
+open_sqlite_store(const std::filesystem::path& file, const sqlite_store_options& options)
+{
+    try {
+        return std::make_unique<sqlite_store>(file, options);
+    } catch (const SQLite::Exception& e) {
+        throw store_open_error(
+            "cannot open the database " + file.string() + ": " + e.what() +
+            ". Check the path and its permissions, or run `certfleet init` first."
+        );
+    }
+}
+
+} // namespace certfleet::core

@@ -1,0 +1,227 @@
+#pragma once
+// The store port (DESIGN section 7): everything certfleet remembers — CAs and their accounts,
+// managed domains, certificates and their versions, orders in flight with every URL the CA gave,
+// the challenge records those orders publish, an append-only event log, and the per-certificate
+// issuance locks. SQLite implements it (sqlite_store.hpp); no SQL leaves that file, so a
+// PostgreSQL implementation can follow.
+//
+// Contract:
+// - Every write is durable when the call returns (a crash after it loses nothing), and each call
+//   is atomic: it happens whole or not at all.
+// - Private keys arrive and leave sealed (key_vault.hpp): the store never sees key material.
+// - Errors: not_found, already_exists, storage_full (nothing written), storage_failure, busy.
+// - Thread safety: one store object is used from one thread at a time; several processes may
+//   open the same database (SQLite's WAL and busy timeout serialize them).
+
+#include <boost/system/result.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/issuance_state.hpp"
+
+namespace certfleet::core {
+
+using time_point = std::chrono::system_clock::time_point;
+using row_id = std::int64_t;
+
+struct ca_account
+{
+    std::string name;          // "default", "letsencrypt": how certificates refer to it
+    std::string directory_url; // RFC 8555 7.1.1
+    std::vector<std::string> contact;
+    std::optional<std::string> eab_key_id;
+    std::string account_url;        // empty until registered
+    std::string account_key_sealed; // sealed PKCS#8; empty until created
+};
+
+struct domain_record
+{
+    std::string name;  // lower case, no final dot: "www.example.com"
+    std::string label; // the stable, unguessable label its _acme-challenge CNAME points at
+    std::string check_status; // "" (never checked), "correct", "missing", ...
+    std::string check_detail;
+    std::optional<time_point> checked_at;
+};
+
+struct certificate_spec
+{
+    std::vector<std::string> names; // first is the subject; "*.example.com" for wildcards
+    std::string key_type = "ec-p256";
+    std::string ca = "default";
+    std::optional<std::string> profile;
+};
+
+struct certificate_record
+{
+    row_id id = 0;
+    certificate_spec spec;
+    certificate_state state = certificate_state::pending;
+    std::optional<time_point> next_attempt_at; // when the scheduler acts on it next
+    int consecutive_failures = 0;
+    std::string last_problem; // the CA's or the checker's own words, for humans
+    bool alert = false;       // it will expire before its next attempt
+    time_point created_at{};
+};
+
+struct certificate_version
+{
+    row_id id = 0;
+    row_id certificate_id = 0;
+    std::string chain_pem; // leaf first
+    std::string key_sealed;
+    std::string serial_hex;
+    std::string sha256_hex;
+    time_point not_before{};
+    time_point not_after{};
+    std::string ari_cert_id;
+    std::optional<time_point> ari_window_start;
+    std::optional<time_point> ari_window_end;
+    std::optional<time_point> ari_retry_at; // ask the CA again at this time (its Retry-After)
+    time_point created_at{};
+};
+
+struct order_record
+{
+    row_id id = 0;
+    row_id certificate_id = 0;
+    order_state state = order_state::ordering;
+    std::string order_url;
+    std::string finalize_url;
+    std::string certificate_url;
+    std::vector<std::string> authorization_urls;
+    std::string key_sealed; // the certificate key, stored before the CSR leaves
+    std::optional<std::string> replaces;
+    int attempts = 0;
+    std::string last_problem;
+    time_point created_at{};
+    time_point updated_at{};
+};
+
+struct stored_challenge
+{
+    row_id order_id = 0;
+    std::string fqdn; // where it is served: "<label>.<zone>"
+    std::string value;
+    std::chrono::seconds ttl{10};
+};
+
+struct event_record
+{
+    row_id id = 0;
+    time_point at{};
+    std::optional<row_id> certificate_id;
+    std::string kind; // "issued", "failed", "preflight_failed", "alert", "order_created", ...
+    std::string message;
+};
+
+struct event_filter
+{
+    std::optional<row_id> certificate_id;
+    std::optional<time_point> since;
+    row_id after_id = 0;
+    std::size_t limit = 100;
+};
+
+// What the renewal planner needs of each active certificate, read in one pass.
+struct planning_row
+{
+    row_id certificate_id = 0;
+    certificate_state state = certificate_state::pending;
+    int consecutive_failures = 0;
+    std::optional<time_point> next_attempt_at;
+    std::optional<time_point> not_before; // of the newest version; none before the first
+    std::optional<time_point> not_after;
+    std::optional<time_point> ari_window_start;
+    std::optional<time_point> ari_window_end;
+};
+
+// Who holds a certificate's issuance lock: a process on a host. A lock whose holder is dead (its
+// PID gone on this host) or whose lease ran out may be taken over.
+struct lock_owner
+{
+    std::string host;
+    std::int64_t pid = 0;
+    std::chrono::seconds lease{120};
+};
+
+template <class T> using store_result = boost::system::result<T>;
+
+class store
+{
+public:
+    virtual ~store() = default;
+
+    // ---- CAs and accounts
+    virtual store_result<ca_account> find_ca(std::string_view name) = 0;
+    // Inserts or updates by name.
+    virtual store_result<void> save_ca(const ca_account& ca) = 0;
+
+    // ---- domains
+    // already_exists when the name is there; the label must be unique too.
+    virtual store_result<domain_record> add_domain(const domain_record& d) = 0;
+    virtual store_result<domain_record> find_domain(std::string_view name) = 0;
+    virtual store_result<std::vector<domain_record>> list_domains() = 0;
+    virtual store_result<void> remove_domain(std::string_view name) = 0;
+    virtual store_result<void> record_domain_check(
+        std::string_view name, std::string_view status, std::string_view detail, time_point at
+    ) = 0;
+
+    // ---- certificates
+    virtual store_result<row_id> add_certificate(const certificate_spec& spec, time_point now) = 0;
+    virtual store_result<certificate_record> get_certificate(row_id id) = 0;
+    virtual store_result<std::vector<certificate_record>> list_certificates() = 0;
+    // State, next attempt, failure count, last problem and alert, as the scheduler decided.
+    virtual store_result<void> update_certificate(const certificate_record& c) = 0;
+
+    virtual store_result<std::vector<certificate_version>> versions(row_id certificate_id) = 0;
+    virtual store_result<std::optional<certificate_version>> latest_version(row_id certificate_id
+    ) = 0;
+    // Stores the issued version and closes its order (issued) in one transaction.
+    virtual store_result<row_id>
+    add_version(const certificate_version& v, row_id order_id, time_point now) = 0;
+    virtual store_result<void> update_ari(
+        row_id version_id,
+        std::optional<time_point> start,
+        std::optional<time_point> end,
+        std::optional<time_point> retry_at
+    ) = 0;
+
+    // ---- orders
+    // The certificate's order that is not final, if any.
+    virtual store_result<std::optional<order_record>> open_order(row_id certificate_id) = 0;
+    virtual store_result<row_id> create_order(const order_record& o) = 0;
+    virtual store_result<void> save_order(const order_record& o) = 0;
+    virtual store_result<std::vector<order_record>> unfinished_orders() = 0;
+    virtual store_result<std::uint64_t> count_orders() = 0;
+
+    // ---- challenge records of orders in flight
+    virtual store_result<void> add_challenge(const stored_challenge& c) = 0;
+    virtual store_result<void>
+    remove_challenge(row_id order_id, std::string_view fqdn, std::string_view value) = 0;
+    virtual store_result<std::vector<stored_challenge>> challenges_in_flight() = 0;
+
+    // ---- events (append-only)
+    virtual store_result<row_id> append_event(const event_record& e) = 0;
+    virtual store_result<std::vector<event_record>> events(const event_filter& filter) = 0;
+
+    // ---- issuance locks
+    // True when taken (or already held by `owner`), false when another live holder has it.
+    virtual store_result<bool>
+    try_lock_certificate(row_id certificate_id, const lock_owner& owner, time_point now) = 0;
+    virtual store_result<void> unlock_certificate(row_id certificate_id, const lock_owner& owner) = 0;
+
+    // ---- settings the server keeps about itself (the master-key check value, ...)
+    virtual store_result<std::optional<std::string>> setting(std::string_view key) = 0;
+    virtual store_result<void> put_setting(std::string_view key, std::string_view value) = 0;
+
+    // ---- planning and maintenance
+    virtual store_result<std::vector<planning_row>> planning_rows() = 0;
+    // A consistent copy of the whole store, taken while others read and write.
+    virtual store_result<void> backup_to(const std::filesystem::path& file) = 0;
+};
+
+} // namespace certfleet::core
