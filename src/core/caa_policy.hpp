@@ -3,9 +3,9 @@
 // a CA refuse to issue for a name, given the name's Relevant RRset? The issuer asks before it
 // places an order, because every failed validation counts against the CA's rate limits.
 //
-// Pure: no I/O, no clock, no allocation beyond the verdict's text. Thread safety: the functions
-// keep no state and may run on any thread at once. Finding the Relevant RRset (RFC 8659 3) is the
-// dns module's job (dns/caa_checker.hpp).
+// Pure: no I/O, no clock, no environment. Thread safety: the functions keep no state and may run
+// on any thread at once. noexcept: only running out of memory could make them fail. Finding the
+// Relevant RRset (RFC 8659 3) is the dns module's job (dns/caa_checker.hpp).
 
 #include <cstdint>
 #include <string>
