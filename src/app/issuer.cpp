@@ -319,12 +319,13 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
     } catch (const startup_error& e) {
         co_return record_preflight_failure(ctx, e.what());
     }
-    if (auto problem = co_await preflight(ctx)) {
-        co_return record_preflight_failure(ctx, std::move(*problem));
-    }
+    // The account first: CAA's accounturi (RFC 8657) names it.
     auto account = co_await ctx.session->ensure_account();
     if (!account) {
         co_return record_failure(ctx, account.error());
+    }
+    if (auto problem = co_await preflight(ctx)) {
+        co_return record_preflight_failure(ctx, std::move(*problem));
     }
     auto issued = co_await order(ctx);
     if (!issued) {
@@ -349,6 +350,11 @@ asio::awaitable<std::optional<std::string>> issuer::preflight(const run_context&
         request.names.push_back({name, ctx.targets.at(bare)});
     }
     request.ca_domains = ctx.session->settings().caa_identities;
+    if (request.ca_domains.empty()) {
+        if (auto directory = co_await ctx.session->client().load_directory()) {
+            request.ca_domains = directory->meta.caa_identities; // RFC 8555 7.1.1
+        }
+    }
     request.account_uri = ctx.session->client().account_url();
     const auto settings = settings_.preflight;
     // The lookups block: they run on the pool, and the order resumes here afterwards.

@@ -1,5 +1,6 @@
 #include "app/preflight.hpp"
 
+#include "dns/caa_checker.hpp"
 #include "dns/delegation_checker.hpp"
 
 namespace certfleet::app {
@@ -21,6 +22,25 @@ name_verdict check_delegation(const preflight_name& n, const preflight_settings&
     return name_verdict{
         n.name, report.status == dns::delegation_status::correct, "delegation",
         std::string(dns::to_string(report.status)), report.detail};
+}
+
+name_verdict check_caa(
+    const preflight_name& n, const preflight_request& request, const preflight_settings& settings
+)
+{
+    dns::caa_check check;
+    check.name = n.name;
+    check.resolvers = settings.resolvers;
+    check.timeout = settings.timeout;
+    core::caa_request caa;
+    caa.ca_domains = request.ca_domains;
+    caa.account_uri = request.account_uri;
+    caa.validation_method = "dns-01";
+    caa.wildcard = n.name.starts_with("*.");
+    const auto verdict = dns::check_caa_allows(check, caa);
+    return name_verdict{
+        n.name, verdict.allowed, "caa", verdict.allowed ? "allowed" : "refused",
+        verdict.reason.empty() ? std::string("no CAA record restricts issuance") : verdict.reason};
 }
 
 } // namespace
@@ -46,6 +66,9 @@ preflight_report run_preflight(const preflight_request& request, const preflight
     for (const auto& n : request.names) {
         if (settings.delegation) {
             report.verdicts.push_back(check_delegation(n, settings));
+        }
+        if (settings.caa) {
+            report.verdicts.push_back(check_caa(n, request, settings));
         }
     }
     for (const auto& v : report.verdicts) {

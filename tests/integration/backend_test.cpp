@@ -1,0 +1,219 @@
+// The issuance backend end to end, through the certfleet binary: the sweep (renew) without a
+// server and handed to one, its exit codes and JSON/JUnit reports, the preflight that places
+// no order for a broken name, and crash safety under SIGKILL.
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <random>
+#include <thread>
+
+#include "support/backend_rig.hpp"
+
+namespace certfleet::test {
+namespace {
+
+std::map<std::string, std::string> numbered_domains(int n)
+{
+    std::map<std::string, std::string> out;
+    for (int i = 0; i < n; ++i) {
+        out["n" + std::to_string(i) + ".customer.test"] = "label" + std::to_string(i);
+    }
+    return out;
+}
+
+// Parses a JUnit file with Python's XML parser and returns "tests failures testcases".
+std::string junit_summary(const std::filesystem::path& file)
+{
+    const auto r = run({"python3", "-c",
+                        "import sys, xml.etree.ElementTree as ET\n"
+                        "root = ET.parse(sys.argv[1]).getroot()\n"
+                        "suite = root.find('testsuite')\n"
+                        "cases = suite.findall('testcase')\n"
+                        "failed = [c for c in cases if c.find('failure') is not None]\n"
+                        "print(suite.get('tests'), suite.get('failures'), len(cases), len(failed))\n",
+                        file.string()});
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+    return r.out.substr(0, r.out.find('\n'));
+}
+
+// True when the exported key is the private half of the exported certificate.
+bool key_matches(const std::filesystem::path& dir)
+{
+    const auto from_cert =
+        run({"openssl", "x509", "-in", (dir / "cert.pem").string(), "-noout", "-pubkey"});
+    const auto from_key =
+        run({"openssl", "pkey", "-in", (dir / "key.pem").string(), "-pubout"});
+    return from_cert.exit_code == 0 && from_key.exit_code == 0 && !from_cert.out.empty() &&
+           from_cert.out == from_key.out;
+}
+
+} // namespace
+
+TEST_SUITE("integration")
+{
+    TEST_CASE("backend: renew --due without a server issues what is due, with JSON and JUnit reports")
+    {
+        backend_rig rig({.domains = {{"www.customer.test", "www"}, {"api.customer.test", "api"}}});
+        REQUIRE(rig.certfleet({"cert", "add", "--name", "www.customer.test", "--name", "api.customer.test"}).exit_code == 0);
+        REQUIRE(rig.certfleet({"cert", "add", "--name", "api.customer.test", "--key", "rsa-2048"}).exit_code == 0);
+
+        const auto dry = rig.certfleet_json({"renew", "--due", "--dry-run"});
+        CHECK(dry["due"].size() == 2);
+        CHECK(dry["due"][0]["reason"] == "first issuance");
+        CHECK(rig.pebble_orders() == 0);
+
+        const auto junit = rig.dir().path() / "renew.xml";
+        const auto r = rig.certfleet({"renew", "--due", "--json", "--junit", junit.string()});
+        INFO(r.out, r.err);
+        REQUIRE(r.exit_code == 0);
+        const auto report = nlohmann::json::parse(r.out);
+        CHECK(report["succeeded"] == true);
+        CHECK(report["ran_in"] == "this process");
+        REQUIRE(report["results"].size() == 2);
+        for (const auto& result : report["results"]) {
+            CHECK(result["outcome"] == "issued");
+            CHECK(result["serial"].get<std::string>().size() > 0);
+        }
+        CHECK(junit_summary(junit) == "2 0 2 0");
+
+        SUBCASE("nothing is due afterwards: exit 0 and an empty plan")
+        {
+            const auto again = rig.certfleet({"renew", "--due"});
+            CHECK(again.exit_code == 0);
+            CHECK(again.out.find("nothing was due") != std::string::npos);
+            CHECK(rig.certfleet_json({"renew", "--due", "--dry-run"})["due"].empty());
+        }
+        SUBCASE("the stored key matches the certificate, exported as PEM and PFX")
+        {
+            const auto out = rig.dir().path() / "export" / "one";
+            REQUIRE(rig.certfleet({"cert", "export", "1", "--out", out.string()}).exit_code == 0);
+            CHECK(key_matches(out));
+            CHECK((std::filesystem::status(out / "key.pem").permissions() & std::filesystem::perms::others_read) ==
+                  std::filesystem::perms::none);
+            const auto password = out / "pfx-password.txt";
+            const auto pfx = run({"openssl", "pkcs12", "-in", (out / "certificate.pfx").string(), "-nokeys",
+                                  "-passin", "file:" + password.string()});
+            CHECK_MESSAGE(pfx.exit_code == 0, pfx.err);
+            CHECK(pfx.out.find("BEGIN CERTIFICATE") != std::string::npos);
+        }
+        SUBCASE("--all renews again, replacing the version")
+        {
+            const auto all = rig.certfleet_json({"renew", "--all"});
+            CHECK(all["results"].size() == 2);
+            const auto show = rig.certfleet_json({"cert", "show", "1"});
+            CHECK(show["versions"].size() == 2);
+        }
+    }
+
+    TEST_CASE("backend: a broken delegation or a CAA record for another CA places no order and fails the sweep")
+    {
+        backend_rig rig({
+            .domains =
+                {{"good.customer.test", "good"},
+                 {"missing.customer.test", "missing"},
+                 {"wrong.customer.test", "wrong"},
+                 {"caa.customer.test", "caa"}},
+            .cnames = std::map<std::string, std::string>{
+                {"good.customer.test", "good"},
+                {"wrong.customer.test", "somewhere-else"},
+                {"caa.customer.test", "caa"}},
+            .extra_zone_lines = {"caa IN CAA 0 issue \"otherca.example\""},
+        });
+        for (const auto* name : {"good", "missing", "wrong", "caa"}) {
+            REQUIRE(rig.certfleet({"cert", "add", "--name", std::string(name) + ".customer.test"}).exit_code == 0);
+        }
+        const auto junit = rig.dir().path() / "renew.xml";
+        const auto r = rig.certfleet({"renew", "--due", "--json", "--junit", junit.string()});
+        INFO(r.out, r.err);
+        CHECK(r.exit_code == 1);
+        const auto report = nlohmann::json::parse(r.out);
+        std::map<std::string, nlohmann::json> by_name;
+        for (const auto& result : report["results"]) {
+            by_name[result["names"][0].get<std::string>()] = result;
+        }
+        CHECK(by_name["good.customer.test"]["outcome"] == "issued");
+        CHECK(by_name["missing.customer.test"]["outcome"] == "preflight_failed");
+        CHECK(by_name["missing.customer.test"]["problem"].get<std::string>().find("missing") != std::string::npos);
+        CHECK(by_name["wrong.customer.test"]["outcome"] == "preflight_failed");
+        CHECK(by_name["wrong.customer.test"]["problem"].get<std::string>().find("somewhere-else") != std::string::npos);
+        CHECK(by_name["caa.customer.test"]["outcome"] == "preflight_failed");
+        CHECK(by_name["caa.customer.test"]["problem"].get<std::string>().find("otherca.example") != std::string::npos);
+        // One order, for the good name: the failing names never reached the CA.
+        CHECK(rig.pebble_orders() == 1);
+        CHECK(junit_summary(junit) == "4 3 4 3");
+
+        const auto status = rig.certfleet({"status"});
+        CHECK(status.out.find("otherca.example") != std::string::npos);
+        const auto check = rig.certfleet({"domain", "check", "wrong.customer.test"});
+        CHECK(check.exit_code == 1);
+        CHECK(check.out.find("points_elsewhere") != std::string::npos);
+    }
+
+    TEST_CASE("backend: serve issues an added certificate at once, and a sweep hands its work to it")
+    {
+        backend_rig rig({.domains = {{"www.customer.test", "www"}, {"api.customer.test", "api"}}});
+        rig.start_serve();
+        REQUIRE(rig.certfleet({"cert", "add", "--name", "www.customer.test"}).exit_code == 0);
+        REQUIRE(rig.wait_all_valid(1, std::chrono::seconds(60)));
+        REQUIRE(rig.certfleet({"cert", "add", "--name", "api.customer.test"}).exit_code == 0);
+        const auto swept = rig.certfleet_json({"renew", "--all"});
+        CHECK(swept["ran_in"] == "server");
+        CHECK(swept["succeeded"] == true);
+        CHECK(swept["results"].size() == 2);
+        CHECK(rig.stop_serve() == 0);
+        const auto backup = rig.dir().path() / "backup.db";
+        CHECK(rig.certfleet({"backup", backup.string()}).exit_code == 0);
+        CHECK(std::filesystem::file_size(backup) > 0);
+        CHECK(rig.certfleet({"backup", backup.string()}).exit_code == 1); // never overwritten
+    }
+
+    TEST_CASE("backend: 20 certificates issued while serve is killed with SIGKILL at random moments")
+    {
+        constexpr int certificates = 20;
+        backend_rig rig({.domains = numbered_domains(certificates)});
+        rig.start_serve();
+        for (int i = 0; i < certificates; ++i) {
+            REQUIRE(rig.certfleet({"cert", "add", "--name", "n" + std::to_string(i) + ".customer.test"}).exit_code == 0);
+        }
+        std::mt19937 random(20261201);
+        std::uniform_int_distribution<int> pause_ms(20, 400);
+        int kills = 0;
+        for (; kills < 12; ++kills) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
+            rig.kill_serve();
+            rig.start_serve();
+        }
+        const bool all_valid = rig.wait_all_valid(certificates, std::chrono::seconds(120));
+        INFO(tail_lines(rig.serve()->log(), 40));
+        REQUIRE(all_valid);
+        CHECK(kills >= 10);
+        for (int id = 1; id <= certificates; ++id) {
+            const auto show = rig.certfleet_json({"cert", "show", std::to_string(id)});
+            CHECK_FALSE(show.contains("open_order"));
+            const auto out = rig.dir().path() / "export" / std::to_string(id);
+            REQUIRE(rig.certfleet({"cert", "export", std::to_string(id), "--out", out.string()}).exit_code == 0);
+            CHECK_MESSAGE(key_matches(out), "certificate " << id);
+        }
+        MESSAGE("orders created at Pebble for 20 certificates across " << kills
+                                                                       << " kills: " << rig.pebble_orders());
+    }
+
+    TEST_CASE("backend: renew --all issues 30 of 30 with Pebble rejecting 30 % of nonces")
+    {
+        backend_rig rig({.pebble = {.nonce_reject_percent = 30}, .domains = numbered_domains(30)});
+        for (int i = 0; i < 30; ++i) {
+            REQUIRE(rig.certfleet({"cert", "add", "--name", "n" + std::to_string(i) + ".customer.test"}).exit_code == 0);
+        }
+        const auto r = rig.certfleet({"renew", "--all", "--json"}, std::chrono::seconds(200));
+        INFO(r.out, r.err);
+        CHECK(r.exit_code == 0);
+        const auto report = nlohmann::json::parse(r.out);
+        int issued = 0;
+        for (const auto& result : report["results"]) {
+            issued += result["outcome"] == "issued" ? 1 : 0;
+        }
+        CHECK(issued == 30);
+    }
+}
+
+} // namespace certfleet::test

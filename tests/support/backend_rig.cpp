@@ -1,0 +1,170 @@
+#include "support/backend_rig.hpp"
+
+#include <csignal>
+#include <thread>
+
+#include "support/rig_certfleet.hpp"
+#include "support/rig_net.hpp"
+
+namespace certfleet::test {
+namespace {
+
+std::string zone_text(
+    const std::map<std::string, std::string>& cnames, const std::vector<std::string>& extra
+)
+{
+    std::string text = "$ORIGIN customer.test.\n$TTL 1\n"
+                       "@ IN SOA ns1.customer.test. hostmaster.customer.test. 1 3600 600 86400 1\n"
+                       "@ IN NS ns1.customer.test.\n"
+                       "ns1 IN A 127.0.0.1\n";
+    for (const auto& [name, label] : cnames) {
+        text += "_acme-challenge." + name + ". IN CNAME " + label + ".acme.delegated.test.\n";
+    }
+    for (const auto& line : extra) {
+        text += line + "\n";
+    }
+    return text;
+}
+
+std::string config_text(
+    std::uint16_t dns_port,
+    const pebble_ca& pebble,
+    const std::string& resolver,
+    const backend_rig_options& options
+)
+{
+    std::string text = "[store]\ndatabase = \"certfleet.db\"\nmaster_key_file = \"master.key\"\n\n"
+                       "[dns]\nlisten = [\"127.0.0.1:" +
+                       std::to_string(dns_port) +
+                       "\"]\nchallenge_ttl = 1\n\n"
+                       "[[dns.zone]]\napex = \"acme.delegated.test\"\nttl = 1\n"
+                       "soa = { mname = \"ns1\", rname = \"hostmaster.customer.test.\", minimum = 1 }\n"
+                       "ns = [ { name = \"ns1\", addresses = [\"127.0.0.1\"] } ]\n\n"
+                       "[acme]\ndirectory = \"" +
+                       pebble.directory_url() + "\"\nca_bundle = \"" + pebble.https_ca_file().string() +
+                       "\"\ncontact = [\"mailto:ops@customer.test\"]\nmax_concurrent_orders = 16\n\n"
+                       "[preflight]\nresolvers = [\"" +
+                       resolver + "\"]\n\n[renewal]\nfirst_backoff_s = 1\nmax_backoff_s = 2\n\n";
+    for (const auto& [name, label] : options.domains) {
+        text += "[[domain]]\nname = \"" + name + "\"\ntarget = \"" + label + ".acme.delegated.test\"\n\n";
+    }
+    return text + options.extra_config;
+}
+
+} // namespace
+
+backend_rig::backend_rig(backend_rig_options options) : dns_port_(free_port())
+{
+    const auto cnames = options.cnames.value_or(options.domains);
+    customer_ = std::make_unique<nsd_server>(
+        dir_, nsd_options{.zones = {nsd_zone{"customer.test", zone_text(cnames, options.extra_zone_lines)}}}
+    );
+    resolver_ = std::make_unique<unbound_resolver>(
+        dir_, unbound_options{
+                  .stubs = {
+                      stub_zone{"customer.test", {customer_->port()}},
+                      stub_zone{"acme.delegated.test", {dns_port_}}}}
+    );
+    options.pebble.dns_server = resolver_->address();
+    pebble_ = std::make_unique<pebble_ca>(dir_, options.pebble);
+    config_ = dir_.write("certfleet/certfleet.toml", config_text(dns_port_, *pebble_, resolver_->address(), options));
+    const auto init = run_certfleet({"init", "--config", config_.string()});
+    if (init.exit_code != 0) {
+        throw rig_error("certfleet init failed: " + init.err);
+    }
+}
+
+backend_rig::~backend_rig()
+{
+    if (serve_) {
+        serve_->stop();
+    }
+}
+
+run_result backend_rig::certfleet(std::vector<std::string> args, std::chrono::seconds timeout) const
+{
+    args.push_back("--config");
+    args.push_back(config_.string());
+    return run_certfleet(args, run_options{.timeout = timeout});
+}
+
+nlohmann::json backend_rig::certfleet_json(std::vector<std::string> args) const
+{
+    args.push_back("--json");
+    const auto r = certfleet(args);
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (j.is_discarded()) {
+        throw rig_error("certfleet " + join_command(args) + " printed no JSON (exit " +
+                        std::to_string(r.exit_code) + "): " + r.out + r.err);
+    }
+    return j;
+}
+
+void backend_rig::start_serve()
+{
+    if (serve_) {
+        serve_->stop();
+    }
+    ++serve_starts_;
+    serve_ = std::make_unique<child_process>(child_options{
+        .argv = {certfleet_binary().string(), "serve", "--config", config_.string()},
+        .log_file = dir_.path() / "certfleet" / "serve.log"});
+    const bool ready = wait_for_udp_dns(
+        dns_port_,
+        {
+            .query = {.name = "acme.delegated.test", .type = dns::rr_type::soa, .flags = 0},
+            .timeout = std::chrono::milliseconds(10'000),
+            .process = serve_.get(),
+            .accept = [](const decoded_response& r) { return r.rcode() == 0 && r.flag(dns::flag::aa); },
+        }
+    );
+    if (!ready) {
+        throw rig_error("certfleet serve did not start; its log:\n" + tail_lines(serve_->log(), 40));
+    }
+}
+
+void backend_rig::kill_serve()
+{
+    if (serve_ && serve_->running()) {
+        serve_->signal(SIGKILL);
+        serve_->wait(std::chrono::milliseconds(5000));
+    }
+}
+
+int backend_rig::stop_serve()
+{
+    return serve_ ? serve_->stop() : 0;
+}
+
+std::size_t backend_rig::pebble_orders() const
+{
+    const auto log = read_text_file(pebble_->process().log_file());
+    std::size_t n = 0;
+    constexpr std::string_view added = "Added order \"";
+    for (auto at = log.find(added); at != std::string::npos; at = log.find(added, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+bool backend_rig::wait_all_valid(std::size_t expected, std::chrono::seconds limit) const
+{
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+        const auto list = certfleet({"cert", "list", "--json"});
+        auto j = nlohmann::json::parse(list.out, nullptr, false);
+        if (j.is_array() && j.size() == expected) {
+            bool all = true;
+            for (const auto& c : j) {
+                all = all && c.value("state", "") == "valid";
+            }
+            if (all) {
+                return true;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+}
+
+} // namespace certfleet::test

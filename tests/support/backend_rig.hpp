@@ -1,0 +1,73 @@
+#pragma once
+// The issuance backend with real parts, driven through the certfleet binary as an operator
+// would: NSD serves the customer's zone (the one-time CNAMEs, CAA records), unbound resolves
+// like a CA's resolver and is the preflight's resolver too, Pebble is the CA, and `certfleet`
+// (serve, renew, cert, domain) is the authority of acme.delegated.test on its own port. The
+// configuration seeds the managed domains with known labels ([[domain]]).
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "support/pebble_rig.hpp"
+#include "support/rig.hpp"
+#include "support/rig_dns_servers.hpp"
+
+namespace certfleet::test {
+
+struct backend_rig_options
+{
+    pebble_options pebble;
+    // Managed name → its label in acme.delegated.test, seeded into the store.
+    std::map<std::string, std::string> domains;
+    // The customer's CNAMEs: name → label they point at (by default the same as `domains`).
+    std::optional<std::map<std::string, std::string>> cnames;
+    std::vector<std::string> extra_zone_lines; // more records for customer.test
+    std::string extra_config;                  // appended to certfleet.toml
+};
+
+class backend_rig
+{
+public:
+    explicit backend_rig(backend_rig_options options);
+    ~backend_rig();
+
+    // `certfleet <args> --config <file>` to completion.
+    [[nodiscard]] run_result certfleet(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)) const;
+    // The same, stdout parsed as JSON (throws rig_error with the output when it is not).
+    [[nodiscard]] nlohmann::json certfleet_json(std::vector<std::string> args) const;
+
+    // Starts `certfleet serve` and waits until its DNS answers; stops a running one first.
+    void start_serve();
+    // SIGKILL to the running server (by its PID), then reaps it.
+    void kill_serve();
+    // SIGTERM, returns its exit status.
+    int stop_serve();
+    [[nodiscard]] child_process* serve() noexcept { return serve_.get(); }
+
+    // Orders Pebble was asked for so far (newOrder requests in its log).
+    [[nodiscard]] std::size_t pebble_orders() const;
+    // Waits until every certificate is valid (true) or the time is up (false).
+    [[nodiscard]] bool wait_all_valid(std::size_t expected, std::chrono::seconds limit) const;
+
+    [[nodiscard]] const temp_dir& dir() const noexcept { return dir_; }
+    [[nodiscard]] const std::filesystem::path& config() const noexcept { return config_; }
+    [[nodiscard]] pebble_ca& pebble() noexcept { return *pebble_; }
+    [[nodiscard]] std::uint16_t dns_port() const noexcept { return dns_port_; }
+    [[nodiscard]] std::string resolver() const { return resolver_->address(); }
+
+private:
+    temp_dir dir_{"certfleet-backend"};
+    std::uint16_t dns_port_;
+    std::unique_ptr<nsd_server> customer_;
+    std::unique_ptr<unbound_resolver> resolver_;
+    std::unique_ptr<pebble_ca> pebble_;
+    std::filesystem::path config_;
+    std::unique_ptr<child_process> serve_;
+    int serve_starts_ = 0;
+};
+
+} // namespace certfleet::test

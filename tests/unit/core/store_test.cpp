@@ -1,0 +1,226 @@
+#include "core/store.hpp"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <random>
+
+#include "core/errc.hpp"
+#include "core/key_vault.hpp"
+#include "core/sqlite_store.hpp"
+
+namespace certfleet::core {
+namespace {
+
+using namespace std::chrono_literals;
+const time_point t0 = time_point(std::chrono::seconds(1'800'000'000));
+
+struct temp_database
+{
+    temp_database()
+    {
+        std::random_device random;
+        dir = std::filesystem::temp_directory_path() /
+              ("certfleet-store-" + std::to_string(random()) + std::to_string(random()));
+        std::filesystem::create_directories(dir);
+    }
+    ~temp_database() { std::filesystem::remove_all(dir); }
+    std::filesystem::path file() const { return dir / "certfleet.db"; }
+    std::filesystem::path dir;
+};
+
+void set_user_version(const std::filesystem::path& file, int version)
+{
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    const auto sql = "PRAGMA user_version = " + std::to_string(version);
+    REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+}
+
+template <class T> bool ok(const store_result<T>& r)
+{
+    return r.has_value();
+}
+
+} // namespace
+
+TEST_SUITE("core")
+{
+    TEST_CASE("store: migrations run once, and a database newer than the program is refused")
+    {
+        temp_database tmp;
+        {
+            auto s = open_sqlite_store(tmp.file());
+            REQUIRE(ok(s->put_setting("k", "v")));
+        }
+        {
+            auto s = open_sqlite_store(tmp.file()); // reopening migrates nothing and keeps data
+            CHECK(s->setting("k").value().value() == "v");
+        }
+        set_user_version(tmp.file(), sqlite_schema_version() + 1);
+        try {
+            (void)open_sqlite_store(tmp.file());
+            FAIL("a newer database was opened");
+        } catch (const store_open_error& e) {
+            CHECK(std::string(e.what()).find("newer than this certfleet") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("store: a missing database is not created unless asked")
+    {
+        temp_database tmp;
+        CHECK_THROWS_AS((void)open_sqlite_store(tmp.file(), {.create = false}), store_open_error);
+        CHECK_FALSE(std::filesystem::exists(tmp.file()));
+    }
+
+    TEST_CASE("store: domains, certificates, versions, orders and challenges round-trip")
+    {
+        temp_database tmp;
+        auto s = open_sqlite_store(tmp.file());
+        REQUIRE(ok(s->add_domain({"www.example.com", "k3f9", "", "", std::nullopt})));
+        CHECK(s->add_domain({"www.example.com", "other", "", "", std::nullopt}).error() == errc::already_exists);
+        CHECK(s->add_domain({"api.example.com", "k3f9", "", "", std::nullopt}).error() == errc::already_exists);
+        REQUIRE(ok(s->record_domain_check("www.example.com", "correct", "fine", t0)));
+        const auto d = s->find_domain("www.example.com").value();
+        CHECK(d.label == "k3f9");
+        CHECK(d.check_status == "correct");
+        CHECK(d.checked_at.value() == t0);
+        CHECK(s->find_domain("nope.example.com").error() == errc::not_found);
+
+        certificate_spec spec{{"www.example.com", "*.example.com"}, "ec-p384", "default", "shortlived"};
+        const auto id = s->add_certificate(spec, t0).value();
+        auto cert = s->get_certificate(id).value();
+        CHECK(cert.spec.names == spec.names);
+        CHECK(cert.spec.profile.value() == "shortlived");
+        CHECK(cert.state == certificate_state::pending);
+        CHECK(cert.next_attempt_at.value() == t0);
+
+        order_record o;
+        o.certificate_id = id;
+        o.created_at = o.updated_at = t0;
+        o.replaces = "aki.serial";
+        o.id = s->create_order(o).value();
+        o.state = order_state::validating;
+        o.order_url = "https://ca/order/1";
+        o.finalize_url = "https://ca/order/1/finalize";
+        o.authorization_urls = {"https://ca/authz/1", "https://ca/authz/2"};
+        o.key_sealed = std::string("\x01\x00sealed", 8);
+        REQUIRE(ok(s->save_order(o)));
+        REQUIRE(ok(s->add_challenge({o.id, "k3f9.acme.example.net", "value1", 10s})));
+        REQUIRE(s->add_challenge({o.id, "k3f9.acme.example.net", "value1", 20s})); // idempotent
+        REQUIRE(ok(s->add_challenge({o.id, "k3f9.acme.example.net", "value2", 10s})));
+        CHECK(s->challenges_in_flight().value().size() == 2);
+        const auto open = s->open_order(id).value();
+        REQUIRE(open.has_value());
+        CHECK(open->order_url == o.order_url);
+        CHECK(open->authorization_urls == o.authorization_urls);
+        CHECK(open->key_sealed == o.key_sealed);
+        CHECK(open->replaces.value() == "aki.serial");
+        CHECK(s->unfinished_orders().value().size() == 1);
+
+        certificate_version v;
+        v.certificate_id = id;
+        v.chain_pem = "PEM";
+        v.key_sealed = o.key_sealed;
+        v.serial_hex = "01";
+        v.sha256_hex = "ab";
+        v.not_before = t0;
+        v.not_after = t0 + 47 * 24h;
+        const auto vid = s->add_version(v, o.id, t0).value();
+        CHECK_FALSE(s->open_order(id).value().has_value());
+        CHECK(s->unfinished_orders().value().empty());
+        CHECK(s->challenges_in_flight().value().empty()); // closed with its order
+        REQUIRE(ok(s->update_ari(vid, t0 + 30 * 24h, t0 + 31 * 24h, t0 + 6h)));
+        const auto latest = s->latest_version(id).value();
+        REQUIRE(latest.has_value());
+        CHECK(latest->ari_window_start.value() == t0 + 30 * 24h);
+        CHECK(latest->ari_retry_at.value() == t0 + 6h);
+        const auto rows = s->planning_rows().value();
+        REQUIRE(rows.size() == 1);
+        CHECK(rows[0].not_after.value() == v.not_after);
+        CHECK(rows[0].ari_window_end.value() == t0 + 31 * 24h);
+        CHECK(s->count_orders().value() == 1);
+    }
+
+    TEST_CASE("store: the event log is append-only and filterable")
+    {
+        temp_database tmp;
+        auto s = open_sqlite_store(tmp.file());
+        for (int i = 0; i < 5; ++i) {
+            REQUIRE(ok(s->append_event({0, t0 + std::chrono::seconds(i), i % 2, "kind", "message " + std::to_string(i)})));
+        }
+        event_filter by_certificate;
+        by_certificate.certificate_id = 1;
+        CHECK(s->events(by_certificate).value().size() == 2);
+        event_filter page;
+        page.limit = 2;
+        const auto first = s->events(page).value();
+        REQUIRE(first.size() == 2);
+        page.after_id = first.back().id;
+        CHECK(s->events(page).value().front().message == "message 2");
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(tmp.file().c_str(), &db) == SQLITE_OK);
+        CHECK(sqlite3_exec(db, "UPDATE events SET message = 'x'", nullptr, nullptr, nullptr) != SQLITE_OK);
+        CHECK(sqlite3_exec(db, "DELETE FROM events", nullptr, nullptr, nullptr) != SQLITE_OK);
+        sqlite3_close(db);
+    }
+
+    TEST_CASE("store: a certificate lock is held by one live process, and a dead holder's lock is taken over")
+    {
+        temp_database tmp;
+        auto s = open_sqlite_store(tmp.file());
+        const lock_owner me{"host-a", ::getpid(), 120s};
+        const lock_owner other_live{"host-a", 1, 120s}; // PID 1 is always alive
+        const lock_owner dead{"host-a", 999'999'999, 120s};
+        const lock_owner remote{"host-b", 42, 120s};
+        CHECK(s->try_lock_certificate(7, me, t0).value());
+        CHECK(s->try_lock_certificate(7, me, t0).value()); // re-entrant for its holder
+        CHECK_FALSE(s->try_lock_certificate(7, other_live, t0).value());
+        CHECK_FALSE(s->try_lock_certificate(7, remote, t0).value());
+        CHECK(s->try_lock_certificate(7, remote, t0 + 121s).value()); // the lease ran out
+        REQUIRE(ok(s->unlock_certificate(7, remote)));
+        CHECK(s->try_lock_certificate(8, dead, t0).value());
+        CHECK(s->try_lock_certificate(8, me, t0).value()); // its holder is gone
+    }
+
+    TEST_CASE("store: backup makes a consistent copy and never overwrites")
+    {
+        temp_database tmp;
+        auto s = open_sqlite_store(tmp.file());
+        REQUIRE(ok(s->add_domain({"www.example.com", "k3f9", "", "", std::nullopt})));
+        const auto copy = tmp.dir / "copy.db";
+        REQUIRE(ok(s->backup_to(copy)));
+        CHECK(s->backup_to(copy).error() == errc::already_exists);
+        auto restored = open_sqlite_store(copy, {.create = false});
+        CHECK(restored->find_domain("www.example.com").value().label == "k3f9");
+    }
+
+    TEST_CASE("key vault: seals to a row, refuses a wrong key or another row, verifies its check value")
+    {
+        temp_database tmp;
+        const auto file = tmp.dir / "master.key";
+        REQUIRE_FALSE(key_vault::create_file(file));
+        CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::group_all) ==
+              std::filesystem::perms::none);
+        CHECK(key_vault::create_file(file) == boost::system::errc::file_exists);
+        const auto vault = key_vault::load(file, std::nullopt).value();
+        const auto sealed = vault.seal("private key", "certificate-key/1").value();
+        CHECK(sealed.find("private key") == std::string::npos);
+        CHECK(vault.open(sealed, "certificate-key/1").value().view() == "private key");
+        CHECK(vault.open(sealed, "certificate-key/2").error() == errc::authentication_failed);
+        const auto other = key_vault::from_text("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").value();
+        CHECK(other.open(sealed, "certificate-key/1").error() == errc::authentication_failed);
+        const auto check = vault.make_check_value().value();
+        CHECK(vault.verifies(check));
+        CHECK_FALSE(other.verifies(check));
+        CHECK_FALSE(key_vault::from_text("not base64!").has_value());
+        CHECK(key_vault::from_text("AAAA").error() == errc::invalid_key);
+        CHECK_FALSE(key_vault::load(tmp.dir / "missing.key", std::nullopt).has_value());
+        // The environment wins over the file.
+        CHECK(key_vault::load(tmp.dir / "missing.key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").has_value());
+    }
+}
+
+} // namespace certfleet::core
