@@ -432,6 +432,11 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
             if (!done->result) {
                 co_return done->result.error();
             }
+            if (!certificate_key && hooks.load_key) {
+                // A resumed order the CA had finalized already: its key was stored before the
+                // CSR left.
+                certificate_key = hooks.load_key(done->result->order_url);
+            }
             if (!certificate_key) {
                 co_return make_failure(
                     errc::unexpected_status, "issue: certificate issued without a key of ours"

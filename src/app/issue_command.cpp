@@ -21,6 +21,7 @@
 #include "core/config_values.hpp"
 #include "core/crypto/certificate.hpp"
 #include "core/crypto/encoding.hpp"
+#include "core/crypto/secret.hpp"
 #include "dns/config.hpp"
 #include "dns/server.hpp"
 
@@ -80,11 +81,19 @@ acme_settings parse_acme_settings(const toml::table& root, const std::filesystem
     return s;
 }
 
+// The account key: read when anything is at the path (an unreadable file or a dangling symlink
+// is an error, never a reason to make another account), created exclusively only when nothing
+// is there.
 boost::system::result<core::private_key>
 load_or_create_account_key(const std::filesystem::path& file)
 {
-    std::ifstream in(file);
-    if (in) {
+    std::error_code status_error;
+    const auto status = std::filesystem::symlink_status(file, status_error);
+    if (status.type() != std::filesystem::file_type::not_found) {
+        std::ifstream in(file);
+        if (!in) {
+            return boost::system::error_code(errno != 0 ? errno : EACCES, boost::system::generic_category());
+        }
         std::stringstream pem;
         pem << in.rdbuf();
         return core::private_key::from_pem(pem.str());
@@ -93,7 +102,7 @@ load_or_create_account_key(const std::filesystem::path& file)
     if (!key) {
         return key.error();
     }
-    if (auto ec = core::write_file_atomically(file, key->to_pem(), {.mode = 0600})) {
+    if (auto ec = core::create_file_exclusively(file, key->to_pem(), 0600)) {
         return ec;
     }
     return key;
@@ -135,9 +144,10 @@ int issue(const issue_options& options)
 
     auto account_key = load_or_create_account_key(settings.account_key_file);
     if (!account_key) {
-        std::cerr << "certfleet: cannot read or create the account key "
-                  << settings.account_key_file << ": " << account_key.error().message()
-                  << "\nCheck the path and its permissions.\n";
+        std::cerr << "certfleet: cannot use the account key " << settings.account_key_file << ": "
+                  << account_key.error().message()
+                  << "\nA key that exists is never replaced: fix its permissions or the path "
+                     "(acme.account_key), or move it away to register a new account.\n";
         return exit_failure;
     }
 
@@ -204,17 +214,19 @@ int issue(const issue_options& options)
             }
             const std::filesystem::path dir(options.out_dir);
             const auto chain = core::parse_pem_chain(issued->certificate_pem);
-            if (auto ec =
-                    core::write_file_atomically(dir / "fullchain.pem", issued->certificate_pem)) {
-                std::cerr << "certfleet: cannot write " << (dir / "fullchain.pem") << ": "
-                          << ec.message() << "\n";
+            const auto key_pem = core::secret::adopt(issued->key.to_pem());
+            // Both or neither: a full disk leaves the old pair in place, never a new
+            // certificate beside an old key. Existing files keep their owner, group and mode.
+            if (auto ec = core::ensure_directory(dir, 0700)) {
+                std::cerr << "certfleet: cannot create " << dir << ": " << ec.message() << "\n";
                 co_return;
             }
-            if (auto ec = core::write_file_atomically(
-                    dir / "key.pem", issued->key.to_pem(), {.mode = 0600}
-                )) {
-                std::cerr << "certfleet: cannot write " << (dir / "key.pem") << ": " << ec.message()
-                          << "\n";
+            std::vector<core::file_content> files;
+            files.push_back(core::file_content{dir / "fullchain.pem", issued->certificate_pem, {.mode = 0644}});
+            files.push_back(core::file_content{dir / "key.pem", key_pem.view(), {.mode = 0600}});
+            if (auto ec = core::write_files_atomically(files)) {
+                std::cerr << "certfleet: cannot write fullchain.pem and key.pem in " << dir << ": "
+                          << ec.message() << "\nNothing was replaced.\n";
                 co_return;
             }
             summary = {
@@ -259,8 +271,10 @@ void add_issue_command(CLI::App& app, command_runner& run)
            "DNS name to include (repeat; \"*.example.com\" for a wildcard)"
     )
         ->required();
-    cmd->add_option("-o,--out-dir", options->out_dir, "Where to write fullchain.pem and key.pem")
-        ->check(CLI::ExistingDirectory);
+    cmd->add_option(
+        "-o,--out-dir", options->out_dir,
+        "Where to write fullchain.pem and key.pem (created 0700 when missing)"
+    );
     cmd->add_option(
         "--key-type", options->key_type, "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096"
     );

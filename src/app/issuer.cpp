@@ -519,13 +519,6 @@ run_result issuer::record_success(run_context& ctx, acme::issued_certificate iss
     if (leaf.authority_key_id) {
         v.ari_cert_id = acme::ari_cert_id(*leaf.authority_key_id, leaf.serial);
     }
-    auto version_id = store_.add_version(v, ctx.order.id, now);
-    if (!version_id) {
-        return record_failure(
-            ctx, acme::failure{version_id.error(), std::nullopt, "store the issued certificate"}
-        );
-    }
-    v.id = *version_id;
     ctx.cert.state = core::certificate_state::valid;
     ctx.cert.consecutive_failures = 0;
     ctx.cert.last_problem.clear();
@@ -533,7 +526,13 @@ run_result issuer::record_success(run_context& ctx, acme::issued_certificate iss
     const auto plan = plan_for(planning_row_of(ctx.cert, v), settings_.renewal, now);
     ctx.cert.next_attempt_at = plan.renew_at;
     ctx.cert.alert = plan.alert;
-    (void)store_.update_certificate(ctx.cert);
+    auto version_id = store_.add_version(v, ctx.order.id, ctx.cert, now);
+    if (!version_id) {
+        return record_failure(
+            ctx, acme::failure{version_id.error(), std::nullopt, "store the issued certificate"}
+        );
+    }
+    v.id = *version_id;
     event(
         ctx.cert.id, "issued",
         "issued " + names_text(ctx.cert.spec.names) + ", serial " + v.serial_hex + ", expires " +

@@ -383,17 +383,7 @@ public:
     store_result<void> update_certificate(const certificate_record& c) override
     {
         return guarded([&]() -> store_result<void> {
-            SQLite::Statement q(
-                db_, "UPDATE certificates SET state = ?, next_attempt_at = ?, failures = ?, "
-                     "last_problem = ?, alert = ? WHERE id = ?"
-            );
-            q.bind(1, std::string(to_string(c.state)));
-            bind_time(q, 2, c.next_attempt_at);
-            q.bind(3, c.consecutive_failures);
-            q.bind(4, c.last_problem);
-            q.bind(5, c.alert ? 1 : 0);
-            q.bind(6, c.id);
-            if (q.exec() == 0) {
+            if (!write_certificate(c)) {
                 return make_error_code(errc::not_found);
             }
             return {};
@@ -427,8 +417,12 @@ public:
         });
     }
 
-    store_result<row_id>
-    add_version(const certificate_version& v, row_id order_id, time_point now) override
+    store_result<row_id> add_version(
+        const certificate_version& v,
+        row_id order_id,
+        const certificate_record& certificate,
+        time_point now
+    ) override
     {
         return guarded([&] {
             SQLite::Transaction t(db_);
@@ -467,6 +461,7 @@ public:
             SQLite::Statement drop(db_, "DELETE FROM challenges WHERE order_id = ?");
             drop.bind(1, order_id);
             drop.exec();
+            write_certificate(certificate);
             t.commit();
             return id;
         });
@@ -802,6 +797,21 @@ public:
     }
 
 private:
+    bool write_certificate(const certificate_record& c)
+    {
+        SQLite::Statement q(
+            db_, "UPDATE certificates SET state = ?, next_attempt_at = ?, failures = ?, "
+                 "last_problem = ?, alert = ? WHERE id = ?"
+        );
+        q.bind(1, std::string(to_string(c.state)));
+        bind_time(q, 2, c.next_attempt_at);
+        q.bind(3, c.consecutive_failures);
+        q.bind(4, c.last_problem);
+        q.bind(5, c.alert ? 1 : 0);
+        q.bind(6, c.id);
+        return q.exec() != 0;
+    }
+
     void migrate(const std::filesystem::path& file)
     {
         const int current = db_.execAndGet("PRAGMA user_version").getInt();

@@ -180,9 +180,14 @@ public:
     virtual store_result<std::vector<certificate_version>> versions(row_id certificate_id) = 0;
     virtual store_result<std::optional<certificate_version>> latest_version(row_id certificate_id
     ) = 0;
-    // Stores the issued version and closes its order (issued) in one transaction.
-    virtual store_result<row_id>
-    add_version(const certificate_version& v, row_id order_id, time_point now) = 0;
+    // Stores the issued version, closes its order (issued) and updates the certificate (state,
+    // next attempt, as update_certificate) in one transaction: a crash leaves all or none.
+    virtual store_result<row_id> add_version(
+        const certificate_version& v,
+        row_id order_id,
+        const certificate_record& certificate,
+        time_point now
+    ) = 0;
     virtual store_result<void> update_ari(
         row_id version_id,
         std::optional<time_point> start,

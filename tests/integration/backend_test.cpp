@@ -170,17 +170,20 @@ TEST_SUITE("integration")
     TEST_CASE("backend: 20 certificates issued while serve is killed with SIGKILL at random moments")
     {
         constexpr int certificates = 20;
-        backend_rig rig({.domains = numbered_domains(certificates)});
-        rig.start_serve();
+        // Two orders at a time, so that the kills land in the middle of issuance.
+        backend_rig rig({.domains = numbered_domains(certificates), .max_concurrent_orders = 2});
         for (int i = 0; i < certificates; ++i) {
             REQUIRE(rig.certfleet({"cert", "add", "--name", "n" + std::to_string(i) + ".customer.test"}).exit_code == 0);
         }
-        std::mt19937 random(20261201);
-        std::uniform_int_distribution<int> pause_ms(20, 400);
+        rig.start_serve();
+        std::mt19937 random(std::random_device{}());
+        std::uniform_int_distribution<int> pause_ms(10, 150);
         int kills = 0;
+        int kills_mid_issuance = 0;
         for (; kills < 12; ++kills) {
             std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
             rig.kill_serve();
+            kills_mid_issuance += rig.valid_count() < certificates ? 1 : 0;
             rig.start_serve();
         }
         const bool all_valid = rig.wait_all_valid(certificates, std::chrono::seconds(120));
@@ -194,8 +197,13 @@ TEST_SUITE("integration")
             REQUIRE(rig.certfleet({"cert", "export", std::to_string(id), "--out", out.string()}).exit_code == 0);
             CHECK_MESSAGE(key_matches(out), "certificate " << id);
         }
-        MESSAGE("orders created at Pebble for 20 certificates across " << kills
-                                                                       << " kills: " << rig.pebble_orders());
+        CHECK(kills_mid_issuance >= 3);
+        MESSAGE(
+            "orders created at Pebble for 20 certificates: " << rig.pebble_orders() << ", across "
+                                                             << kills << " kills ("
+                                                             << kills_mid_issuance
+                                                             << " before every certificate was issued)"
+        );
     }
 
     TEST_CASE("backend: renew --all issues 30 of 30 with Pebble rejecting 30 % of nonces")

@@ -42,7 +42,8 @@ std::string config_text(
                        "ns = [ { name = \"ns1\", addresses = [\"127.0.0.1\"] } ]\n\n"
                        "[acme]\ndirectory = \"" +
                        pebble.directory_url() + "\"\nca_bundle = \"" + pebble.https_ca_file().string() +
-                       "\"\ncontact = [\"mailto:ops@customer.test\"]\nmax_concurrent_orders = 16\n\n"
+                       "\"\ncontact = [\"mailto:ops@customer.test\"]\nmax_concurrent_orders = " +
+                       std::to_string(options.max_concurrent_orders) + "\n\n"
                        "[preflight]\nresolvers = [\"" +
                        resolver + "\"]\n\n[renewal]\nfirst_backoff_s = 1\nmax_backoff_s = 2\n\n";
     for (const auto& [name, label] : options.domains) {
@@ -143,6 +144,19 @@ std::size_t backend_rig::pebble_orders() const
     constexpr std::string_view added = "Added order \"";
     for (auto at = log.find(added); at != std::string::npos; at = log.find(added, at + 1)) {
         ++n;
+    }
+    return n;
+}
+
+std::size_t backend_rig::valid_count() const
+{
+    const auto list = certfleet({"cert", "list", "--json"});
+    auto j = nlohmann::json::parse(list.out, nullptr, false);
+    std::size_t n = 0;
+    if (j.is_array()) {
+        for (const auto& c : j) {
+            n += c.value("state", "") == "valid" ? 1 : 0;
+        }
     }
     return n;
 }

@@ -27,6 +27,7 @@ struct backend_rig_options
     std::optional<std::map<std::string, std::string>> cnames;
     std::vector<std::string> extra_zone_lines; // more records for customer.test
     std::string extra_config;                  // appended to certfleet.toml
+    unsigned max_concurrent_orders = 16;
 };
 
 class backend_rig
@@ -50,6 +51,8 @@ public:
 
     // Orders Pebble was asked for so far (newOrder requests in its log).
     [[nodiscard]] std::size_t pebble_orders() const;
+    // How many certificates are valid now.
+    [[nodiscard]] std::size_t valid_count() const;
     // Waits until every certificate is valid (true) or the time is up (false).
     [[nodiscard]] bool wait_all_valid(std::size_t expected, std::chrono::seconds limit) const;
 

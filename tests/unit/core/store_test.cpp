@@ -128,7 +128,10 @@ TEST_SUITE("core")
         v.sha256_hex = "ab";
         v.not_before = t0;
         v.not_after = t0 + 47 * 24h;
-        const auto vid = s->add_version(v, o.id, t0).value();
+        cert.state = certificate_state::valid;
+        cert.next_attempt_at = t0 + 30 * 24h;
+        const auto vid = s->add_version(v, o.id, cert, t0).value();
+        CHECK(s->get_certificate(id).value().state == certificate_state::valid);
         CHECK_FALSE(s->open_order(id).value().has_value());
         CHECK(s->unfinished_orders().value().empty());
         CHECK(s->challenges_in_flight().value().empty()); // closed with its order
