@@ -40,6 +40,28 @@ failure make_failure(boost::system::error_code code, std::string step)
     return failure{code, std::nullopt, std::move(step)};
 }
 
+// Plain http:// carries our requests and the certificates in clear: only to a CA on this
+// machine (a test CA, a local step-ca). A URL that does not parse is left to the HTTP client,
+// which refuses it with bad_url.
+bool allowed_url(std::string_view text)
+{
+    const auto u = net::parse_url(text);
+    return !u || u->scheme == "https" || u->host_is_loopback();
+}
+
+// The directory's own resource URLs follow the same rule as the directory.
+std::optional<std::string> insecure_resource(const directory& d)
+{
+    for (const std::string* url :
+         {&d.new_nonce, &d.new_account, &d.new_order, &d.revoke_cert, &d.key_change, &d.new_authz,
+          &d.renewal_info}) {
+        if (!url->empty() && !allowed_url(*url)) {
+            return *url;
+        }
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 failure response_failure(
@@ -68,6 +90,9 @@ task<directory> client::load_directory()
     if (directory_) {
         co_return *directory_;
     }
+    if (!allowed_url(options_.directory_url)) {
+        co_return make_failure(errc::insecure_url, "directory " + options_.directory_url);
+    }
     ++stats_.requests;
     auto request = plain_request(http_verb::get, options_.directory_url);
     auto r = co_await http_.request(std::move(request));
@@ -80,6 +105,9 @@ task<directory> client::load_directory()
     auto d = parse_directory(r->body);
     if (!d) {
         co_return make_failure(d.error(), "parse directory");
+    }
+    if (auto url = insecure_resource(*d)) {
+        co_return make_failure(errc::insecure_url, "directory names " + *url);
     }
     directory_ = std::move(*d);
     co_return *directory_;
@@ -143,10 +171,15 @@ task<net::http_response> client::post(
         if (auto n = r->header("Replay-Nonce")) {
             nonces_.add(*n);
         }
-        if (r->status == 400 && attempt < options_.max_bad_nonce_retries) {
+        if (r->status == 400) {
             if (auto p = parse_problem(r->body, r->status); p && p->is("badNonce")) {
-                ++stats_.bad_nonce_retries; // RFC 8555 6.5: retry with the nonce it carried
-                continue;
+                if (attempt < options_.max_bad_nonce_retries) {
+                    ++stats_.bad_nonce_retries; // RFC 8555 6.5: retry with the nonce it carried
+                    continue;
+                }
+                co_return failure{
+                    make_error_code(errc::bad_nonce_exhausted), std::move(p),
+                    step + " (after " + std::to_string(attempt) + " badNonce retries)"};
             }
         }
         co_return std::move(*r);
@@ -226,9 +259,7 @@ task<account_info> client::find_account()
 task<account_info> client::post_account(nlohmann::json payload, std::string step)
 {
     if (account_url_.empty()) {
-        co_return make_failure(
-            errc::missing_field, step + ": no account yet; register or find it first"
-        );
+        co_return make_failure(errc::no_account, step);
     }
     const post_options by_kid;
     auto r = co_await post(account_url_, std::move(payload), by_kid, step);
@@ -271,9 +302,7 @@ task<void> client::rollover_key(core::private_key new_key)
         co_return d.error();
     }
     if (account_url_.empty()) {
-        co_return make_failure(
-            errc::missing_field, "key rollover: no account yet; register or find it first"
-        );
+        co_return make_failure(errc::no_account, "key rollover");
     }
     // RFC 8555 7.3.5: the inner JWS, signed by the new key, names the account and the old key.
     const nlohmann::json inner_header{
@@ -335,9 +364,7 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
         co_return d.error();
     }
     if (account_url_.empty()) {
-        co_return make_failure(
-            errc::missing_field, "issue: no account yet; register or find it first"
-        );
+        co_return make_failure(errc::no_account, "issue");
     }
     if (request.profile) {
         const auto& profiles = d->meta.profiles;
@@ -488,9 +515,7 @@ client::revoke(std::string leaf_pem, int reason, std::optional<core::private_key
     if (certificate_key) {
         options.key = &*certificate_key; // RFC 8555 7.6: signed by the certificate's key, with jwk
     } else if (account_url_.empty()) {
-        co_return make_failure(
-            errc::missing_field, "revoke: no account yet and no certificate key given"
-        );
+        co_return make_failure(errc::no_account, "revoke without the certificate's key");
     }
     std::string step = "revoke";
     auto r = co_await post(d->revoke_cert, std::move(payload), options, step);

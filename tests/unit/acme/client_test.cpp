@@ -31,6 +31,7 @@ struct scripted_ca
     test::test_server server;
     int nonces = 0;
     int bad_nonces_to_send = 0;
+    std::string new_order_url; // the directory's newOrder; ours when empty
     std::vector<nlohmann::json> order_payloads;
     std::vector<std::string> paths;
 
@@ -45,7 +46,7 @@ struct scripted_ca
                     nlohmann::json{
                         {"newNonce", server.url("/nonce")},
                         {"newAccount", server.url("/account")},
-                        {"newOrder", server.url("/order")},
+                        {"newOrder", new_order_url.empty() ? server.url("/order") : new_order_url},
                         {"revokeCert", server.url("/revoke")},
                         {"keyChange", server.url("/key-change")},
                         {"renewalInfo", server.url("/renewal-info")},
@@ -182,7 +183,110 @@ TEST_SUITE("acme")
             REQUIRE_FALSE(given_up.has_value());
             REQUIRE(given_up.error().ca_problem);
             CHECK(given_up.error().ca_problem->is("badNonce"));
+            CHECK(given_up.error().code == acme::errc::bad_nonce_exhausted);
             CHECK(client.stats().bad_nonce_retries == 5);
+        });
+    }
+
+    TEST_CASE("badNonce past the client's bound in an order: the order machine retries the step")
+    {
+        boost::asio::io_context io;
+        scripted_ca ca(io);
+        net::http_client http(io.get_executor(), net::http_client_options{});
+        acme::client_options options{ca.server.url("/dir")};
+        options.max_bad_nonce_retries = 2;
+        acme::client client(
+            http, core::private_key::generate(core::key_type::ec_p256).value(), options
+        );
+        unused_board board;
+        test::run(io, [&]() -> boost::asio::awaitable<void> {
+            acme::account_options account;
+            account.agree_to_terms = true;
+            REQUIRE((co_await client.register_account(account)).has_value());
+            ca.bad_nonces_to_send = 4; // three for the first newOrder, one for its retry
+            acme::order_request request;
+            request.names = {"www.example.com"};
+            auto issued = co_await client.issue(std::move(request), board);
+            REQUIRE_FALSE(issued.has_value());
+            // The retried newOrder reached the CA, which refused the name.
+            REQUIRE(ca.order_payloads.size() == 1);
+            REQUIRE(issued.error().ca_problem);
+            CHECK(issued.error().ca_problem->is("rejectedIdentifier"));
+            CHECK(client.stats().bad_nonce_retries == 3);
+        });
+    }
+
+    TEST_CASE("a plain http:// directory is refused unless its host is loopback")
+    {
+        boost::asio::io_context io;
+        scripted_ca ca(io);
+        net::http_client http(io.get_executor(), net::http_client_options{});
+        test::run(io, [&]() -> boost::asio::awaitable<void> {
+            for (const char* url :
+                 {"http://acme.example.com/dir", "http://10.0.0.1:14000/dir",
+                  "http://[2001:db8::1]/dir"}) {
+                CAPTURE(url);
+                acme::client remote(
+                    http, core::private_key::generate(core::key_type::ec_p256).value(),
+                    acme::client_options{url}
+                );
+                auto d = co_await remote.load_directory();
+                REQUIRE_FALSE(d.has_value());
+                CHECK(d.error().code == acme::errc::insecure_url);
+                CHECK(d.error().message().find(url) != std::string::npos);
+                acme::account_options account;
+                account.agree_to_terms = true;
+                auto registered = co_await remote.register_account(account);
+                REQUIRE_FALSE(registered.has_value());
+                CHECK(registered.error().code == acme::errc::insecure_url);
+            }
+            CHECK(http.connections_opened() == 0); // refused before any request
+
+            // Loopback over http (the scripted CA), and https anywhere, are fine.
+            acme::client local(
+                http, core::private_key::generate(core::key_type::ec_p256).value(),
+                acme::client_options{ca.server.url("/dir")}
+            );
+            CHECK((co_await local.load_directory()).has_value());
+
+            // A directory on loopback that sends the account's requests elsewhere in clear.
+            ca.new_order_url = "http://acme.example.com/order";
+            acme::client redirected(
+                http, core::private_key::generate(core::key_type::ec_p256).value(),
+                acme::client_options{ca.server.url("/dir")}
+            );
+            auto d = co_await redirected.load_directory();
+            REQUIRE_FALSE(d.has_value());
+            CHECK(d.error().code == acme::errc::insecure_url);
+            CHECK(d.error().message().find("http://acme.example.com/order") != std::string::npos);
+        });
+    }
+
+    TEST_CASE("operations that need an account fail with no_account before there is one")
+    {
+        boost::asio::io_context io;
+        scripted_ca ca(io);
+        net::http_client http(io.get_executor(), net::http_client_options{});
+        acme::client client(
+            http, core::private_key::generate(core::key_type::ec_p256).value(),
+            acme::client_options{ca.server.url("/dir")}
+        );
+        unused_board board;
+        test::run(io, [&]() -> boost::asio::awaitable<void> {
+            acme::order_request request;
+            request.names = {"www.example.com"};
+            auto issued = co_await client.issue(std::move(request), board);
+            REQUIRE_FALSE(issued.has_value());
+            CHECK(issued.error().code == acme::errc::no_account);
+            std::vector<std::string> contacts{"mailto:ops@example.com"};
+            auto contact = co_await client.update_contact(std::move(contacts));
+            REQUIRE_FALSE(contact.has_value());
+            CHECK(contact.error().code == acme::errc::no_account);
+            auto new_key = core::private_key::generate(core::key_type::ec_p256).value();
+            auto rolled = co_await client.rollover_key(std::move(new_key));
+            REQUIRE_FALSE(rolled.has_value());
+            CHECK(rolled.error().code == acme::errc::no_account);
+            CHECK(ca.order_payloads.empty());
         });
     }
 }
