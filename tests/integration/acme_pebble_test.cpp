@@ -7,6 +7,7 @@
 #include <boost/asio/system_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
 
 #include "acme/client.hpp"
 #include "core/crypto/certificate.hpp"
@@ -61,6 +62,16 @@ order_for(std::vector<std::string> names, core::key_type type = core::key_type::
     r.timeout = 60s;
     r.challenge_ttl = 1s;
     return r;
+}
+
+// Returns once done() holds, looking every 20 ms: for orders spawned on the same io_context.
+asio::awaitable<void> poll_until(std::function<bool()> done)
+{
+    asio::system_timer t(co_await asio::this_coro::executor);
+    while (!done()) {
+        t.expires_after(20ms);
+        co_await t.async_wait(asio::use_awaitable);
+    }
 }
 
 void check_issued(
@@ -269,11 +280,10 @@ TEST_SUITE("integration")
                             asio::detached
                         );
                     }
-                    asio::system_timer t(ex);
-                    while (finished < static_cast<int>(names.size())) {
-                        t.expires_after(20ms);
-                        co_await t.async_wait(asio::use_awaitable);
-                    }
+                    const std::function<bool()> all_finished = [&] {
+                        return finished == std::ssize(names);
+                    };
+                    co_await poll_until(all_finished); // built before the co_await: see session
                     for (const auto& f : failures) {
                         MESSAGE(f);
                     }
@@ -352,11 +362,10 @@ TEST_SUITE("integration")
                     asio::detached
                 );
             }
-            asio::system_timer t(ex);
-            while (finished < static_cast<int>(names.size())) {
-                t.expires_after(20ms);
-                co_await t.async_wait(asio::use_awaitable);
-            }
+            const std::function<bool()> all_finished = [&] {
+                return finished == std::ssize(names);
+            };
+            co_await poll_until(all_finished); // built before the co_await: see session
             CHECK(ok == static_cast<int>(names.size()));
             CHECK(rig.records().size() == 0);
         });

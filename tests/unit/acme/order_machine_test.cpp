@@ -3,28 +3,19 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 
 #include "core/challenge_name.hpp"
 #include "net/errc.hpp"
+#include "unit/acme/test_data.hpp"
 
 using namespace certfleet;
 using namespace certfleet::acme;
 using namespace std::chrono_literals;
+using certfleet::acme::test::read_data;
 
 namespace {
-
-std::string read_fixture(const std::string& name)
-{
-    std::ifstream in(std::string(CERTFLEET_TEST_DATA) + "/acme/" + name);
-    REQUIRE(in);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 const std::string token = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
 
@@ -68,7 +59,7 @@ struct exchange
 
 std::vector<exchange> happy_path()
 {
-    const auto chain = read_fixture("chain.pem");
+    const auto chain = read_data("chain.pem");
     return {
         {"https://ca.test/new-order",
          reply(201, order_json("pending"), {{"Location", "/order/1"}, {"Replay-Nonce", "n1"}})},
@@ -361,7 +352,7 @@ TEST_SUITE("acme")
         auto script = happy_path();
         std::get<net::http_response>(script.back().answer)
             .headers.emplace_back("Link", "</cert/1/1>;rel=\"alternate\"");
-        script.push_back({"https://ca.test/cert/1/1", reply(200, read_fixture("chain_alt.pem"))});
+        script.push_back({"https://ca.test/cert/1/1", reply(200, read_data("chain_alt.pem"))});
         auto r = two_names();
         r.preferred_chain_issuer = "certfleet alternate root";
         const auto result = run(r, script);
@@ -379,7 +370,7 @@ TEST_SUITE("acme")
             {"https://ca.test/order/1", reply(200, order_json("ready"))},
             {"https://ca.test/order/1/finalize",
              reply(200, order_json("valid", R"(,"certificate":"https://ca.test/cert/1")"))},
-            {"https://ca.test/cert/1", reply(200, read_fixture("chain.pem"))},
+            {"https://ca.test/cert/1", reply(200, read_data("chain.pem"))},
         };
         const auto result = run(r, script);
         REQUIRE(result.ended);
@@ -665,5 +656,56 @@ TEST_SUITE("acme")
             CHECK(result.requested.size() == 2);
             CHECK(with_replaces == 1);
         }
+    }
+
+    TEST_CASE("a challenge answered again after a failure in transit may be refused: go on polling")
+    {
+        auto script = happy_path();
+        REQUIRE(script[3].url == "https://ca.test/chall/www.example.com");
+        const std::vector<exchange> middle{
+            {"https://ca.test/chall/www.example.com",
+             make_error_code(net::errc::connection_closed)},
+            {"https://ca.test/chall/www.example.com",
+             reply(
+                 400,
+                 R"({"type":"urn:ietf:params:acme:error:malformed","detail":"challenge is not pending"})"
+             )},
+        };
+        script.erase(script.begin() + 3);
+        script.insert(script.begin() + 3, middle.begin(), middle.end());
+        const auto result = run(two_names(), script);
+        REQUIRE(result.ended);
+        CHECK_MESSAGE(
+            result.ended->has_value(), (*result.ended ? "" : result.ended->error().message())
+        );
+        CHECK(result.requested.size() == script.size());
+
+        SUBCASE("refused at the first answer: the CA's answer, not retried")
+        {
+            auto first = happy_path();
+            first[3].answer = std::get<net::http_response>(middle[1].answer);
+            first.resize(4);
+            const auto refused = run(two_names(), first);
+            REQUIRE(refused.ended);
+            REQUIRE_FALSE(refused.ended->has_value());
+            CHECK(refused.ended->error().code == errc::problem);
+            CHECK(refused.board.empty());
+        }
+    }
+
+    TEST_CASE("an order pending again after finalize fails instead of polling to its deadline")
+    {
+        auto script = happy_path();
+        script.resize(6);
+        script.push_back(
+            {"https://ca.test/order/1/finalize",
+             reply(403, R"({"type":"urn:ietf:params:acme:error:orderNotReady"})")}
+        );
+        script.push_back({"https://ca.test/order/1", reply(200, order_json("pending"))});
+        const auto result = run(two_names(), script);
+        REQUIRE(result.ended);
+        REQUIRE_FALSE(result.ended->has_value());
+        CHECK(result.ended->error().code == errc::unexpected_status);
+        CHECK(result.requested.size() == script.size());
     }
 }
