@@ -40,28 +40,6 @@ failure make_failure(boost::system::error_code code, std::string step)
     return failure{code, std::nullopt, std::move(step)};
 }
 
-// Plain http:// carries our requests and the certificates in clear: only to a CA on this
-// machine (a test CA, a local step-ca). A URL that does not parse is left to the HTTP client,
-// which refuses it with bad_url.
-bool allowed_url(std::string_view text)
-{
-    const auto u = net::parse_url(text);
-    return !u || u->scheme == "https" || u->host_is_loopback();
-}
-
-// The directory's own resource URLs follow the same rule as the directory.
-std::optional<std::string> insecure_resource(const directory& d)
-{
-    for (const std::string* url :
-         {&d.new_nonce, &d.new_account, &d.new_order, &d.revoke_cert, &d.key_change, &d.new_authz,
-          &d.renewal_info}) {
-        if (!url->empty() && !allowed_url(*url)) {
-            return *url;
-        }
-    }
-    return std::nullopt;
-}
-
 } // namespace
 
 failure response_failure(
@@ -70,9 +48,7 @@ failure response_failure(
 {
     auto p = parse_problem(r.body, r.status);
     if (p) {
-        if (auto value = r.header("Retry-After")) {
-            p->retry_after = parse_retry_after(*value, at);
-        }
+        p->retry_after = retry_after_of(r, at);
     }
     const bool limited = r.status == 429 || (p && p->is("rateLimited"));
     return failure{
@@ -90,7 +66,7 @@ task<directory> client::load_directory()
     if (directory_) {
         co_return *directory_;
     }
-    if (!allowed_url(options_.directory_url)) {
+    if (!transport_allowed(options_.directory_url)) {
         co_return make_failure(errc::insecure_url, "directory " + options_.directory_url);
     }
     ++stats_.requests;
@@ -106,7 +82,7 @@ task<directory> client::load_directory()
     if (!d) {
         co_return make_failure(d.error(), "parse directory");
     }
-    if (auto url = insecure_resource(*d)) {
+    if (auto url = first_refused_url(*d)) {
         co_return make_failure(errc::insecure_url, "directory names " + *url);
     }
     directory_ = std::move(*d);
@@ -489,10 +465,7 @@ task<renewal_info_result> client::renewal_info(std::string leaf_pem)
     if (!window) {
         co_return make_failure(window.error(), "renewal info: unreadable window");
     }
-    std::optional<std::chrono::seconds> retry_after;
-    if (auto value = r->header("Retry-After")) {
-        retry_after = parse_retry_after(*value, now());
-    }
+    const auto retry_after = retry_after_of(*r, now());
     co_return renewal_info_result{std::move(*window), retry_after, std::move(*id)};
 }
 

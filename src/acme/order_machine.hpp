@@ -188,6 +188,8 @@ public:
     }
 
 private:
+    static constexpr std::chrono::seconds max_retry_after{3600}; // a longer wait is cut to this
+
     // Sends r now; is_finalize: r is the finalize POST (a 2xx then confirms the CSR).
     action send(send_request r, bool is_finalize = false);
     // Waits until `at`, then sends r (the timer_fired event sends it).
