@@ -33,7 +33,7 @@
 
 #include "acme/failure.hpp"
 #include "acme/objects.hpp"
-#include "core/crypto/private_key.hpp"
+#include "core/crypto/key_type.hpp"
 #include "net/http_message.hpp"
 
 namespace certfleet::acme {
