@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "acme/client.hpp"
+#include "core/challenge_name.hpp"
 #include "core/challenge_redirect.hpp"
 #include "dns/challenge_records.hpp"
 #include "dns/server.hpp"
@@ -57,7 +58,7 @@ int main(int argc, char** argv)
     core::challenge_redirect board(
         records,
         [&](std::string_view fqdn) -> std::optional<std::string> {
-            if (fqdn == "_acme-challenge." + name) {
+            if (core::managed_name_of(fqdn) == core::managed_name_for(name)) {
                 return target;
             }
             return std::nullopt;

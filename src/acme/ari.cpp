@@ -1,19 +1,13 @@
 #include "acme/ari.hpp"
 
-#include <openssl/asn1.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <memory>
 
 #include "acme/errc.hpp"
 #include "acme/problem.hpp"
+#include "core/crypto/certificate.hpp"
+#include "core/crypto/encoding.hpp"
 
 namespace certfleet::acme {
 namespace {
@@ -25,74 +19,6 @@ constexpr std::size_t max_pem_size = std::size_t{1024} * 1024;
 constexpr std::size_t max_timestamp_size = 64;
 constexpr int min_year = 1970;
 constexpr int max_year = 2200; // well inside the ±292 years of a nanosecond time_point
-
-std::string base64url(std::string_view raw)
-{
-    static constexpr std::string_view alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    out.reserve((raw.size() * 4 + 2) / 3);
-    std::size_t i = 0;
-    const auto byte = [&](std::size_t k) {
-        return static_cast<std::uint32_t>(static_cast<unsigned char>(raw[k]));
-    };
-    for (; i + 3 <= raw.size(); i += 3) {
-        const std::uint32_t v = (byte(i) << 16U) | (byte(i + 1) << 8U) | byte(i + 2);
-        out += alphabet[(v >> 18U) & 0x3FU];
-        out += alphabet[(v >> 12U) & 0x3FU];
-        out += alphabet[(v >> 6U) & 0x3FU];
-        out += alphabet[v & 0x3FU];
-    }
-    if (raw.size() - i == 1) {
-        const std::uint32_t v = byte(i) << 16U;
-        out += alphabet[(v >> 18U) & 0x3FU];
-        out += alphabet[(v >> 12U) & 0x3FU];
-    } else if (raw.size() - i == 2) {
-        const std::uint32_t v = (byte(i) << 16U) | (byte(i + 1) << 8U);
-        out += alphabet[(v >> 18U) & 0x3FU];
-        out += alphabet[(v >> 12U) & 0x3FU];
-        out += alphabet[(v >> 6U) & 0x3FU];
-    }
-    return out;
-}
-
-struct bio_deleter
-{
-    void operator()(BIO* b) const noexcept { BIO_free(b); }
-};
-struct x509_deleter
-{
-    void operator()(X509* x) const noexcept { X509_free(x); }
-};
-struct akid_deleter
-{
-    void operator()(AUTHORITY_KEYID* a) const noexcept { AUTHORITY_KEYID_free(a); }
-};
-struct openssl_free
-{
-    void operator()(unsigned char* p) const noexcept { OPENSSL_free(p); }
-};
-
-// The content octets of a DER INTEGER: i2d gives tag, length, content; drop the first two.
-std::optional<std::string> der_integer_content(const ASN1_INTEGER* serial)
-{
-    unsigned char* der = nullptr;
-    const int size = i2d_ASN1_INTEGER(serial, &der);
-    if (size <= 2) {
-        OPENSSL_free(der);
-        return std::nullopt;
-    }
-    const std::unique_ptr<unsigned char, openssl_free> owner(der);
-    const auto total = static_cast<std::size_t>(size);
-    std::size_t header = 2;
-    if ((der[1] & 0x80U) != 0) { // long form: 0x8N then N length octets
-        header += der[1] & 0x7FU;
-    }
-    if (header >= total) {
-        return std::nullopt;
-    }
-    return std::string(reinterpret_cast<const char*>(der + header), total - header);
-}
 
 // A cursor over a timestamp; every read checks the bounds. Reads after a failed one are
 // harmless, so a caller may check all its results at once.
@@ -181,7 +107,8 @@ private:
 std::string
 ari_cert_id(std::string_view authority_key_id_raw, std::string_view serial_der_content_raw)
 {
-    return base64url(authority_key_id_raw) + "." + base64url(serial_der_content_raw);
+    return core::base64url_encode(authority_key_id_raw) + "." +
+           core::base64url_encode(serial_der_content_raw);
 }
 
 boost::system::result<std::string> ari_cert_id_from_pem(std::string_view leaf_pem) noexcept
@@ -189,38 +116,16 @@ boost::system::result<std::string> ari_cert_id_from_pem(std::string_view leaf_pe
     if (leaf_pem.size() > max_pem_size) {
         return make_error_code(errc::value_too_large);
     }
-    const std::unique_ptr<BIO, bio_deleter> bio(
-        BIO_new_mem_buf(leaf_pem.data(), static_cast<int>(leaf_pem.size()))
-    );
-    if (!bio) {
-        ERR_clear_error();
+    // The PEM is at most 1 MiB: running out of memory here ends the process, as anywhere else.
+    const auto chain = core::parse_pem_chain(leaf_pem);
+    if (!chain || chain->empty()) {
         return make_error_code(errc::malformed_response);
     }
-    const std::unique_ptr<X509, x509_deleter> cert(
-        PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)
-    );
-    if (!cert) {
-        ERR_clear_error();
-        return make_error_code(errc::malformed_response);
-    }
-    int critical = 0;
-    const std::unique_ptr<AUTHORITY_KEYID, akid_deleter> akid(static_cast<AUTHORITY_KEYID*>(
-        X509_get_ext_d2i(cert.get(), NID_authority_key_identifier, &critical, nullptr)
-    ));
-    ERR_clear_error();
-    if (!akid || akid->keyid == nullptr || ASN1_STRING_length(akid->keyid) <= 0) {
+    const auto& leaf = chain->front();
+    if (!leaf.authority_key_id || leaf.authority_key_id->empty()) {
         return make_error_code(errc::missing_field);
     }
-    const std::string_view key_id(
-        reinterpret_cast<const char*>(ASN1_STRING_get0_data(akid->keyid)),
-        static_cast<std::size_t>(ASN1_STRING_length(akid->keyid))
-    );
-    const auto serial = der_integer_content(X509_get0_serialNumber(cert.get()));
-    if (!serial) {
-        ERR_clear_error();
-        return make_error_code(errc::malformed_response);
-    }
-    return ari_cert_id(key_id, *serial);
+    return ari_cert_id(*leaf.authority_key_id, leaf.serial);
 }
 
 std::optional<system_clock::time_point> parse_rfc3339(std::string_view text) noexcept

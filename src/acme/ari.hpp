@@ -1,7 +1,7 @@
 #pragma once
 // ACME Renewal Information (RFC 9773): the certificate identifier, the renewalInfo response,
-// and the choice of a renewal time inside the suggested window. Pure functions, except that
-// ari_cert_id_from_pem reads a certificate with OpenSSL.
+// and the choice of a renewal time inside the suggested window. Pure functions; the certificate
+// is read by core (core/crypto/certificate.hpp).
 
 #include <boost/system/result.hpp>
 #include <chrono>

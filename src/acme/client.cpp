@@ -106,9 +106,7 @@ failure response_failure(
 {
     auto p = parse_problem(r.body, r.status);
     if (p) {
-        if (auto value = r.header("Retry-After")) {
-            p->retry_after = parse_retry_after(*value, at);
-        }
+        p->retry_after = retry_after_of(r, at);
     }
     const bool limited = r.status == 429 || (p && p->is("rateLimited"));
     return failure{
@@ -126,6 +124,9 @@ task<directory> client::load_directory()
     if (directory_) {
         co_return *directory_;
     }
+    if (!transport_allowed(options_.directory_url)) {
+        co_return make_failure(errc::insecure_url, "directory " + options_.directory_url);
+    }
     ++stats_.requests;
     auto request = plain_request(http_verb::get, options_.directory_url);
     auto r = co_await http_.request(std::move(request));
@@ -138,6 +139,9 @@ task<directory> client::load_directory()
     auto d = parse_directory(r->body);
     if (!d) {
         co_return make_failure(d.error(), "parse directory");
+    }
+    if (auto url = first_refused_url(*d)) {
+        co_return make_failure(errc::insecure_url, "directory names " + *url);
     }
     directory_ = std::move(*d);
     co_return *directory_;
@@ -201,10 +205,15 @@ task<net::http_response> client::post(
         if (auto n = r->header("Replay-Nonce")) {
             nonces_.add(*n);
         }
-        if (r->status == 400 && attempt < options_.max_bad_nonce_retries) {
+        if (r->status == 400) {
             if (auto p = parse_problem(r->body, r->status); p && p->is("badNonce")) {
-                ++stats_.bad_nonce_retries; // RFC 8555 6.5: retry with the nonce it carried
-                continue;
+                if (attempt < options_.max_bad_nonce_retries) {
+                    ++stats_.bad_nonce_retries; // RFC 8555 6.5: retry with the nonce it carried
+                    continue;
+                }
+                co_return failure{
+                    make_error_code(errc::bad_nonce_exhausted), std::move(p),
+                    step + " (after " + std::to_string(attempt) + " badNonce retries)"};
             }
         }
         co_return std::move(*r);
@@ -284,9 +293,7 @@ task<account_info> client::find_account()
 task<account_info> client::post_account(nlohmann::json payload, std::string step)
 {
     if (account_url_.empty()) {
-        co_return make_failure(
-            errc::missing_field, step + ": no account yet; register or find it first"
-        );
+        co_return make_failure(errc::no_account, step);
     }
     const post_options by_kid;
     auto r = co_await post(account_url_, std::move(payload), by_kid, step);
@@ -329,9 +336,7 @@ task<void> client::rollover_key(core::private_key new_key)
         co_return d.error();
     }
     if (account_url_.empty()) {
-        co_return make_failure(
-            errc::missing_field, "key rollover: no account yet; register or find it first"
-        );
+        co_return make_failure(errc::no_account, "key rollover");
     }
     // RFC 8555 7.3.5: the inner JWS, signed by the new key, names the account and the old key.
     const nlohmann::json inner_header{
@@ -393,9 +398,7 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
         co_return d.error();
     }
     if (account_url_.empty()) {
-        co_return make_failure(
-            errc::missing_field, "issue: no account yet; register or find it first"
-        );
+        co_return make_failure(errc::no_account, "issue");
     }
     if (request.profile) {
         const auto& profiles = d->meta.profiles;
@@ -532,10 +535,7 @@ task<renewal_info_result> client::renewal_info(std::string leaf_pem)
     if (!window) {
         co_return make_failure(window.error(), "renewal info: unreadable window");
     }
-    std::optional<std::chrono::seconds> retry_after;
-    if (auto value = r->header("Retry-After")) {
-        retry_after = parse_retry_after(*value, now());
-    }
+    const auto retry_after = retry_after_of(*r, now());
     co_return renewal_info_result{std::move(*window), retry_after, std::move(*id)};
 }
 
@@ -558,9 +558,7 @@ client::revoke(std::string leaf_pem, int reason, std::optional<core::private_key
     if (certificate_key) {
         options.key = &*certificate_key; // RFC 8555 7.6: signed by the certificate's key, with jwk
     } else if (account_url_.empty()) {
-        co_return make_failure(
-            errc::missing_field, "revoke: no account yet and no certificate key given"
-        );
+        co_return make_failure(errc::no_account, "revoke without the certificate's key");
     }
     std::string step = "revoke";
     auto r = co_await post(d->revoke_cert, std::move(payload), options, step);

@@ -5,7 +5,13 @@
 //
 // Every request is a JWS-signed POST (RFC 8555 6.2) with a nonce from the pool, refilled from
 // every Replay-Nonce header; newNonce is asked only when the pool is empty. A badNonce error is
-// retried with the fresh nonce it carries, at most max_bad_nonce_retries times.
+// retried with the fresh nonce it carries, at most max_bad_nonce_retries times; then the
+// request fails with bad_nonce_exhausted, the CA's problem beside it (issue() retries the step
+// later, see order_machine.hpp).
+//
+// Plain http:// is refused (insecure_url) for the directory and every URL it names, unless the
+// host is loopback (127.0.0.0/8, ::1, localhost). Operations that need an account fail with
+// no_account until register_account or find_account has succeeded.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -46,7 +52,7 @@ struct account_info
 
 struct client_options
 {
-    std::string directory_url;
+    std::string directory_url; // https://, or http:// to a loopback host only
     int max_bad_nonce_retries = 5;
     std::chrono::milliseconds first_poll_delay{50};
     std::chrono::milliseconds max_poll_delay{10'000};
@@ -128,7 +134,9 @@ class client
 public:
     client(net::http_client& http, core::private_key account_key, client_options options);
 
-    // Fetches the directory once; later calls return the cached copy.
+    // Fetches the directory once; later calls return the cached copy. Errors: insecure_url
+    // (before any request, or for a plain http:// resource URL in the directory), a transport
+    // error, problem, or the directory's parse errors.
     task<directory> load_directory();
     // newAccount (RFC 8555 7.3): creates the account, or finds the one this key already has.
     task<account_info> register_account(account_options options);

@@ -5,6 +5,7 @@
 
 #include "acme/errc.hpp"
 #include "acme/problem.hpp"
+#include "net/url.hpp"
 
 namespace certfleet::acme {
 namespace {
@@ -117,6 +118,24 @@ boost::system::result<directory> parse_directory(std::string_view body) noexcept
         out.meta = std::move(*m);
     }
     return out;
+}
+
+bool transport_allowed(std::string_view url) noexcept
+{
+    const auto u = net::parse_url(url);
+    return !u || u->scheme == "https" || u->host_is_loopback();
+}
+
+std::optional<std::string> first_refused_url(const directory& d)
+{
+    for (const std::string* url :
+         {&d.new_nonce, &d.new_account, &d.new_order, &d.revoke_cert, &d.key_change, &d.new_authz,
+          &d.renewal_info}) {
+        if (!url->empty() && !transport_allowed(*url)) {
+            return *url;
+        }
+    }
+    return std::nullopt;
 }
 
 } // namespace certfleet::acme

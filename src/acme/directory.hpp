@@ -3,6 +3,7 @@
 // with "renewalInfo" (RFC 9773 4) and meta "profiles" (draft-ietf-acme-profiles).
 
 #include <boost/system/result.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,5 +40,13 @@ struct directory
 // bad URL), value_too_large (body, nesting, strings past their bounds; more than 100
 // caaIdentities or profiles).
 [[nodiscard]] boost::system::result<directory> parse_directory(std::string_view body) noexcept;
+
+// Plain http:// carries the account's requests and the certificates in clear: it is allowed
+// only to a loopback host (a CA on this machine). False for http:// to any other host; true
+// for https://, and for text that is not a URL at all (the HTTP client refuses that, bad_url).
+[[nodiscard]] bool transport_allowed(std::string_view url) noexcept;
+
+// The first resource URL in d that transport_allowed refuses, if any.
+[[nodiscard]] std::optional<std::string> first_refused_url(const directory& d);
 
 } // namespace certfleet::acme

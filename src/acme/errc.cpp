@@ -20,8 +20,6 @@ const char* describe(errc e) noexcept
         return "unexpected status from the ACME server";
     case errc::timeout:
         return "ACME operation timed out";
-    case errc::too_many_retries:
-        return "too many retries";
     case errc::order_invalid:
         return "the ACME order is invalid";
     case errc::authorization_invalid:
@@ -34,6 +32,11 @@ const char* describe(errc e) noexcept
         return "rate limited by the ACME server";
     case errc::unsupported:
         return "not supported by the ACME server";
+    case errc::no_account:
+        return "no ACME account yet: register or find it first";
+    case errc::insecure_url:
+        return "plain http:// is allowed only to a loopback host (127.0.0.0/8, ::1, localhost): "
+               "use https://";
     }
     return "unknown acme error";
 }

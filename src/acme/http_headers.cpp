@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 
+#include "net/http_message.hpp"
+
 namespace certfleet::acme {
 namespace {
 
@@ -464,6 +466,15 @@ std::vector<link> parse_link_headers(const std::vector<std::string_view>& values
         append_links(out, v);
     }
     return out;
+}
+
+std::optional<std::chrono::seconds>
+retry_after_of(const net::http_response& r, std::chrono::system_clock::time_point now)
+{
+    if (auto value = r.header("Retry-After")) {
+        return parse_retry_after(*value, now);
+    }
+    return std::nullopt;
 }
 
 } // namespace certfleet::acme

@@ -9,6 +9,10 @@
 #include <string_view>
 #include <vector>
 
+namespace certfleet::net {
+struct http_response; // net/http_message.hpp
+}
+
 namespace certfleet::acme {
 
 // The wait a Retry-After value asks for: delta-seconds, or an HTTP-date (IMF-fixdate, and the
@@ -17,6 +21,10 @@ namespace certfleet::acme {
 // 0 s; anything longer than 24 hours gives 24 hours. Garbage gives nullopt.
 [[nodiscard]] std::optional<std::chrono::seconds>
 parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now) noexcept;
+
+// The first Retry-After header of a response, parsed as above; nullopt when there is none.
+[[nodiscard]] std::optional<std::chrono::seconds>
+retry_after_of(const net::http_response& r, std::chrono::system_clock::time_point now);
 
 struct link
 {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "acme/http_headers.hpp"
+#include "core/challenge_name.hpp"
 #include "core/crypto/certificate.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/crypto/hash.hpp"
@@ -16,16 +17,6 @@ template <class... F> struct overloaded : F...
     using F::operator()...;
 };
 template <class... F> overloaded(F...) -> overloaded<F...>;
-
-constexpr std::chrono::seconds max_retry_after{3600};
-
-std::optional<std::chrono::seconds> retry_after_of(const net::http_response& r, clock_time now)
-{
-    if (auto value = r.header("Retry-After")) {
-        return parse_retry_after(*value, now);
-    }
-    return std::nullopt;
-}
 
 // The issuer CN at the top of a PEM chain (the certificate closest to the root).
 std::optional<std::string> top_issuer(std::string_view pem)
@@ -78,14 +69,6 @@ std::string dns01_txt_value(std::string_view token, std::string_view account_thu
     key_authorization += '.';
     key_authorization += account_thumbprint;
     return core::base64url_encode(core::sha256(key_authorization));
-}
-
-std::string dns01_record_name(std::string_view identifier)
-{
-    if (identifier.starts_with("*.")) {
-        identifier.remove_prefix(2);
-    }
-    return "_acme-challenge." + std::string(identifier);
 }
 
 order_machine::order_machine(order_request request, order_machine_options options)
@@ -153,10 +136,18 @@ action order_machine::resume(const event& e)
     );
 }
 
-action order_machine::send(send_request r)
+action order_machine::send(send_request r, bool is_finalize)
 {
     last_request_ = std::move(r);
+    finalize_in_flight_ = is_finalize;
     return last_request_;
+}
+
+action order_machine::send_at(clock_time at, send_request r)
+{
+    last_request_ = std::move(r);
+    finalize_in_flight_ = false;
+    return wait_until{at};
 }
 
 action order_machine::create_order()
@@ -186,37 +177,30 @@ action order_machine::create_csr()
 action order_machine::finalize()
 {
     phase_ = order_phase::finalizing;
+    if (finalize_attempts_ > options_.max_transient_retries) {
+        return fail(
+            errc::unexpected_status, "finalize: sent " + std::to_string(finalize_attempts_) +
+                                         " times, and the order is still ready"
+        );
+    }
+    ++finalize_attempts_;
     poll_delay_ = options_.first_poll_delay; // issuance is a new wait: start the backoff again
-    return send(send_request{
-        finalize_url_, nlohmann::json{{"csr", core::base64url_encode(csr_der_)}}, false, "finalize"}
+    return send(
+        send_request{
+            finalize_url_, nlohmann::json{{"csr", core::base64url_encode(csr_der_)}}, false,
+            "finalize"},
+        true
     );
 }
 
 action order_machine::on_response(const net::http_response& r)
 {
-    const auto retry_after = retry_after_of(r, now_);
     if (r.status >= 400) {
-        auto p = parse_problem(r.body, r.status);
-        if (p) {
-            p->retry_after = retry_after;
-        }
-        if (phase_ == order_phase::creating && p && p->is("alreadyReplaced") &&
-            !replaces_dropped_ && request_.replaces) {
-            replaces_dropped_ = true; // RFC 9773 5: the old certificate was replaced already
-            return create_order();
-        }
-        if (r.status >= 500 || r.status == 429) {
-            return on_transient_failure(
-                r.status == 429 ? make_error_code(errc::rate_limited)
-                                : make_error_code(errc::problem),
-                p, retry_after
-            );
-        }
-        const bool limited = p && p->is("rateLimited");
-        return fail(limited ? errc::rate_limited : errc::problem, last_request_.step, p);
+        return on_error_response(r);
     }
+    const auto retry_after = retry_after_of(r, now_);
     transient_retries_ = 0;
-    if (phase_ == order_phase::finalizing && last_request_.step == "finalize") {
+    if (finalize_in_flight_) {
         finalize_confirmed_ = true;
     }
 
@@ -287,6 +271,9 @@ action order_machine::on_order(const order& o, std::optional<std::chrono::second
             challenge_urls_.clear();
             return next_authorization();
         }
+        if (phase_ == order_phase::finalizing || phase_ == order_phase::polling_issuance) {
+            return fail(errc::unexpected_status, "the order is pending again after finalize");
+        }
         return poll_later(retry_after);
     case status::ready:
         if (phase_ == order_phase::finalizing || phase_ == order_phase::polling_issuance) {
@@ -337,8 +324,8 @@ action order_machine::on_authorization(const authorization& a)
             );
         }
         challenge_record record{
-            dns01_record_name(a.id.value), dns01_txt_value(c->token, options_.account_thumbprint),
-            request_.challenge_ttl};
+            core::challenge_name_for(a.id.value),
+            dns01_txt_value(c->token, options_.account_thumbprint), request_.challenge_ttl};
         if (std::find(pending_records_.begin(), pending_records_.end(), record) ==
             pending_records_.end()) {
             pending_records_.push_back(std::move(record));
@@ -479,58 +466,7 @@ action order_machine::poll_later(std::optional<std::chrono::seconds> retry_after
             last_request_.step + ": the CA did not finish before the order's deadline"
         );
     }
-    last_request_ = send_request{order_url_, std::nullopt, false, "poll order"};
-    return wait_until{at};
-}
-
-action order_machine::on_transient_failure(
-    boost::system::error_code code,
-    std::optional<problem> p,
-    std::optional<std::chrono::seconds> retry_after
-)
-{
-    if (transient_retries_ >= options_.max_transient_retries) {
-        return fail(
-            code,
-            last_request_.step + " (after " + std::to_string(transient_retries_) + " retries)",
-            std::move(p)
-        );
-    }
-    ++transient_retries_;
-    // A finalize that failed in transit may have reached the CA: look at the order before
-    // sending the CSR again.
-    if (phase_ == order_phase::finalizing) {
-        last_request_ = send_request{order_url_, std::nullopt, false, "fetch order after finalize"};
-    }
-    const std::chrono::milliseconds backoff =
-        retry_after ? std::chrono::milliseconds(std::min(*retry_after, max_retry_after))
-                    : std::chrono::milliseconds(500) * (1 << transient_retries_);
-    const auto at = now_ + backoff;
-    if (at > deadline_) {
-        return fail(
-            code, last_request_.step + ": retry would pass the order's deadline", std::move(p)
-        );
-    }
-    return wait_until{at};
-}
-
-action
-order_machine::fail(boost::system::error_code code, std::string context, std::optional<problem> p)
-{
-    if (!failure_) {
-        failure_ = failure{code, std::move(p), std::move(context)};
-    }
-    if (!presented_.empty()) {
-        phase_ = order_phase::cleaning_up;
-        return cleanup_challenges{presented_};
-    }
-    return finish_failure();
-}
-
-action order_machine::finish_failure()
-{
-    phase_ = order_phase::done;
-    return finished{*failure_};
+    return send_at(at, send_request{order_url_, std::nullopt, false, "poll order"});
 }
 
 } // namespace certfleet::acme

@@ -8,6 +8,19 @@
 // outcome) → create the key and CSR → finalize → poll → download the chain (and alternates
 // when a preferred issuer is asked for) → finished.
 //
+// Transient failures retry the step that met them, whichever it is: a transport error (the
+// request_failed event, bad_nonce_exhausted included), HTTP 5xx, a badNonce problem (the
+// driver's own retries ran out), HTTP 429 or a rateLimited problem. The retry waits the CA's
+// Retry-After when it sent one, else a backoff that doubles from first_retry_delay up to
+// max_retry_delay; at most max_transient_retries times in a row, and never past the order's
+// deadline: then the order fails with the last failure's code and problem. A finalize that
+// failed may still have reached the CA, so it is never simply sent again: the machine fetches
+// the order and finalizes again only if the order is still "ready"; an orderNotReady answer to
+// finalize leads to the same check.
+//
+// A CA that refuses `replaces` (RFC 9773 5: alreadyReplaced, or HTTP 409 with another type)
+// gets the order once more without it.
+//
 // Resumable: a machine built with resume_order_url starts by fetching that order and carries
 // on from whatever state the CA reports.
 
@@ -20,8 +33,8 @@
 
 #include "acme/failure.hpp"
 #include "acme/objects.hpp"
-#include "core/crypto/private_key.hpp"
-#include "net/http_client.hpp"
+#include "core/crypto/key_type.hpp"
+#include "net/http_message.hpp"
 
 namespace certfleet::acme {
 
@@ -41,7 +54,7 @@ struct order_request
 
 struct challenge_record
 {
-    std::string fqdn;  // _acme-challenge.<name>, wildcard label removed (RFC 8555 8.4)
+    std::string fqdn;  // core::challenge_name_for(identifier) (RFC 8555 8.4)
     std::string value; // base64url(SHA-256(key authorization))
     std::chrono::seconds ttl{10};
     friend bool operator==(const challenge_record&, const challenge_record&) = default;
@@ -154,7 +167,9 @@ struct order_machine_options
     std::string account_thumbprint; // RFC 7638 thumbprint of the account key
     std::chrono::milliseconds first_poll_delay{50};
     std::chrono::milliseconds max_poll_delay{10'000};
-    int max_transient_retries = 3; // per request, for 5xx and transport errors on fetches
+    int max_transient_retries = 10; // in a row, per step (see above)
+    std::chrono::milliseconds first_retry_delay{500};
+    std::chrono::milliseconds max_retry_delay{30'000};
 };
 
 class order_machine
@@ -178,12 +193,18 @@ public:
     }
 
 private:
-    action send(send_request r);
+    static constexpr std::chrono::seconds max_retry_after{3600}; // a longer wait is cut to this
+
+    // Sends r now; is_finalize: r is the finalize POST (a 2xx then confirms the CSR).
+    action send(send_request r, bool is_finalize = false);
+    // Waits until `at`, then sends r (the timer_fired event sends it).
+    action send_at(clock_time at, send_request r);
     action create_order();
     action fetch_order(std::string step);
     action create_csr();
     action finalize();
     action on_response(const net::http_response& r);
+    action on_error_response(const net::http_response& r);
     action on_order(const order& o, std::optional<std::chrono::seconds> retry_after);
     action on_authorization(const authorization& a);
     action next_authorization();
@@ -219,11 +240,13 @@ private:
     std::vector<challenge_record> pending_records_;
     std::vector<challenge_record> presented_;
     std::string csr_der_;
-    bool finalize_confirmed_ = false;
+    bool finalize_in_flight_ = false; // last_request_ is the finalize POST
+    bool finalize_confirmed_ = false; // the CA answered 2xx to a finalize
+    int finalize_attempts_ = 0;
     bool replaces_dropped_ = false;
     std::chrono::milliseconds poll_delay_{0};
-    send_request last_request_;
-    int transient_retries_ = 0;
+    send_request last_request_;      // in flight, or sent when the timer fires
+    int transient_retries_ = 0;      // of the step in flight, in a row
     std::optional<failure> failure_; // set once the order has failed; finished after cleanup
     std::optional<problem> order_problem_;
     std::vector<subproblem> collected_;
@@ -234,7 +257,5 @@ private:
 // RFC 8555 8.1 and 8.4: base64url(SHA-256(token "." thumbprint)).
 [[nodiscard]] std::string
 dns01_txt_value(std::string_view token, std::string_view account_thumbprint);
-// _acme-challenge.<name>, "*." removed.
-[[nodiscard]] std::string dns01_record_name(std::string_view identifier);
 
 } // namespace certfleet::acme

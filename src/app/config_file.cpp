@@ -1,7 +1,5 @@
 #include "app/config_file.hpp"
 
-#include <algorithm>
-
 #include "app/default_config.hpp"
 #include "core/config_error.hpp"
 
@@ -24,17 +22,6 @@ loaded_config load_config(const std::string& file)
             std::string(e.description())
         );
     }
-}
-
-std::string lower(std::string s)
-{
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
-    while (!s.empty() && s.back() == '.') {
-        s.pop_back();
-    }
-    return s;
 }
 
 } // namespace certfleet::app

@@ -20,6 +20,4 @@ struct loaded_config
 // An empty path loads the embedded defaults.
 [[nodiscard]] loaded_config load_config(const std::string& file);
 
-[[nodiscard]] std::string lower(std::string s);
-
 } // namespace certfleet::app

@@ -16,6 +16,7 @@
 #include "app/config_file.hpp"
 #include "app/log.hpp"
 #include "core/atomic_file.hpp"
+#include "core/challenge_name.hpp"
 #include "core/challenge_redirect.hpp"
 #include "core/config_error.hpp"
 #include "core/config_values.hpp"
@@ -74,7 +75,7 @@ acme_settings parse_acme_settings(const toml::table& root, const std::filesystem
             if (t == nullptr) {
                 throw core::config_error(path + ": expected a table { name = ..., target = ... }");
             }
-            s.delegations[lower(core::required_string(*t, "name", path))] =
+            s.delegations[core::managed_name_for(core::required_string(*t, "name", path))] =
                 core::required_string(*t, "target", path);
         }
     }
@@ -131,13 +132,13 @@ int issue(const issue_options& options)
         return exit_usage;
     }
     for (const auto& name : options.names) {
-        const auto bare = lower(name.starts_with("*.") ? name.substr(2) : name);
+        const auto bare = core::managed_name_for(name);
         if (!settings.delegations.contains(bare)) {
             std::cerr << "certfleet: " << name
                       << " has no [[domain]] entry: add one with its CNAME target "
                       << "(name = \"" << bare
                       << "\", target = \"<label>.<our zone>\") and create the CNAME "
-                      << "_acme-challenge." << bare << " at its DNS provider.\n";
+                      << core::challenge_name_for(name) << " at its DNS provider.\n";
             return exit_usage;
         }
     }
@@ -159,12 +160,11 @@ int issue(const issue_options& options)
     core::challenge_redirect board(
         dns_authority.challenges(),
         [&](std::string_view fqdn) -> std::optional<std::string> {
-            constexpr std::string_view prefix = "_acme-challenge.";
-            std::string name = lower(std::string(fqdn));
-            if (!name.starts_with(prefix)) {
+            const auto name = core::managed_name_of(fqdn);
+            if (!name) {
                 return std::nullopt;
             }
-            const auto it = settings.delegations.find(name.substr(prefix.size()));
+            const auto it = settings.delegations.find(*name);
             if (it == settings.delegations.end()) {
                 return std::nullopt;
             }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "core/challenge_name.hpp"
 #include "dns/message.hpp"
 #include "dns/name.hpp"
 
@@ -175,14 +176,8 @@ delegation_report check_delegation(const delegation_check& check)
     std::call_once(library_once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
 
     delegation_report report;
-    auto name = check.name;
-    while (!name.empty() && name.back() == '.') {
-        name.pop_back();
-    }
-    if (name.starts_with("*.")) {
-        name.erase(0, 2); // a wildcard is validated at the name below it (RFC 8555 8.4)
-    }
-    report.challenge_name = with_final_dot("_acme-challenge." + name);
+    const auto name = core::managed_name_for(check.name);
+    report.challenge_name = with_final_dot(core::challenge_name_for(name));
     report.expected_target = with_final_dot(check.expected_target);
     auto challenge = canonical_name(report.challenge_name);
     auto expected = canonical_name(report.expected_target);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <stdexcept>
 #include <unordered_map>
@@ -17,27 +16,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using std::chrono::steady_clock;
-
-std::optional<std::string_view> http_response::header(std::string_view name) const
-{
-    for (const auto& [key, value] : headers) {
-        if (beast::iequals(key, name)) {
-            return std::string_view(value);
-        }
-    }
-    return std::nullopt;
-}
-
-std::vector<std::string_view> http_response::headers_named(std::string_view name) const
-{
-    std::vector<std::string_view> out;
-    for (const auto& [key, value] : headers) {
-        if (beast::iequals(key, name)) {
-            out.emplace_back(value);
-        }
-    }
-    return out;
-}
 
 namespace {
 

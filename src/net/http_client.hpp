@@ -39,7 +39,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/http/verb.hpp>
 #include <boost/system/result.hpp>
 #include <chrono>
 #include <cstddef>
@@ -52,32 +51,9 @@
 #include <vector>
 
 #include "net/http_error.hpp"
+#include "net/http_message.hpp"
 
 namespace certfleet::net {
-
-// GCC 12 miscompiles a braced temporary of this aggregate inside a co_await expression
-// (`co_await client.request({.url = u})` frees its strings from the wrong address): build the
-// request in a named variable, or in a function returning it, then pass it.
-struct http_request
-{
-    boost::beast::http::verb method = boost::beast::http::verb::get;
-    std::string url;          // absolute http or https URL
-    std::string body;         // sent with Content-Length (also for an empty POST body)
-    std::string content_type; // Content-Type header when not empty
-    std::vector<std::pair<std::string, std::string>> headers; // extra headers, in order
-};
-
-struct http_response
-{
-    unsigned status = 0;
-    std::vector<std::pair<std::string, std::string>> headers; // in the order received
-    std::string body;
-
-    // The first header with this name (case-insensitive), if any. Views into this response.
-    [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
-    // Every header with this name, in order (e.g. several Link headers, RFC 8288).
-    [[nodiscard]] std::vector<std::string_view> headers_named(std::string_view name) const;
-};
 
 struct http_client_options
 {

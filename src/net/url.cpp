@@ -228,6 +228,22 @@ bool url::host_is_ip_literal() const
     return valid_ipv4(host) || valid_ipv6(host);
 }
 
+bool url::host_is_loopback() const
+{
+    if (host == "localhost") {
+        return true;
+    }
+    if (valid_ipv4(host)) {
+        return host.starts_with("127."); // inet_pton takes only the dotted-decimal form
+    }
+    in6_addr v6{};
+    if (inet_pton(AF_INET6, host.c_str(), &v6) != 1) {
+        return false;
+    }
+    const auto* bytes = static_cast<const unsigned char*>(v6.s6_addr);
+    return std::all_of(bytes, bytes + 15, [](unsigned char b) { return b == 0; }) && bytes[15] == 1;
+}
+
 boost::system::result<url> parse_url(std::string_view text) noexcept
 {
     try {

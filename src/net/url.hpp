@@ -28,6 +28,9 @@ struct url
     [[nodiscard]] std::string origin() const;
     // True when host is an IPv4 or IPv6 literal (no SNI; verified against IP SANs).
     [[nodiscard]] bool host_is_ip_literal() const;
+    // True when host is "localhost", an IPv4 literal in 127.0.0.0/8 or the IPv6 literal ::1:
+    // traffic that never leaves the machine (RFC 6761 6.3, RFC 1122 3.2.1.3, RFC 4291 2.5.3).
+    [[nodiscard]] bool host_is_loopback() const;
 };
 
 [[nodiscard]] boost::system::result<url> parse_url(std::string_view text) noexcept;

@@ -1,8 +1,9 @@
 #include "support/acme_rig.hpp"
 
-#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+
+#include "core/challenge_name.hpp"
 
 namespace certfleet::test {
 namespace {
@@ -13,37 +14,24 @@ std::string customer_zone_text(const std::map<std::string, std::string>& cnames)
                        "@ IN SOA ns1.customer.test. hostmaster.customer.test. 1 3600 600 86400 1\n"
                        "@ IN NS ns1.customer.test.\n"
                        "ns1 IN A 127.0.0.1\n"
-                       "www IN A 127.0.0.1\n"
-                       "_acme-challenge.plain IN TXT \"not a cname\"\n";
+                       "www IN A 127.0.0.1\n" +
+                       core::challenge_name_for("plain") + " IN TXT \"not a cname\"\n";
     for (const auto& [name, label] : cnames) {
-        text += "_acme-challenge." + name + ". IN CNAME " + label + "." +
+        text += core::challenge_name_for(name) + ". IN CNAME " + label + "." +
                 std::string(delegated_zone) + ".\n";
     }
     return text;
-}
-
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
-        return static_cast<char>(std::tolower(c));
-    });
-    while (!out.empty() && out.back() == '.') {
-        out.pop_back();
-    }
-    return out;
 }
 
 } // namespace
 
 std::optional<std::string> delegated_target(std::string_view challenge_fqdn)
 {
-    constexpr std::string_view prefix = "_acme-challenge.";
-    const std::string name = lower(challenge_fqdn);
-    if (!name.starts_with(prefix)) {
+    const auto name = core::managed_name_of(challenge_fqdn);
+    if (!name) {
         return std::nullopt;
     }
-    std::string managed = name.substr(prefix.size());
+    const std::string& managed = *name;
     const std::string suffix = "." + std::string(customer_zone);
     std::string label;
     if (managed == customer_zone) {

@@ -12,21 +12,9 @@
 #include <string_view>
 
 #include "core/crypto/handles.hpp"
+#include "core/crypto/key_type.hpp"
 
 namespace certfleet::core {
-
-enum class key_type
-{
-    ec_p256,
-    ec_p384,
-    rsa_2048,
-    rsa_3072,
-    rsa_4096,
-};
-
-// "ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096" (configuration and storage spelling).
-[[nodiscard]] std::string_view to_string(key_type type) noexcept;
-[[nodiscard]] std::optional<key_type> key_type_from_string(std::string_view text) noexcept;
 
 // The type of a public or private key, or nullopt if it is not one we support.
 [[nodiscard]] std::optional<key_type> key_type_of(const EVP_PKEY* key) noexcept;

@@ -4,25 +4,14 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "core/crypto/encoding.hpp"
+#include "unit/acme/test_data.hpp"
 #include "unit/net/test_server.hpp"
 
 using namespace certfleet;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string fixture(const std::string& name)
-{
-    std::ifstream in(std::string(CERTFLEET_TEST_DATA) + "/acme/" + name);
-    REQUIRE(in);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // A CA that answers the directory, nonces, accounts and ARI, and rejects every order after
 // recording its payload.
@@ -31,6 +20,7 @@ struct scripted_ca
     test::test_server server;
     int nonces = 0;
     int bad_nonces_to_send = 0;
+    std::string new_order_url; // the directory's newOrder; ours when empty
     std::vector<nlohmann::json> order_payloads;
     std::vector<std::string> paths;
 
@@ -45,7 +35,7 @@ struct scripted_ca
                     nlohmann::json{
                         {"newNonce", server.url("/nonce")},
                         {"newAccount", server.url("/account")},
-                        {"newOrder", server.url("/order")},
+                        {"newOrder", new_order_url.empty() ? server.url("/order") : new_order_url},
                         {"revokeCert", server.url("/revoke")},
                         {"keyChange", server.url("/key-change")},
                         {"renewalInfo", server.url("/renewal-info")},
@@ -77,9 +67,28 @@ struct scripted_ca
                     R"({"type":"urn:ietf:params:acme:error:rejectedIdentifier","detail":"not today"})";
             } else if (path.starts_with("/renewal-info/")) {
                 res.set("Retry-After", "21600");
-                res.body() = fixture("rfc9773_4.2_renewal_info.json");
+                res.body() = acme::test::read_data("rfc9773_4.2_renewal_info.json");
             }
         };
+    }
+};
+
+// The scripted CA, an HTTP client, and ACME clients with fresh account keys, on one io_context.
+struct harness
+{
+    boost::asio::io_context io;
+    scripted_ca ca{io};
+    net::http_client http{io.get_executor(), net::http_client_options{}};
+
+    // A client of the scripted CA, unless options name another directory.
+    acme::client client(acme::client_options options = {})
+    {
+        if (options.directory_url.empty()) {
+            options.directory_url = ca.server.url("/dir");
+        }
+        return acme::client(
+            http, core::private_key::generate(core::key_type::ec_p256).value(), std::move(options)
+        );
     }
 };
 
@@ -101,15 +110,10 @@ TEST_SUITE("acme")
 {
     TEST_CASE("a profile named in the directory and replaces go into newOrder")
     {
-        boost::asio::io_context io;
-        scripted_ca ca(io);
-        net::http_client http(io.get_executor(), net::http_client_options{});
-        acme::client client(
-            http, core::private_key::generate(core::key_type::ec_p256).value(),
-            acme::client_options{ca.server.url("/dir")}
-        );
+        harness f;
+        auto client = f.client();
         unused_board board;
-        test::run(io, [&]() -> boost::asio::awaitable<void> {
+        test::run(f.io, [&]() -> boost::asio::awaitable<void> {
             acme::account_options account;
             account.agree_to_terms = true;
             REQUIRE((co_await client.register_account(account)).has_value());
@@ -122,9 +126,9 @@ TEST_SUITE("acme")
             REQUIRE_FALSE(issued.has_value());
             REQUIRE(issued.error().ca_problem);
             CHECK(issued.error().ca_problem->is("rejectedIdentifier"));
-            REQUIRE(ca.order_payloads.size() == 1);
-            CHECK(ca.order_payloads[0]["profile"] == "shortlived");
-            CHECK(ca.order_payloads[0]["replaces"] == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+            REQUIRE(f.ca.order_payloads.size() == 1);
+            CHECK(f.ca.order_payloads[0]["profile"] == "shortlived");
+            CHECK(f.ca.order_payloads[0]["replaces"] == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
 
             acme::order_request unknown;
             unknown.names = {"www.example.com"};
@@ -132,25 +136,22 @@ TEST_SUITE("acme")
             auto refused = co_await client.issue(std::move(unknown), board);
             REQUIRE_FALSE(refused.has_value());
             CHECK(refused.error().code == acme::errc::unsupported);
-            CHECK(ca.order_payloads.size() == 1); // nothing was sent
+            CHECK(f.ca.order_payloads.size() == 1); // nothing was sent
         });
     }
 
     TEST_CASE("ARI: the certificate's identifier, the suggested window and Retry-After (RFC 9773 4)"
     )
     {
-        boost::asio::io_context io;
-        scripted_ca ca(io);
-        net::http_client http(io.get_executor(), net::http_client_options{});
-        acme::client client(
-            http, core::private_key::generate(core::key_type::ec_p256).value(),
-            acme::client_options{ca.server.url("/dir")}
-        );
-        test::run(io, [&]() -> boost::asio::awaitable<void> {
-            auto info = co_await client.renewal_info(fixture("rfc9773_appendix_a_certificate.pem"));
+        harness f;
+        auto client = f.client();
+        test::run(f.io, [&]() -> boost::asio::awaitable<void> {
+            auto info = co_await client.renewal_info(
+                acme::test::read_data("rfc9773_appendix_a_certificate.pem")
+            );
             REQUIRE_MESSAGE(info.has_value(), (info ? "" : info.error().message()));
             CHECK(info->cert_id == "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
-            CHECK(ca.paths.back() == "/renewal-info/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+            CHECK(f.ca.paths.back() == "/renewal-info/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
             CHECK(info->window.end > info->window.start);
             REQUIRE(info->retry_after);
             CHECK(*info->retry_after == 21600s);
@@ -161,28 +162,107 @@ TEST_SUITE("acme")
         "badNonce is retried with the nonce it carried, a bounded number of times (RFC 8555 6.5)"
     )
     {
-        boost::asio::io_context io;
-        scripted_ca ca(io);
-        net::http_client http(io.get_executor(), net::http_client_options{});
-        acme::client_options options{ca.server.url("/dir")};
+        harness f;
+        acme::client_options options;
         options.max_bad_nonce_retries = 3;
-        acme::client client(
-            http, core::private_key::generate(core::key_type::ec_p256).value(), options
-        );
-        test::run(io, [&]() -> boost::asio::awaitable<void> {
+        auto client = f.client(options);
+        test::run(f.io, [&]() -> boost::asio::awaitable<void> {
             acme::account_options account;
             account.agree_to_terms = true;
-            ca.bad_nonces_to_send = 2;
+            f.ca.bad_nonces_to_send = 2;
             REQUIRE((co_await client.register_account(account)).has_value());
             CHECK(client.stats().bad_nonce_retries == 2);
             CHECK(client.stats().nonces_fetched == 1); // later nonces came from Replay-Nonce
 
-            ca.bad_nonces_to_send = 10;
+            f.ca.bad_nonces_to_send = 10;
             auto given_up = co_await client.find_account();
             REQUIRE_FALSE(given_up.has_value());
             REQUIRE(given_up.error().ca_problem);
             CHECK(given_up.error().ca_problem->is("badNonce"));
+            CHECK(given_up.error().code == acme::errc::bad_nonce_exhausted);
             CHECK(client.stats().bad_nonce_retries == 5);
+        });
+    }
+
+    TEST_CASE("badNonce past the client's bound in an order: the order machine retries the step")
+    {
+        harness f;
+        acme::client_options options;
+        options.max_bad_nonce_retries = 2;
+        auto client = f.client(options);
+        unused_board board;
+        test::run(f.io, [&]() -> boost::asio::awaitable<void> {
+            acme::account_options account;
+            account.agree_to_terms = true;
+            REQUIRE((co_await client.register_account(account)).has_value());
+            f.ca.bad_nonces_to_send = 4; // three for the first newOrder, one for its retry
+            acme::order_request request;
+            request.names = {"www.example.com"};
+            auto issued = co_await client.issue(std::move(request), board);
+            REQUIRE_FALSE(issued.has_value());
+            // The retried newOrder reached the CA, which refused the name.
+            REQUIRE(f.ca.order_payloads.size() == 1);
+            REQUIRE(issued.error().ca_problem);
+            CHECK(issued.error().ca_problem->is("rejectedIdentifier"));
+            CHECK(client.stats().bad_nonce_retries == 3);
+        });
+    }
+
+    TEST_CASE("a plain http:// directory is refused unless its host is loopback")
+    {
+        harness f;
+        test::run(f.io, [&]() -> boost::asio::awaitable<void> {
+            for (const char* url :
+                 {"http://acme.example.com/dir", "http://10.0.0.1:14000/dir",
+                  "http://[2001:db8::1]/dir"}) {
+                CAPTURE(url);
+                auto remote = f.client(acme::client_options{url});
+                auto d = co_await remote.load_directory();
+                REQUIRE_FALSE(d.has_value());
+                CHECK(d.error().code == acme::errc::insecure_url);
+                CHECK(d.error().message().find(url) != std::string::npos);
+                acme::account_options account;
+                account.agree_to_terms = true;
+                auto registered = co_await remote.register_account(account);
+                REQUIRE_FALSE(registered.has_value());
+                CHECK(registered.error().code == acme::errc::insecure_url);
+            }
+            CHECK(f.http.connections_opened() == 0); // refused before any request
+
+            // Loopback over http (the scripted CA), and https anywhere, are fine.
+            auto local = f.client();
+            CHECK((co_await local.load_directory()).has_value());
+
+            // A directory on loopback that sends the account's requests elsewhere in clear.
+            f.ca.new_order_url = "http://acme.example.com/order";
+            auto redirected = f.client();
+            auto d = co_await redirected.load_directory();
+            REQUIRE_FALSE(d.has_value());
+            CHECK(d.error().code == acme::errc::insecure_url);
+            CHECK(d.error().message().find("http://acme.example.com/order") != std::string::npos);
+        });
+    }
+
+    TEST_CASE("operations that need an account fail with no_account before there is one")
+    {
+        harness f;
+        auto client = f.client();
+        unused_board board;
+        test::run(f.io, [&]() -> boost::asio::awaitable<void> {
+            acme::order_request request;
+            request.names = {"www.example.com"};
+            auto issued = co_await client.issue(std::move(request), board);
+            REQUIRE_FALSE(issued.has_value());
+            CHECK(issued.error().code == acme::errc::no_account);
+            std::vector<std::string> contacts{"mailto:ops@example.com"};
+            auto contact = co_await client.update_contact(std::move(contacts));
+            REQUIRE_FALSE(contact.has_value());
+            CHECK(contact.error().code == acme::errc::no_account);
+            auto new_key = core::private_key::generate(core::key_type::ec_p256).value();
+            auto rolled = co_await client.rollover_key(std::move(new_key));
+            REQUIRE_FALSE(rolled.has_value());
+            CHECK(rolled.error().code == acme::errc::no_account);
+            CHECK(f.ca.order_payloads.empty());
         });
     }
 }

@@ -184,4 +184,25 @@ TEST_SUITE("acme")
             CHECK(error_of(body) == errc::value_too_large);
         }
     }
+
+    TEST_CASE("directory: plain http:// only to a loopback host, for the directory and its URLs")
+    {
+        for (const char* allowed :
+             {"https://acme.example.com/dir", "http://127.0.0.1:14000/dir", "http://localhost/dir",
+              "http://[::1]:14000/dir", "not a url"}) {
+            CAPTURE(allowed);
+            CHECK(transport_allowed(allowed));
+        }
+        for (const char* refused :
+             {"http://acme.example.com/dir", "HTTP://acme.example.com/dir", "http://192.0.2.1/dir",
+              "http://[2001:db8::1]/dir"}) {
+            CAPTURE(refused);
+            CHECK_FALSE(transport_allowed(refused));
+        }
+        auto d = parse_directory(read_data("rfc8555_7.1.1_directory.json"));
+        REQUIRE(d.has_value());
+        CHECK_FALSE(first_refused_url(*d));
+        d->key_change = "http://example.com/acme/key-change";
+        CHECK(first_refused_url(*d) == "http://example.com/acme/key-change");
+    }
 }

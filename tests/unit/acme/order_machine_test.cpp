@@ -2,25 +2,20 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
+#include <algorithm>
 #include <functional>
 #include <map>
-#include <sstream>
+
+#include "core/challenge_name.hpp"
+#include "net/errc.hpp"
+#include "unit/acme/test_data.hpp"
 
 using namespace certfleet;
 using namespace certfleet::acme;
 using namespace std::chrono_literals;
+using certfleet::acme::test::read_data;
 
 namespace {
-
-std::string read_fixture(const std::string& name)
-{
-    std::ifstream in(std::string(CERTFLEET_TEST_DATA) + "/acme/" + name);
-    REQUIRE(in);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 const std::string token = "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA";
 
@@ -64,7 +59,7 @@ struct exchange
 
 std::vector<exchange> happy_path()
 {
-    const auto chain = read_fixture("chain.pem");
+    const auto chain = read_data("chain.pem");
     return {
         {"https://ca.test/new-order",
          reply(201, order_json("pending"), {{"Location", "/order/1"}, {"Replay-Nonce", "n1"}})},
@@ -97,17 +92,20 @@ struct run_result
     clock_time end{};
 };
 
+order_machine_options test_options()
+{
+    return order_machine_options{"https://ca.test/new-order", "thumb", 50ms, 10s, 3};
+}
+
 run_result
 run(order_request request,
     std::vector<exchange> script,
     std::function<void(const action&)> observe = {},
-    bool strict_urls = true)
+    bool strict_urls = true,
+    order_machine_options options = test_options())
 {
     run_result out;
-    order_machine m(
-        std::move(request),
-        order_machine_options{"https://ca.test/new-order", "thumb", 50ms, 10s, 3}
-    );
+    order_machine m(std::move(request), std::move(options));
     clock_time now{std::chrono::seconds(1'700'000'000)};
     const clock_time start = now;
     std::size_t next = 0;
@@ -192,8 +190,8 @@ TEST_SUITE("acme")
     TEST_CASE("the DNS-01 value is base64url(SHA-256(key authorization)) at _acme-challenge (RFC "
               "8555 8.4)")
     {
-        CHECK(dns01_record_name("*.example.com") == "_acme-challenge.example.com");
-        CHECK(dns01_record_name("www.example.com") == "_acme-challenge.www.example.com");
+        CHECK(core::challenge_name_for("*.example.com") == "_acme-challenge.example.com");
+        CHECK(core::challenge_name_for("www.example.com") == "_acme-challenge.www.example.com");
         // token "." thumbprint, hashed: 43 base64url characters.
         const auto v = dns01_txt_value(token, "thumb");
         CHECK(v.size() == 43);
@@ -354,7 +352,7 @@ TEST_SUITE("acme")
         auto script = happy_path();
         std::get<net::http_response>(script.back().answer)
             .headers.emplace_back("Link", "</cert/1/1>;rel=\"alternate\"");
-        script.push_back({"https://ca.test/cert/1/1", reply(200, read_fixture("chain_alt.pem"))});
+        script.push_back({"https://ca.test/cert/1/1", reply(200, read_data("chain_alt.pem"))});
         auto r = two_names();
         r.preferred_chain_issuer = "certfleet alternate root";
         const auto result = run(r, script);
@@ -372,7 +370,7 @@ TEST_SUITE("acme")
             {"https://ca.test/order/1", reply(200, order_json("ready"))},
             {"https://ca.test/order/1/finalize",
              reply(200, order_json("valid", R"(,"certificate":"https://ca.test/cert/1")"))},
-            {"https://ca.test/cert/1", reply(200, read_fixture("chain.pem"))},
+            {"https://ca.test/cert/1", reply(200, read_data("chain.pem"))},
         };
         const auto result = run(r, script);
         REQUIRE(result.ended);
@@ -386,19 +384,22 @@ TEST_SUITE("acme")
         {
             const char* name;
             std::variant<net::http_response, boost::system::error_code> answer;
+            bool transient; // retried: the order must then succeed
         };
         const std::vector<failure_kind> kinds{
-            {"timeout", make_error_code(errc::timeout)},
-            {"500", reply(500, "<html>oops</html>")},
-            {"malformed JSON", reply(200, "{\"status\":")},
+            {"timeout", make_error_code(errc::timeout), true},
+            {"500", reply(500, "<html>oops</html>"), true},
+            {"malformed JSON", reply(200, "{\"status\":"), false},
             {"badNonce",
-             reply(400, R"({"type":"urn:ietf:params:acme:error:badNonce","detail":"bad nonce"})")},
+             reply(400, R"({"type":"urn:ietf:params:acme:error:badNonce","detail":"bad nonce"})"),
+             true},
             {"429",
              reply(
                  429, R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"slow down"})",
                  {{"Retry-After", "3"}}
-             )},
-            {"wrong type", reply(200, "[1,2,3]")},
+             ),
+             true},
+            {"wrong type", reply(200, "[1,2,3]"), false},
         };
         for (std::size_t step = 0; step < base.size(); ++step) {
             for (const auto& kind : kinds) {
@@ -413,6 +414,12 @@ TEST_SUITE("acme")
                 const auto result = run(two_names(), script, {}, false);
                 REQUIRE(result.ended);       // finished: no hang
                 CHECK(result.board.empty()); // TXT values cleaned up whatever the outcome
+                if (kind.transient) {
+                    CHECK_MESSAGE(
+                        result.ended->has_value(),
+                        (*result.ended ? "" : result.ended->error().message())
+                    );
+                }
                 if (!*result.ended) {
                     const auto& f = result.ended->error();
                     CHECK(f.code);
@@ -420,5 +427,285 @@ TEST_SUITE("acme")
                 }
             }
         }
+    }
+
+    TEST_CASE("a transient failure at any step is retried at that step and the order completes")
+    {
+        struct transient_kind
+        {
+            const char* name;
+            std::variant<net::http_response, boost::system::error_code> answer;
+            std::chrono::seconds at_least; // the wait the CA asked for
+        };
+        const std::vector<transient_kind> kinds{
+            {"transport error", make_error_code(net::errc::connection_closed), 0s},
+            {"badNonce past the driver's retries", make_error_code(errc::bad_nonce_exhausted), 0s},
+            {"badNonce answer",
+             reply(400, R"({"type":"urn:ietf:params:acme:error:badNonce","detail":"stale"})"), 0s},
+            {"500", reply(500, "<html>oops</html>"), 0s},
+            {"503 with Retry-After",
+             reply(
+                 503, R"({"type":"urn:ietf:params:acme:error:serverInternal","detail":"busy"})",
+                 {{"Retry-After", "4"}}
+             ),
+             4s},
+            {"429 with Retry-After",
+             reply(
+                 429, R"({"type":"urn:ietf:params:acme:error:rateLimited","detail":"slow down"})",
+                 {{"Retry-After", "5"}}
+             ),
+             5s},
+        };
+        const auto base = happy_path();
+        const auto base_run = run(two_names(), base);
+        REQUIRE(base_run.ended);
+        const auto base_duration = base_run.end - clock_time{std::chrono::seconds(1'700'000'000)};
+        for (std::size_t step = 0; step < base.size(); ++step) {
+            for (const auto& kind : kinds) {
+                CAPTURE(step);
+                CAPTURE(kind.name);
+                auto script = base;
+                const auto at = script.begin() + static_cast<std::ptrdiff_t>(step);
+                const bool finalize = base[step].url == "https://ca.test/order/1/finalize";
+                if (finalize) {
+                    // The CSR may have reached the CA: the machine looks at the order first, and
+                    // finalizes again because it is still ready.
+                    script.insert(
+                        at, exchange{"https://ca.test/order/1", reply(200, order_json("ready"))}
+                    );
+                }
+                script.insert(
+                    script.begin() + static_cast<std::ptrdiff_t>(step),
+                    exchange{base[step].url, kind.answer}
+                );
+                const auto result = run(two_names(), script); // strict: the same URL again
+                REQUIRE(result.ended);
+                CHECK_MESSAGE(
+                    result.ended->has_value(),
+                    (*result.ended ? "" : result.ended->error().message())
+                );
+                CHECK(result.requested.size() == script.size());
+                CHECK(result.board.empty());
+                const auto duration = result.end - clock_time{std::chrono::seconds(1'700'000'000)};
+                CHECK(duration >= base_duration + kind.at_least);
+            }
+        }
+    }
+
+    TEST_CASE("a finalize that failed is followed by a look at the order, never sent blindly")
+    {
+        const auto base = happy_path();
+        const auto finalize_step = static_cast<std::ptrdiff_t>(6);
+        REQUIRE(base[6].url == "https://ca.test/order/1/finalize");
+        const exchange lost{
+            "https://ca.test/order/1/finalize", make_error_code(net::errc::connection_closed)};
+        const std::string not_ready =
+            R"({"type":"urn:ietf:params:acme:error:orderNotReady","detail":"order is processing"})";
+        const auto count_finalizes = [](const run_result& r) {
+            return std::count(
+                r.requested.begin(), r.requested.end(), "https://ca.test/order/1/finalize"
+            );
+        };
+
+        SUBCASE("the CA took the first one: the order is processing, so poll")
+        {
+            auto script = base;
+            script.erase(script.begin() + finalize_step);
+            script.insert(script.begin() + finalize_step, lost);
+            script.insert(
+                script.begin() + finalize_step + 1,
+                exchange{"https://ca.test/order/1", reply(200, order_json("processing"))}
+            );
+            const auto result = run(two_names(), script);
+            REQUIRE(result.ended);
+            CHECK(result.ended->has_value());
+            CHECK(count_finalizes(result) == 1);
+        }
+        SUBCASE("a re-sent finalize answered orderNotReady (RFC 8555 7.4): fetch the order, go on")
+        {
+            auto script = base;
+            script.erase(script.begin() + finalize_step);
+            const std::vector<exchange> middle{
+                {"https://ca.test/order/1/finalize",
+                 reply(503, R"({"type":"urn:ietf:params:acme:error:serverInternal"})")},
+                {"https://ca.test/order/1", reply(200, order_json("ready"))},
+                {"https://ca.test/order/1/finalize", reply(403, not_ready)},
+                {"https://ca.test/order/1", reply(200, order_json("processing"))},
+            };
+            script.insert(script.begin() + finalize_step, middle.begin(), middle.end());
+            const auto result = run(two_names(), script);
+            REQUIRE(result.ended);
+            CHECK_MESSAGE(
+                result.ended->has_value(), (*result.ended ? "" : result.ended->error().message())
+            );
+            CHECK(count_finalizes(result) == 2);
+            CHECK(result.requested.size() == script.size());
+        }
+        SUBCASE("orderNotReady while the order stays ready: a bounded number of finalizes")
+        {
+            auto script = base;
+            script.resize(static_cast<std::size_t>(finalize_step));
+            for (int i = 0; i < 20; ++i) {
+                script.push_back({"https://ca.test/order/1/finalize", reply(403, not_ready)});
+                script.push_back({"https://ca.test/order/1", reply(200, order_json("ready"))});
+            }
+            const auto result = run(two_names(), script);
+            REQUIRE(result.ended);
+            REQUIRE_FALSE(result.ended->has_value());
+            CHECK(result.ended->error().code == errc::unexpected_status);
+            CHECK(count_finalizes(result) == test_options().max_transient_retries + 1);
+        }
+    }
+
+    TEST_CASE("retries back off exponentially up to a cap and stop at the order's deadline")
+    {
+        auto script = happy_path();
+        script.resize(1);
+        for (int i = 0; i < 100; ++i) {
+            script.push_back({"https://ca.test/authz/1", reply(500, "oops")});
+        }
+        auto options = test_options();
+        options.max_transient_retries = 1000;
+        options.first_retry_delay = 500ms;
+        options.max_retry_delay = 8s;
+        auto request = two_names();
+        request.timeout = 60s;
+        std::vector<std::chrono::milliseconds> waits;
+        clock_time now{std::chrono::seconds(1'700'000'000)};
+        const auto result = run(
+            request, script,
+            [&](const action& a) {
+                if (const auto* w = std::get_if<wait_until>(&a)) {
+                    waits.push_back(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(w->at - now)
+                    );
+                    now = w->at;
+                }
+            },
+            true, options
+        );
+        REQUIRE(result.ended);
+        REQUIRE_FALSE(result.ended->has_value());
+        CHECK(result.ended->error().code == errc::problem);
+        CHECK(result.ended->error().context.find("deadline") != std::string::npos);
+        const std::vector<std::chrono::milliseconds> expected{500ms, 1s, 2s, 4s, 8s,
+                                                              8s,    8s, 8s, 8s, 8s};
+        CHECK(waits == expected); // 0.5+1+2+4+6×8 = 55.5 s; the next 8 s would pass 60 s
+        CHECK(result.end - clock_time{std::chrono::seconds(1'700'000'000)} <= 60s);
+    }
+
+    TEST_CASE("retries stop after max_transient_retries in a row with the last failure's code")
+    {
+        auto script = happy_path();
+        script.resize(1);
+        for (int i = 0; i < 10; ++i) {
+            script.push_back({"https://ca.test/authz/1", make_error_code(errc::bad_nonce_exhausted)}
+            );
+        }
+        const auto result = run(two_names(), script);
+        REQUIRE(result.ended);
+        REQUIRE_FALSE(result.ended->has_value());
+        CHECK(result.ended->error().code == errc::bad_nonce_exhausted);
+        CHECK(result.ended->error().context.find("after 3 retries") != std::string::npos);
+        CHECK(result.requested.size() == 1 + 4); // newOrder, then the first try and 3 retries
+    }
+
+    TEST_CASE("a 409 to replaces of another type: the order is sent again without it (RFC 9773 5)")
+    {
+        const auto conflict = reply(
+            409, R"({"type":"urn:ietf:params:acme:error:malformed","detail":"already replaced"})"
+        );
+        int with_replaces = 0;
+        const auto count = [&](const action& a) {
+            if (const auto* s = std::get_if<send_request>(&a);
+                s && s->payload && s->payload->contains("replaces")) {
+                ++with_replaces;
+            }
+        };
+        SUBCASE("with replaces")
+        {
+            auto script = happy_path();
+            script.insert(script.begin(), exchange{"https://ca.test/new-order", conflict});
+            auto r = two_names();
+            r.replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+            const auto result = run(r, script, count);
+            REQUIRE(result.ended);
+            CHECK(result.ended->has_value());
+            CHECK(with_replaces == 1);
+            CHECK(result.requested.size() == script.size());
+        }
+        SUBCASE("a 409 without replaces is the CA's answer, not retried")
+        {
+            auto script = happy_path();
+            script.insert(script.begin(), exchange{"https://ca.test/new-order", conflict});
+            const auto result = run(two_names(), script, count);
+            REQUIRE(result.ended);
+            REQUIRE_FALSE(result.ended->has_value());
+            CHECK(result.ended->error().code == errc::problem);
+            CHECK(result.requested.size() == 1);
+        }
+        SUBCASE("refused again without replaces: the CA's answer")
+        {
+            auto script = happy_path();
+            script.insert(script.begin(), 2, exchange{"https://ca.test/new-order", conflict});
+            auto r = two_names();
+            r.replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE";
+            const auto result = run(r, script, count);
+            REQUIRE(result.ended);
+            REQUIRE_FALSE(result.ended->has_value());
+            CHECK(result.requested.size() == 2);
+            CHECK(with_replaces == 1);
+        }
+    }
+
+    TEST_CASE("a challenge answered again after a failure in transit may be refused: go on polling")
+    {
+        auto script = happy_path();
+        REQUIRE(script[3].url == "https://ca.test/chall/www.example.com");
+        const std::vector<exchange> middle{
+            {"https://ca.test/chall/www.example.com",
+             make_error_code(net::errc::connection_closed)},
+            {"https://ca.test/chall/www.example.com",
+             reply(
+                 400,
+                 R"({"type":"urn:ietf:params:acme:error:malformed","detail":"challenge is not pending"})"
+             )},
+        };
+        script.erase(script.begin() + 3);
+        script.insert(script.begin() + 3, middle.begin(), middle.end());
+        const auto result = run(two_names(), script);
+        REQUIRE(result.ended);
+        CHECK_MESSAGE(
+            result.ended->has_value(), (*result.ended ? "" : result.ended->error().message())
+        );
+        CHECK(result.requested.size() == script.size());
+
+        SUBCASE("refused at the first answer: the CA's answer, not retried")
+        {
+            auto first = happy_path();
+            first[3].answer = std::get<net::http_response>(middle[1].answer);
+            first.resize(4);
+            const auto refused = run(two_names(), first);
+            REQUIRE(refused.ended);
+            REQUIRE_FALSE(refused.ended->has_value());
+            CHECK(refused.ended->error().code == errc::problem);
+            CHECK(refused.board.empty());
+        }
+    }
+
+    TEST_CASE("an order pending again after finalize fails instead of polling to its deadline")
+    {
+        auto script = happy_path();
+        script.resize(6);
+        script.push_back(
+            {"https://ca.test/order/1/finalize",
+             reply(403, R"({"type":"urn:ietf:params:acme:error:orderNotReady"})")}
+        );
+        script.push_back({"https://ca.test/order/1", reply(200, order_json("pending"))});
+        const auto result = run(two_names(), script);
+        REQUIRE(result.ended);
+        REQUIRE_FALSE(result.ended->has_value());
+        CHECK(result.ended->error().code == errc::unexpected_status);
+        CHECK(result.requested.size() == script.size());
     }
 }

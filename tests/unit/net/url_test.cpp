@@ -102,6 +102,23 @@ TEST_SUITE("net")
         CHECK_FALSE(parse_url("https://localhost/")->host_is_ip_literal());
     }
 
+    TEST_CASE("url knows a loopback host: localhost, 127.0.0.0/8, ::1")
+    {
+        for (const char* loopback :
+             {"http://localhost/", "http://LOCALHOST:14000/", "http://127.0.0.1/",
+              "http://127.255.3.4:80/", "http://[::1]:14000/", "http://[0:0:0:0:0:0:0:1]/"}) {
+            CAPTURE(loopback);
+            CHECK(parse_url(loopback)->host_is_loopback());
+        }
+        for (const char* remote :
+             {"http://acme.example.com/", "http://128.0.0.1/", "http://10.0.0.1/", "http://[::2]/",
+              "http://[::ffff:127.0.0.1]/", "http://localhost.example.com/",
+              "http://127.example.com/"}) {
+            CAPTURE(remote);
+            CHECK_FALSE(parse_url(remote)->host_is_loopback());
+        }
+    }
+
     TEST_CASE("resolve_reference resolves Location and Link targets (RFC 3986 §5.2)")
     {
         struct row
