@@ -8,3 +8,5 @@ build=${1:-build/default}
 for first_poll in 50 10; do
     "$build/bench/issue/bench_issue" "${CERTIFICATES:-50}" "$first_poll"
 done
+# certfleet serve (store, scheduler, preflight) against the client-alone floor, same Pebble.
+"$build/bench/issue/bench_backend" "${BACKEND_CERTIFICATES:-30}"

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/challenge_name.hpp"
 #include "app/ca_session.hpp"
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
@@ -86,11 +87,11 @@ int add_certificate(const cert_options& o)
         core::certificate_spec spec;
         std::set<std::string> seen;
         for (const auto& text : o.names) {
-            auto name = lower(text);
+            auto name = core::lower_name(text);
             if (!seen.insert(name).second) {
                 continue;
             }
-            const auto bare = name.starts_with("*.") ? name.substr(2) : name;
+            const auto bare = core::managed_name_for(name);
             if (!dns::canonical_name(bare)) {
                 std::cerr << "certfleet: '" << text << "' is not a valid DNS name.\n";
                 return exit_usage;

@@ -4,6 +4,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/challenge_name.hpp"
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
@@ -36,7 +37,7 @@ std::string cname_record(const server_settings& s, const core::domain_record& d)
 // name we can manage.
 std::optional<std::string> managed_name(const std::string& text)
 {
-    auto name = lower(text);
+    auto name = core::lower_name(text);
     if (name.starts_with("*.")) {
         std::cerr << "certfleet: " << text << ": add the name without \"*.\" ("
                   << name.substr(2) << "); a certificate may then ask for the wildcard.\n";
@@ -144,13 +145,13 @@ int remove_domains(const domain_options& o)
         }
         int rc = exit_ok;
         for (const auto& text : o.names) {
-            const auto name = lower(text);
+            const auto name = core::lower_name(text);
             for (const auto& c : *certificates) {
                 if (c.state == core::certificate_state::revoked) {
                     continue;
                 }
                 for (const auto& n : c.spec.names) {
-                    if (lower(n.starts_with("*.") ? n.substr(2) : n) == name) {
+                    if (core::managed_name_for(n) == name) {
                         std::cerr << "certfleet: certificate " << c.id << " still uses " << name
                                   << ": revoke it first (certfleet cert revoke " << c.id << ").\n";
                         return exit_failure;
@@ -220,10 +221,10 @@ int check_domains(const domain_options& o)
             }
         }
         for (const auto& text : o.names) {
-            auto d = st.store->find_domain(lower(text));
+            auto d = st.store->find_domain(core::lower_name(text));
             if (!d) {
                 std::cerr << "certfleet: " << text << " is not managed: run `certfleet domain add "
-                          << lower(text) << "` (or pass --expect TARGET to check any name).\n";
+                          << core::lower_name(text) << "` (or pass --expect TARGET to check any name).\n";
                 return exit_usage;
             }
             domains.push_back(*d);

@@ -1,3 +1,4 @@
+#include "core/challenge_name.hpp"
 #include "app/issuer.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -21,8 +22,6 @@ namespace asio = boost::asio;
 using clock = std::chrono::system_clock;
 
 namespace {
-
-constexpr std::string_view challenge_prefix = "_acme-challenge.";
 
 std::string certificate_key_context(core::row_id certificate_id)
 {
@@ -76,7 +75,6 @@ bool is_transient(const acme::failure& f)
     switch (static_cast<acme::errc>(f.code.value())) {
     case acme::errc::rate_limited:
     case acme::errc::timeout:
-    case acme::errc::too_many_retries:
     case acme::errc::bad_nonce_exhausted:
         return true;
     case acme::errc::problem:
@@ -98,16 +96,6 @@ clock::time_point transient_retry_at(const acme::failure& f, int attempts, clock
         wait = std::max(wait, *retry);
     }
     return now + wait;
-}
-
-// The `_acme-challenge` name the order presents at → the managed name.
-std::string managed_name_of(std::string_view challenge_fqdn)
-{
-    auto name = lower(std::string(challenge_fqdn));
-    if (name.starts_with(challenge_prefix)) {
-        name.erase(0, challenge_prefix.size());
-    }
-    return name;
 }
 
 // GCC 12 destroys the captures of a coroutine lambda twice: the pool runs a plain function.
@@ -162,7 +150,8 @@ public:
     boost::system::error_code
     present(std::string_view fqdn, std::string_view value, std::chrono::seconds ttl) override
     {
-        const auto target = targets_.find(managed_name_of(fqdn));
+        const auto name = core::managed_name_of(fqdn);
+        const auto target = name ? targets_.find(*name) : targets_.end();
         if (target == targets_.end()) {
             return make_error_code(core::errc::not_found);
         }
@@ -175,7 +164,8 @@ public:
 
     void cleanup(std::string_view fqdn, std::string_view value) override
     {
-        const auto target = targets_.find(managed_name_of(fqdn));
+        const auto name = core::managed_name_of(fqdn);
+        const auto target = name ? targets_.find(*name) : targets_.end();
         if (target == targets_.end()) {
             return;
         }
@@ -234,7 +224,7 @@ unsigned issuer::running(std::string_view ca) const
 
 void issuer::challenge_queried(std::string_view fqdn)
 {
-    const auto it = wakeups_.find(lower(std::string(fqdn)));
+    const auto it = wakeups_.find(core::lower_name(fqdn));
     if (it == wakeups_.end()) {
         return;
     }
@@ -304,7 +294,7 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
         ctx.previous = std::move(*v);
     }
     for (const auto& name : ctx.cert.spec.names) {
-        const auto bare = lower(name.starts_with("*.") ? name.substr(2) : name);
+        const auto bare = core::managed_name_for(name);
         auto d = store_.find_domain(bare);
         if (!d) {
             co_return record_preflight_failure(
@@ -346,7 +336,7 @@ asio::awaitable<std::optional<std::string>> issuer::preflight(const run_context&
     }
     preflight_request request;
     for (const auto& name : ctx.cert.spec.names) {
-        const auto bare = lower(name.starts_with("*.") ? name.substr(2) : name);
+        const auto bare = core::managed_name_for(name);
         request.names.push_back({name, ctx.targets.at(bare)});
     }
     request.ca_domains = ctx.session->settings().caa_identities;
@@ -362,7 +352,7 @@ asio::awaitable<std::optional<std::string>> issuer::preflight(const run_context&
         lookups_.get_executor(), preflight_on_pool(std::move(request), settings), asio::use_awaitable
     );
     for (const auto& v : report.verdicts) {
-        const auto bare = lower(v.name.starts_with("*.") ? v.name.substr(2) : v.name);
+        const auto bare = core::managed_name_for(v.name);
         if (v.check == "delegation") {
             (void)store_.record_domain_check(bare, v.status, v.detail, clock::now());
         }

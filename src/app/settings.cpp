@@ -1,3 +1,4 @@
+#include "core/challenge_name.hpp"
 #include "app/settings.hpp"
 
 #include <toml++/toml.h>
@@ -70,7 +71,7 @@ std::vector<ca_settings> parse_cas(const toml::table& root, const std::filesyste
 
 std::string label_of_target(std::string target, const std::string& zone, const std::string& path)
 {
-    target = lower(target);
+    target = core::lower_name(target);
     const std::string suffix = "." + zone;
     if (target.size() <= suffix.size() || !target.ends_with(suffix)) {
         throw config_error(
@@ -99,7 +100,7 @@ std::vector<seeded_domain> parse_domains(const toml::table& root, const std::str
             throw config_error(path + ": expected a table { name = ..., target = ... }");
         }
         seeded_domain d;
-        d.name = lower(core::required_string(*t, "name", path));
+        d.name = core::lower_name(core::required_string(*t, "name", path));
         d.where = path;
         d.label = label_of_target(core::required_string(*t, "target", path), zone, path);
         if (auto [it, fresh] = seen.emplace(d.name, path); !fresh) {
@@ -176,7 +177,7 @@ server_settings load_settings(const std::string& file)
     if (s.dns.zones.empty()) {
         throw config_error("dns.zone: at least one zone is needed, to hold the challenge labels");
     }
-    s.challenge_zone = lower(dns::name_to_text(s.dns.zones.front()->apex()));
+    s.challenge_zone = core::lower_name(dns::name_to_text(s.dns.zones.front()->apex()));
     const auto* store = root.get_as<toml::table>("store");
     s.backend = store != nullptr;
     const toml::table empty;

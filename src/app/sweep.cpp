@@ -1,3 +1,4 @@
+#include "core/challenge_name.hpp"
 #include "app/sweep.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -22,7 +23,7 @@ namespace {
 bool holds_any(const core::certificate_record& c, const std::set<std::string>& names)
 {
     for (const auto& n : c.spec.names) {
-        if (names.contains(lower(n))) {
+        if (names.contains(core::lower_name(n))) {
             return true;
         }
     }
@@ -46,7 +47,7 @@ std::vector<planned_renewal> select_renewals(
     }
     std::set<std::string> names;
     for (const auto& n : selection.names) {
-        names.insert(lower(n));
+        names.insert(core::lower_name(n));
     }
     const std::set<core::row_id> ids(selection.ids.begin(), selection.ids.end());
     for (const auto& row : *rows) {

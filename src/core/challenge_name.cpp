@@ -20,6 +20,11 @@ std::string lower_without_final_dot(std::string_view name)
 
 } // namespace
 
+std::string lower_name(std::string_view name)
+{
+    return lower_without_final_dot(name);
+}
+
 std::string managed_name_for(std::string_view identifier)
 {
     if (identifier.starts_with("*.")) {

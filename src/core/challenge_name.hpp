@@ -14,6 +14,10 @@ namespace certfleet::core {
 
 inline constexpr std::string_view challenge_prefix = "_acme-challenge.";
 
+// A DNS name as certfleet stores and compares it: ASCII lower case, without the final dot
+// ("*." kept). "WWW.Example.com." → "www.example.com".
+[[nodiscard]] std::string lower_name(std::string_view name);
+
 // The managed name an identifier is validated at: "*." removed, lower case, no final dot.
 // "*.Example.com." → "example.com".
 [[nodiscard]] std::string managed_name_for(std::string_view identifier);
