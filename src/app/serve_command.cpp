@@ -24,6 +24,32 @@ struct serve_options
     bool verbose = false;
 };
 
+// SIGHUP: the zones are read again from the configuration file and served from the next query
+// on; queries keep being answered meanwhile, and the challenge records stay. A configuration
+// that does not load leaves the running zones in place.
+void reload_on_hangup(
+    boost::asio::signal_set& hangup, const serve_options& options, authority& dns_authority
+)
+{
+    hangup.async_wait([&](boost::system::error_code ec, int) {
+        if (ec) {
+            return;
+        }
+        log(level::info, "received SIGHUP, reloading the zones from " +
+                             (options.config_file.empty() ? std::string("the embedded defaults")
+                                                          : options.config_file));
+        try {
+            const auto loaded = load_config(options.config_file);
+            dns_authority.replace_zones(dns::parse_dns_config(loaded.table, loaded.base_dir));
+            log(level::info, "reloaded the zones (listeners and limits change on restart only)");
+        } catch (const core::config_error& e) {
+            log(level::error,
+                std::string("reload failed, still serving the previous zones: ") + e.what());
+        }
+        reload_on_hangup(hangup, options, dns_authority);
+    });
+}
+
 int serve(const serve_options& options)
 {
     if (options.verbose) {
@@ -58,6 +84,7 @@ int serve(const serve_options& options)
     }
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::signal_set hangup(io, SIGHUP);
     signals.async_wait([&](boost::system::error_code ec, int signal) {
         if (ec) {
             return;
@@ -65,7 +92,9 @@ int serve(const serve_options& options)
         log(level::info, std::string("received ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
                              ", shutting down");
         dns_authority.stop();
+        hangup.cancel();
     });
+    reload_on_hangup(hangup, options, dns_authority);
     io.run();
     const auto stats = dns_authority.server().stats();
     log(level::info, "stopped after " + std::to_string(stats.udp_queries) + " UDP and " +
