@@ -98,7 +98,15 @@ int serve(const serve_options& options)
     io.run();
     const auto stats = dns_authority.server().stats();
     log(level::info, "stopped after " + std::to_string(stats.udp_queries) + " UDP and " +
-                         std::to_string(stats.tcp_queries) + " TCP queries");
+                         std::to_string(stats.tcp_queries) + " TCP queries; dropped " +
+                         std::to_string(stats.dropped) + ", rate-limited " +
+                         std::to_string(stats.rate_limited_dropped) + " dropped and " +
+                         std::to_string(stats.rate_limited_truncated) +
+                         " truncated; TCP connections refused " +
+                         std::to_string(stats.tcp_refused_connections) + ", evicted " +
+                         std::to_string(stats.tcp_evicted_connections) + ", expired " +
+                         std::to_string(stats.tcp_expired_connections) + "; accept errors " +
+                         std::to_string(stats.accept_errors));
     return exit_ok;
 }
 
