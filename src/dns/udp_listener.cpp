@@ -175,7 +175,7 @@ void udp_listener::answer_batch(std::size_t received)
         response_info info;
         std::size_t size = respond(
             std::span{s.in.data(), in.msg_len}, std::span{s.out}, view, transport::udp, options,
-            &info
+            limited ? &info : nullptr // the identity costs a hash: only for the rate limiter
         );
         if (size != 0 && limited) {
             size = limit_rate(s, size, info, now);
