@@ -228,11 +228,25 @@ start() {
         kill -0 "${pid[$name]}" 2>/dev/null || fail "$name exited during start-up: $(tail -3 "$dir/server.log")"
         if dig +short +time=1 +tries=1 -p "${port[$name]}" @127.0.0.1 "$apex" SOA 2>/dev/null |
             grep -q hostmaster; then
+            [ "$mode" = one ] && pin_threads "$name" "$cpus"
             return
         fi
         sleep 0.1
     done
     fail "$name did not answer within 30 s"
+}
+
+# pin_threads NAME CPUS: every thread of NAME's processes on CPUS. Knot binds its UDP workers
+# to CPUs itself (worker i on CPU i), overriding taskset: without this its worker would share
+# dnsperf's CPU in mode "one" (a shorter wake-up path, and a busier CPU) while the others run
+# on the server CPU.
+pin_threads() {
+    local p t
+    for p in "${pid[$1]}" $(descendants "${pid[$1]}"); do
+        for t in /proc/"$p"/task/*; do
+            taskset -p -c "$2" "${t##*/}" >/dev/null 2>&1 || true
+        done
+    done
 }
 
 # descendants PID: the processes below PID (NSD forks its main and server processes).

@@ -29,6 +29,9 @@ public:
     // The TXT values at `canonical` (wire, lower case), or null.
     [[nodiscard]] const std::vector<value>* find_txt(std::string_view canonical) const noexcept
     {
+        if (values_.empty()) {
+            return nullptr; // the usual case between orders: no name to hash
+        }
         const auto it = values_.find(canonical);
         return it == values_.end() ? nullptr : &it->second;
     }
@@ -36,7 +39,8 @@ public:
     // non-terminal): the name exists, so a query for another type gets NODATA, not NXDOMAIN.
     [[nodiscard]] bool name_exists(std::string_view canonical) const noexcept
     {
-        return values_.contains(canonical) || descendants_.contains(canonical);
+        return !values_.empty() &&
+               (values_.contains(canonical) || descendants_.contains(canonical));
     }
     [[nodiscard]] std::size_t size() const noexcept { return values_.size(); }
 
