@@ -214,7 +214,9 @@ CONF
 # "one"), and waits until it answers SOA at the apex (30 s at most).
 start() {
     local name=$1 dir=$2 cpus=$server_cpu
-    [ "$mode" = all ] && cpus=0-$(($(nproc) - 1))
+    if [ "$mode" = all ]; then
+        cpus=0-$(($(nproc) - 1))
+    fi
     port[$name]=$(free_port)
     "configure_$name" "$dir" "${port[$name]}"
     case $name in
@@ -228,8 +230,10 @@ start() {
         kill -0 "${pid[$name]}" 2>/dev/null || fail "$name exited during start-up: $(tail -3 "$dir/server.log")"
         if dig +short +time=1 +tries=1 -p "${port[$name]}" @127.0.0.1 "$apex" SOA 2>/dev/null |
             grep -q hostmaster; then
-            [ "$mode" = one ] && pin_threads "$name" "$cpus"
-            return
+            if [ "$mode" = one ]; then
+                pin_threads "$name" "$cpus"
+            fi
+            return 0
         fi
         sleep 0.1
     done
