@@ -92,7 +92,7 @@ zone_builder::add_wire(std::string owner, rr_type type, std::uint32_t ttl, std::
     it->ttl = std::min(it->ttl, ttl);
     if (std::find(it->rdatas.begin(), it->rdatas.end(), rdata) == it->rdatas.end()) {
         it->rdatas.push_back(std::move(rdata));
-        if (!place_.empty()) {
+        if (!place_.empty() && (tracked_.empty() || tracked_ == owner_key)) {
             places_[owner_key].emplace_back(type, place_);
         }
     }
@@ -107,7 +107,7 @@ std::optional<zone_builder::conflict> zone_builder::find_conflict() const
             continue;
         }
         conflict c{
-            name_to_text(owner),
+            name_to_text(owner), owner,
             cname->rdatas.size() > 1 ? "two CNAMEs at one name" : "a CNAME beside other data", "?",
             "?"};
         if (const auto p = places_.find(owner); p != places_.end()) {

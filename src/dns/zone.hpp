@@ -94,10 +94,13 @@ public:
     // Where the records added next come from ("dns.zone[0].records[3]", "a.zone:12"), so that a
     // conflict can name both of its places; empty: not recorded.
     void set_place(std::string place) { place_ = std::move(place); }
+    // Notes places for records at `canonical_owner` only (all owners by default).
+    void track_only(std::string canonical_owner) { tracked_ = std::move(canonical_owner); }
 
     struct conflict
     {
-        std::string owner; // presentation format
+        std::string owner;      // presentation format
+        std::string wire_owner; // canonical wire format
         std::string what;
         std::string first; // the places of the two records, in the order they were added
         std::string second;
@@ -112,6 +115,7 @@ public:
 private:
     std::unique_ptr<zone> zone_;
     std::string place_;
+    std::string tracked_;
     // Owner → (type, place) of each record added while a place was set.
     name_map<std::vector<std::pair<rr_type, std::string>>> places_;
 };
