@@ -49,7 +49,8 @@ TEST_SUITE("integration")
         };
         for (const std::uint16_t qclass : {dns::class_any, dns::class_in}) {
             for (const auto& q : questions) {
-                INFO("class ", qclass, " ", q.name, " type ", static_cast<int>(q.type));
+                const int type = static_cast<int>(q.type);
+                INFO("class ", qclass, " ", q.name, " type ", type);
                 const query_spec spec{.name = q.name, .type = q.type, .flags = 0, .qclass = qclass};
                 const auto theirs = udp_query(nsd.port(), spec);
                 const auto ours = udp_query(certfleet.port(), spec);

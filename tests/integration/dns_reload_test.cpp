@@ -142,8 +142,9 @@ TEST_SUITE("integration")
 
         std::this_thread::sleep_for(100ms);
         traffic.finish();
-        INFO("queries sent during the reloads: ", traffic.sent());
-        CHECK(traffic.sent() > 10);
+        const int sent = traffic.sent();
+        INFO("queries sent during the reloads: ", sent);
+        CHECK(sent > 10);
         CHECK(traffic.lost() == 0);
         const auto log = server.process().log();
         CHECK(log.find("received SIGHUP") != std::string::npos);
