@@ -13,7 +13,7 @@ test_packages=(
     bind9-dnsutils knot-dnsutils nsd unbound pebble lego nginx
     clang libclang-rt-14-dev
 )
-bench_packages=(dnsperf)
+bench_packages=(dnsperf knot)
 
 wanted=("${build_packages[@]}")
 case "${1:-all}" in

@@ -1,5 +1,6 @@
 # Shared by bench/dns/run.sh and bench/dns/profile.sh (sourced, not run): the zone and query
-# generators, the certfleet and NSD configurations, and starting and stopping servers by PID.
+# generators, the certfleet, NSD and Knot configurations, and starting and stopping servers by
+# PID.
 # shellcheck shell=bash disable=SC2154
 
 fail() {
@@ -21,6 +22,14 @@ bench_args() {
     server_cpu=${BENCH_SERVER_CPU:-1}
     client_cpu=${BENCH_CLIENT_CPU:-0}
     apex=acme.bench.test
+    # Set by the caller before start: one server thread pinned to $server_cpu ("one"), or one
+    # thread per CPU on every CPU ("all").
+    mode=one
+}
+
+# server_threads: the threads each server runs in the current mode.
+server_threads() {
+    if [ "$mode" = all ]; then nproc; else echo 1; fi
 }
 
 # bench_setup [TOOL...]: checks the tools (and TOOLs), makes the work directory ($work) and
@@ -28,7 +37,7 @@ bench_args() {
 # shellcheck disable=SC2120
 bench_setup() {
     local tool
-    for tool in nsd dnsperf dig taskset "$@"; do
+    for tool in nsd knotd dnsperf dig taskset "$@"; do
         command -v "$tool" >/dev/null || fail "$tool not installed (scripts/install-deps.sh all)"
     done
     [ -x "$certfleet" ] || fail "$certfleet not built (make build)"
@@ -102,11 +111,16 @@ records() {
     }' >"$2"
 }
 
-# configure_certfleet DIR PORT: certfleet.toml serving DIR/records.zone.
+# configure_certfleet DIR PORT: certfleet.toml serving DIR/records.zone. Rate limiting off, as
+# for NSD and Knot: a benchmark is one source asking as fast as it can.
 configure_certfleet() {
     cat >"$1/certfleet.toml" <<TOML
 [dns]
 listen = ["127.0.0.1:$2"]
+threads = $(server_threads)
+
+[dns.rate_limit]
+enabled = false
 
 [[dns.zone]]
 apex = "$apex"
@@ -117,21 +131,27 @@ records_file = "records.zone"
 TOML
 }
 
-# configure_nsd DIR PORT: the same zone for NSD, with the SOA, NS and glue that certfleet
-# derives from its configuration.
-configure_nsd() {
-    local dir=$1
+# master_zone DIR: DIR/$apex.zone, the zone for NSD and Knot, with the SOA, NS and glue that
+# certfleet derives from its configuration.
+master_zone() {
     {
         echo "\$ORIGIN $apex."
         echo "\$TTL 300"
         echo "@ 300 IN SOA ns1.$apex. hostmaster.$apex. 1 3600 600 1209600 10"
         echo "@ 300 IN NS ns1"
         echo "ns1 300 IN A 127.0.0.1"
-        cat "$dir/records.zone"
-    } >"$dir/$apex.zone"
+        cat "$1/records.zone"
+    } >"$1/$apex.zone"
+}
+
+# configure_nsd DIR PORT: the same zone for NSD.
+configure_nsd() {
+    local dir=$1
+    master_zone "$dir"
     cat >"$dir/nsd.conf" <<CONF
 server:
-    server-count: 1
+    server-count: $(server_threads)
+    reuseport: yes
     ip-address: 127.0.0.1@$2
     do-ip6: no
     username: ""
@@ -158,27 +178,79 @@ zone:
 CONF
 }
 
-# start NAME DIR: starts certfleet or nsd on a free port, pinned to the server CPU, and waits
-# until it answers SOA at the apex (30 s at most).
+# configure_knot DIR PORT: the same zone for Knot DNS; its rate limiting (mod-rrl) is not
+# loaded, and its answers are minimal like certfleet's.
+configure_knot() {
+    local dir=$1
+    master_zone "$dir"
+    mkdir -p "$dir/db"
+    cat >"$dir/knot.conf" <<CONF
+server:
+    rundir: "$dir"
+    listen: 127.0.0.1@$2
+    udp-workers: $(server_threads)
+    tcp-workers: 1
+    background-workers: 1
+control:
+    listen: "$dir/knot.sock"
+database:
+    storage: "$dir/db"
+log:
+  - target: stderr
+    any: warning
+template:
+  - id: default
+    storage: "$dir"
+    semantic-checks: off
+    zonefile-sync: -1
+    journal-content: none
+zone:
+  - domain: $apex
+    file: "$apex.zone"
+CONF
+}
+
+# start NAME DIR: starts certfleet, nsd or knot on a free port (pinned to the server CPU in mode
+# "one"), and waits until it answers SOA at the apex (30 s at most).
 start() {
-    local name=$1 dir=$2
+    local name=$1 dir=$2 cpus=$server_cpu
+    if [ "$mode" = all ]; then
+        cpus=0-$(($(nproc) - 1))
+    fi
     port[$name]=$(free_port)
     "configure_$name" "$dir" "${port[$name]}"
     case $name in
-        certfleet) taskset -c "$server_cpu" "$certfleet" serve --config "$dir/certfleet.toml" \
+        certfleet) taskset -c "$cpus" "$certfleet" serve --config "$dir/certfleet.toml" \
             >"$dir/server.log" 2>&1 & ;;
-        nsd) taskset -c "$server_cpu" nsd -d -c "$dir/nsd.conf" >"$dir/server.log" 2>&1 & ;;
+        nsd) taskset -c "$cpus" nsd -d -c "$dir/nsd.conf" >"$dir/server.log" 2>&1 & ;;
+        knot) taskset -c "$cpus" knotd -c "$dir/knot.conf" >"$dir/server.log" 2>&1 & ;;
     esac
     pid[$name]=$!
     for _ in $(seq 1 300); do
         kill -0 "${pid[$name]}" 2>/dev/null || fail "$name exited during start-up: $(tail -3 "$dir/server.log")"
         if dig +short +time=1 +tries=1 -p "${port[$name]}" @127.0.0.1 "$apex" SOA 2>/dev/null |
             grep -q hostmaster; then
-            return
+            if [ "$mode" = one ]; then
+                pin_threads "$name" "$cpus"
+            fi
+            return 0
         fi
         sleep 0.1
     done
     fail "$name did not answer within 30 s"
+}
+
+# pin_threads NAME CPUS: every thread of NAME's processes on CPUS. Knot binds its UDP workers
+# to CPUs itself (worker i on CPU i), overriding taskset: without this its worker would share
+# dnsperf's CPU in mode "one" (a shorter wake-up path, and a busier CPU) while the others run
+# on the server CPU.
+pin_threads() {
+    local p t
+    for p in "${pid[$1]}" $(descendants "${pid[$1]}"); do
+        for t in /proc/"$p"/task/*; do
+            taskset -p -c "$2" "${t##*/}" >/dev/null 2>&1 || true
+        done
+    done
 }
 
 # descendants PID: the processes below PID (NSD forks its main and server processes).
@@ -221,6 +293,25 @@ measure() {
         2>"$3.time" || fail "dnsperf against $name failed: $(tail -3 "$3")"
     echo "server_cpu_ticks $(($(cpu_ticks "$name") - before))" >>"$3"
     cat "$3.time" >>"$3"
+}
+
+# latency NAME SECONDS RATE OUT: dnsperf at a fixed RATE of queries per second, one query a
+# line (-v); appends the 50th and 99th percentile latencies in milliseconds to OUT.
+latency() {
+    local name=$1
+    taskset -c "$client_cpu" dnsperf -s 127.0.0.1 -p "${port[$name]}" -d "$work/queries.txt" \
+        -l "$2" -Q "$3" -c 1 -T 1 -q 100 -t 2 -v >"$4.raw" 2>&1 ||
+        fail "dnsperf (fixed rate) against $name failed: $(tail -3 "$4.raw")"
+    awk '$1 == ">" { print $NF * 1000 }' "$4.raw" | sort -n | awk -v p="$name" '
+        { v[NR] = $1 }
+        END {
+            if (NR == 0) { print p "_p50_latency_ms 0"; print p "_p99_latency_ms 0"; exit }
+            i50 = int(NR * 0.50); if (i50 < 1) i50 = 1;
+            i99 = int(NR * 0.99); if (i99 < 1) i99 = 1;
+            printf "%s_p50_latency_ms %.4f\n", p, v[i50];
+            printf "%s_p99_latency_ms %.4f\n", p, v[i99];
+        }' >>"$4"
+    rm -f "$4.raw"
 }
 
 # summary NAME FILE...: the median run (by queries per second) of NAME, as figures.

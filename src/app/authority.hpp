@@ -17,6 +17,9 @@ public:
     // Starts listening; on failure prints what went wrong and what to do, and returns false.
     [[nodiscard]] bool start();
     void stop() { server_.stop(); }
+    // Serves the zones of `config` from the next query on; the challenge records, the
+    // listeners and the limits stay as they are (those need a restart).
+    void replace_zones(const dns::dns_config& config);
 
     [[nodiscard]] dns::challenge_records& challenges() noexcept { return challenges_; }
     [[nodiscard]] const dns::server& server() const noexcept { return server_; }

@@ -7,6 +7,7 @@
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
 #include "app/control.hpp"
+#include "app/config_file.hpp"
 #include "app/log.hpp"
 #include "app/runtime.hpp"
 #include "core/config_error.hpp"
@@ -50,6 +51,45 @@ void stop_on_signals(boost::asio::signal_set& signals, const std::function<void(
     });
 }
 
+// SIGHUP: the zones are read again from the configuration file and served from the next query
+// on; queries keep being answered meanwhile, and the challenge records stay. A configuration
+// that does not load leaves the running zones in place.
+void reload_on_hangup(
+    boost::asio::signal_set& hangup, const std::string& config_file, authority& dns_authority
+)
+{
+    hangup.async_wait([&hangup, config_file, &dns_authority](boost::system::error_code ec, int) {
+        if (ec) {
+            return;
+        }
+        log(level::info, "received SIGHUP, reloading the zones from " +
+                             (config_file.empty() ? std::string("the embedded defaults") : config_file));
+        try {
+            const auto loaded = load_config(config_file);
+            dns_authority.replace_zones(dns::parse_dns_config(loaded.table, loaded.base_dir));
+            log(level::info, "reloaded the zones (listeners and limits change on restart only)");
+        } catch (const core::config_error& e) {
+            log(level::error, std::string("reload failed, still serving the previous zones: ") + e.what());
+        }
+        reload_on_hangup(hangup, config_file, dns_authority);
+    });
+}
+
+void log_dns_stats(const authority& dns_authority)
+{
+    const auto stats = dns_authority.server().stats();
+    log(level::info, "stopped after " + std::to_string(stats.udp_queries) + " UDP and " +
+                         std::to_string(stats.tcp_queries) + " TCP queries; dropped " +
+                         std::to_string(stats.dropped) + ", rate-limited " +
+                         std::to_string(stats.rate_limited_dropped) + " dropped and " +
+                         std::to_string(stats.rate_limited_truncated) +
+                         " truncated; TCP connections refused " +
+                         std::to_string(stats.tcp_refused_connections) + ", evicted " +
+                         std::to_string(stats.tcp_evicted_connections) + ", expired " +
+                         std::to_string(stats.tcp_expired_connections) + "; accept errors " +
+                         std::to_string(stats.accept_errors));
+}
+
 int serve_dns_only(const server_settings& s)
 {
     boost::asio::io_context io(1);
@@ -58,11 +98,14 @@ int serve_dns_only(const server_settings& s)
         return exit_failure;
     }
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    stop_on_signals(signals, [&] { dns_authority.stop(); });
+    boost::asio::signal_set hangup(io, SIGHUP);
+    stop_on_signals(signals, [&] {
+        dns_authority.stop();
+        hangup.cancel();
+    });
+    reload_on_hangup(hangup, s.config_file.string(), dns_authority);
     io.run();
-    const auto stats = dns_authority.server().stats();
-    log(level::info, "stopped after " + std::to_string(stats.udp_queries) + " UDP and " +
-                         std::to_string(stats.tcp_queries) + " TCP queries");
+    log_dns_stats(dns_authority);
     return exit_ok;
 }
 
@@ -87,12 +130,16 @@ int serve_backend(const server_settings& s, state& opened)
     log(level::info, "issuance backend running: " + std::to_string(rt.scheduler().queued()) +
                          " certificate(s) planned");
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::signal_set hangup(io, SIGHUP);
     stop_on_signals(signals, [&] {
         control.stop();
         rt.stop();
+        hangup.cancel();
         io.stop();
     });
+    reload_on_hangup(hangup, s.config_file.string(), rt.authority());
     io.run();
+    log_dns_stats(rt.authority());
     return exit_ok;
 }
 

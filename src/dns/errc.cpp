@@ -30,6 +30,9 @@ const char* describe(errc e) noexcept
         return "invalid record";
     case errc::value_too_long:
         return "TXT value longer than 255 bytes";
+    case errc::descriptor_limit:
+        return "the file-descriptor limit (RLIMIT_NOFILE) is lower than max_tcp_connections "
+               "and the listeners need";
     }
     return "unknown dns error";
 }

@@ -19,6 +19,7 @@ enum class errc
     invalid_name,      // a presentation-format name that is not a domain name
     invalid_record,    // a record in configuration that cannot be encoded
     value_too_long,    // a TXT character-string longer than 255 bytes
+    descriptor_limit,  // RLIMIT_NOFILE cannot hold the configured TCP connections
 };
 
 [[nodiscard]] const boost::system::error_category& dns_category() noexcept;

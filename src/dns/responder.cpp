@@ -1,7 +1,12 @@
 #include "dns/responder.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <functional>
 #include <optional>
+
+#include "dns/rate_limiter.hpp"
 
 namespace certfleet::dns {
 namespace {
@@ -181,8 +186,15 @@ struct section_counts
 class zone_answer
 {
 public:
-    zone_answer(section_writer& out, const zone& z, const zone_data& data, section_counts& counts)
-        : out_(out), zone_(z), data_(data), counts_(counts)
+    // `authoritative`: false for QCLASS ANY, whose negative answers carry no SOA (as NSD).
+    zone_answer(
+        section_writer& out,
+        const zone& z,
+        const zone_view& data,
+        section_counts& counts,
+        bool authoritative
+    )
+        : out_(out), zone_(z), data_(data), counts_(counts), authoritative_(authoritative)
     {}
 
     // Fills the answer, authority and additional sections; returns the RCODE, or nothing when
@@ -221,7 +233,7 @@ public:
             const bool exists =
                 n != nullptr || dynamic_found ||
                 (data_.challenges != nullptr && data_.challenges->name_exists(name));
-            if (!negative_soa()) {
+            if (authoritative_ && !negative_soa()) {
                 return std::nullopt;
             }
             // After a CNAME the RCODE speaks of the last name in the chain (RFC 6604 2.1).
@@ -251,16 +263,18 @@ private:
             }
         }
         if ((qtype == rr_type::txt || qtype == rr_type::any) && data_.challenges != nullptr) {
-            bool fits = true;
-            dynamic_found = data_.challenges->visit_txt(name, [&](const auto& values) {
-                for (const auto& v : values) {
-                    if (!(fits = out_.txt(owner, v.ttl, v.text))) {
-                        return;
-                    }
-                    ++counts_.an;
+            const auto* values = data_.challenges->find_txt(name);
+            if (values == nullptr) {
+                return true;
+            }
+            dynamic_found = true;
+            for (const auto& v : *values) {
+                if (!out_.txt(owner, v.ttl, v.text)) {
+                    return false;
                 }
-            });
-            return fits;
+                ++counts_.an;
+            }
+            return true;
         }
         return true;
     }
@@ -299,9 +313,24 @@ private:
 
     section_writer& out_;
     const zone& zone_;
-    const zone_data& data_;
+    const zone_view& data_;
     section_counts& counts_;
+    bool authoritative_;
 };
+
+enum class identity_kind : std::uint64_t
+{
+    answer = 1,
+    nxdomain,
+    error,
+};
+
+std::uint64_t
+identity_of(identity_kind kind, std::string_view name = {}, std::uint16_t qtype = 0) noexcept
+{
+    const std::uint64_t name_hash = name.empty() ? 0 : std::hash<std::string_view>{}(name);
+    return mix64(name_hash ^ (static_cast<std::uint64_t>(kind) << 16U) ^ qtype);
+}
 
 void write_opt(
     writer& w, const parsed_query& q, const responder_options& options, std::uint16_t extended_rcode
@@ -320,7 +349,11 @@ void write_opt(
 // NOTIMP and FORMERR: the header, the question when it could be read (NOTIMP only: a FORMERR
 // question may be the very thing that is wrong), and our OPT when the query had a good one.
 std::size_t error_response(
-    writer& w, const parsed_query& q, rcode code, const responder_options& options
+    writer& w,
+    const parsed_query& q,
+    rcode code,
+    const responder_options& options,
+    response_info* info
 ) noexcept
 {
     header h;
@@ -334,6 +367,11 @@ std::size_t error_response(
         w.write_u16(q.qtype) && w.write_u16(q.qclass)) {
         qd = 1;
     }
+    if (info != nullptr) {
+        info->identity = identity_of(identity_kind::error);
+        info->question_end = w.size();
+        info->edns = q.edns;
+    }
     if (q.edns) {
         write_opt(w, q, options, 0);
     }
@@ -346,9 +384,10 @@ std::size_t error_response(
 std::size_t respond(
     std::span<const std::uint8_t> query,
     std::span<std::uint8_t> out,
-    const zone_data& data,
+    const zone_view& data,
     transport via,
-    const responder_options& options
+    const responder_options& options,
+    response_info* info
 ) noexcept
 {
     parsed_query q;
@@ -358,9 +397,9 @@ std::size_t respond(
     case parse_outcome::drop:
         return 0;
     case parse_outcome::notimp:
-        return error_response(w, q, rcode::notimp, options);
+        return error_response(w, q, rcode::notimp, options, info);
     case parse_outcome::formerr:
-        return error_response(w, q, rcode::formerr, options);
+        return error_response(w, q, rcode::formerr, options, info);
     case parse_outcome::ok:
         break;
     }
@@ -381,27 +420,31 @@ std::size_t respond(
         return w.write_name(q.qname.view()) && w.write_u16(q.qtype) && w.write_u16(q.qclass);
     };
     if (!write_question()) {
-        return error_response(w, q, rcode::formerr, options);
+        return error_response(w, q, rcode::formerr, options, info);
     }
 
+    const std::size_t question_end = w.size();
     std::uint16_t extended_rcode = 0;
     rcode code = rcode::noerror;
     section_counts counts;
     const wire_name lowered = q.qname.lowered(); // once: zone lookups and the answer use it
+    const zone* z = nullptr;
     if (q.edns && q.edns_version != 0) {
         extended_rcode = rcode_badvers;
-    } else if (q.qclass != class_in) {
+    } else if (q.qclass != class_in && q.qclass != class_any) {
         code = rcode::refused;
-    } else if (const zone* z =
-                   data.zones != nullptr ? data.zones->find_zone(lowered.view()) : nullptr;
+    } else if (z = data.zones != nullptr ? data.zones->find_zone(lowered.view()) : nullptr;
                z == nullptr) {
         code = rcode::refused; // not authoritative: no referral to the root from us
     } else if (q.qtype == static_cast<std::uint16_t>(rr_type::axfr) || q.qtype == static_cast<std::uint16_t>(rr_type::ixfr)) {
         code = rcode::refused; // zone transfers are not offered
     } else {
-        flags |= flag::aa;
+        const bool authoritative = q.qclass == class_in;
+        if (authoritative) {
+            flags |= flag::aa;
+        }
         section_writer sections(w);
-        zone_answer answer(sections, *z, data, counts);
+        zone_answer answer(sections, *z, data, counts, authoritative);
         if (auto result = answer.run(q, lowered)) {
             code = *result;
         } else {
@@ -423,7 +466,63 @@ std::size_t respond(
     );
     w.set_flags(flags);
     w.set_counts(1, counts.an, counts.ns, counts.ar);
+    if (info != nullptr) {
+        info->question_end = question_end;
+        info->edns = q.edns;
+        if (extended_rcode != 0 || (code != rcode::noerror && code != rcode::nxdomain)) {
+            info->identity = identity_of(identity_kind::error);
+        } else if (code == rcode::nxdomain) {
+            info->identity = identity_of(identity_kind::nxdomain, z->apex());
+        } else {
+            info->identity = identity_of(identity_kind::answer, lowered.view(), q.qtype);
+        }
+    }
     return w.size();
+}
+
+std::size_t respond(
+    std::span<const std::uint8_t> query,
+    std::span<std::uint8_t> out,
+    const zone_data& data,
+    transport via,
+    const responder_options& options,
+    response_info* info
+) noexcept
+{
+    // Taking the snapshot copies a shared_ptr under a short lock: not for the server's hot path,
+    // which keeps one per thread (snapshot_cache).
+    std::shared_ptr<const challenge_set> challenges;
+    if (data.challenges != nullptr) {
+        try {
+            challenges = data.challenges->snapshot();
+        } catch (...) {
+            return 0; // std::mutex::lock failed: drop the query
+        }
+    }
+    return respond(query, out, zone_view{data.zones, challenges.get()}, via, options, info);
+}
+
+std::size_t truncate_response(
+    std::span<std::uint8_t> message, std::size_t size, const response_info& info
+) noexcept
+{
+    if (size < header_size || info.question_end < header_size || info.question_end > size ||
+        (info.edns && size < info.question_end + opt_record_size)) {
+        return 0;
+    }
+    std::size_t end = info.question_end;
+    if (info.edns) {
+        std::memmove(
+            message.data() + end, message.data() + size - opt_record_size, opt_record_size
+        );
+        end += opt_record_size;
+    }
+    message[2] |= static_cast<std::uint8_t>(flag::tc >> 8U);
+    const std::uint8_t qd = info.question_end > header_size ? 1 : 0;
+    const std::array<std::uint8_t, 8> counts{
+        0, qd, 0, 0, 0, 0, 0, info.edns ? std::uint8_t{1} : std::uint8_t{0}};
+    std::memcpy(message.data() + 4, counts.data(), counts.size());
+    return end;
 }
 
 } // namespace certfleet::dns

@@ -1,413 +1,233 @@
 #include "dns/server.hpp"
 
-#include <sys/socket.h>
+#include <sched.h>
+#include <sys/resource.h>
 
-#include <array>
-#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
-#include <cerrno>
 #include <charconv>
-#include <unordered_set>
+#include <optional>
+#include <thread>
 
 #include "dns/errc.hpp"
+#include "dns/server_shard.hpp"
+#include "dns/tcp_listener.hpp"
+#include "dns/udp_listener.hpp"
 
 namespace certfleet::dns {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using asio::ip::udp;
 
+namespace detail {
+
+void shard_stats::add_to(server_stats& s) const noexcept
+{
+    s.udp_queries += udp_queries.get();
+    s.tcp_queries += tcp_queries.get();
+    s.dropped += dropped.get();
+    s.tcp_refused_connections += tcp_refused_connections.get();
+    s.tcp_evicted_connections += tcp_evicted_connections.get();
+    s.tcp_expired_connections += tcp_expired_connections.get();
+    s.accept_errors += accept_errors.get();
+    s.rate_limited_dropped += rate_limited_dropped.get();
+    s.rate_limited_truncated += rate_limited_truncated.get();
+}
+
+tcp_registry::decision tcp_registry::admit(const std::shared_ptr<tcp_connection>& connection)
+{
+    const auto candidate = connection->state();
+    std::lock_guard lock(mutex_);
+    states_.clear();
+    for (const auto& c : open_) {
+        states_.push_back(c->state());
+    }
+    const auto verdict =
+        admit_tcp(states_, candidate.source, std::chrono::steady_clock::now(), limits_);
+    decision d;
+    switch (verdict.what) {
+    case tcp_admission::verdict::refuse:
+        return d;
+    case tcp_admission::verdict::admit_after_evicting:
+        d.victim = std::move(open_[verdict.victim]);
+        open_.erase(open_.begin() + static_cast<std::ptrdiff_t>(verdict.victim));
+        break;
+    case tcp_admission::verdict::admit:
+        break;
+    }
+    open_.push_back(connection);
+    d.admitted = true;
+    return d;
+}
+
+void tcp_registry::remove(const tcp_connection* connection) noexcept
+{
+    std::lock_guard lock(mutex_);
+    std::erase_if(open_, [&](const auto& c) { return c.get() == connection; });
+}
+
+std::vector<std::shared_ptr<tcp_connection>> tcp_registry::take_all()
+{
+    std::lock_guard lock(mutex_);
+    return std::exchange(open_, {});
+}
+
+server_core::server_core(server_options opts, const zone_data& data)
+    : options(std::move(opts)),
+      // The caller owns the first catalog and keeps it for the server's life: no deleter.
+      zones(std::shared_ptr<const catalog>(std::shared_ptr<const catalog>{}, data.zones)),
+      challenges(data.challenges),
+      limiter(
+          options.rate_limit.enabled ? std::make_unique<rate_limiter>(options.rate_limit) : nullptr
+      ),
+      registry(tcp_limits{
+          options.max_tcp_connections, options.max_tcp_per_source,
+          std::min<std::chrono::milliseconds>(
+              options.tcp_idle_timeout / 2, std::chrono::milliseconds{1000}
+          )})
+{}
+
+} // namespace detail
+
 namespace {
 
-// Datagrams read and answered per system call pair (recvmmsg/sendmmsg).
-constexpr std::size_t udp_batch = 32;
-// Batches handled before yielding to other work (TCP, timers) on the same thread.
-constexpr int udp_rounds_per_turn = 16;
-constexpr std::size_t max_udp_message = 4096;
+// Descriptors kept for the rest of the process: standard streams, logs, the configuration,
+// resolver sockets of the delegation checker, a reloaded records file.
+constexpr std::size_t reserved_descriptors = 64;
 
-class udp_listener : public std::enable_shared_from_this<udp_listener>
+// Makes sure RLIMIT_NOFILE holds `needed` descriptors, raising the soft limit towards the hard
+// one if need be.
+bool descriptors_available(std::size_t needed)
 {
-public:
-    udp_listener(
-        asio::io_context& io,
-        const zone_data& data,
-        const responder_options& options,
-        server_stats& stats
-    )
-        : socket_(io), data_(data), options_(options), stats_(stats)
-    {}
-
-    boost::system::error_code open(const udp::endpoint& at)
-    {
-        boost::system::error_code ec;
-        socket_.open(at.protocol(), ec);
-        if (!ec && at.address().is_v6()) {
-            socket_.set_option(asio::ip::v6_only(true), ec);
-        }
-        if (!ec) {
-            socket_.bind(at, ec);
-        }
-        if (!ec) {
-            socket_.non_blocking(true, ec);
-        }
-        return ec;
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return true; // cannot tell: let accept() back off if it comes to that
     }
-
-    void start()
-    {
-        for (std::size_t i = 0; i < udp_batch; ++i) {
-            auto& s = slots_[i];
-            s.in_iov = {s.in.data(), s.in.size()};
-            auto& h = in_headers_[i].msg_hdr;
-            h = msghdr{};
-            h.msg_name = &s.peer;
-            h.msg_namelen = sizeof(sockaddr_storage);
-            h.msg_iov = &s.in_iov;
-            h.msg_iovlen = 1;
-        }
-        wait();
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) {
+        return true;
     }
-
-    void close()
-    {
-        boost::system::error_code ignored;
-        socket_.close(ignored);
+    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed) {
+        return false;
     }
-
-    [[nodiscard]] udp::endpoint local_endpoint() const
-    {
-        boost::system::error_code ignored;
-        return socket_.local_endpoint(ignored);
-    }
-
-private:
-    struct slot
-    {
-        std::array<std::uint8_t, max_udp_message> in{};
-        std::array<std::uint8_t, max_udp_message> out{};
-        sockaddr_storage peer{};
-        iovec in_iov{};
-        iovec out_iov{};
-    };
-
-    void wait()
-    {
-        socket_.async_wait(
-            udp::socket::wait_read,
-            [self = shared_from_this()](boost::system::error_code ec) {
-                if (!ec) {
-                    self->drain();
-                }
-            }
-        );
-    }
-
-    void drain()
-    {
-        for (int round = 0; round < udp_rounds_per_turn; ++round) {
-            const int received = receive_batch();
-            if (received < 0) {
-                wait(); // nothing more queued (or the socket failed: the next wait reports it)
-                return;
-            }
-            answer_batch(static_cast<std::size_t>(received));
-            if (static_cast<std::size_t>(received) < udp_batch) {
-                // A short batch means the queue was empty: skip the recvmmsg that would only
-                // say EAGAIN. Epoll is edge-triggered, so the next datagram wakes us up.
-                wait();
-                return;
-            }
-        }
-        // Still busy: let other handlers run, then continue where we left off.
-        asio::post(socket_.get_executor(), [self = shared_from_this()] {
-            if (self->socket_.is_open()) {
-                self->drain();
-            }
-        });
-    }
-
-    // The headers are set up once in start(); the kernel writes back only msg_namelen (reset in
-    // answer_batch for the slots it used), msg_flags and msg_len.
-    int receive_batch()
-    {
-        for (;;) {
-            const int n = ::recvmmsg(
-                socket_.native_handle(), in_headers_.data(), udp_batch, MSG_DONTWAIT, nullptr
-            );
-            if (n > 0) {
-                return n;
-            }
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            return -1;
-        }
-    }
-
-    void answer_batch(std::size_t received)
-    {
-        unsigned replies = 0;
-        for (std::size_t i = 0; i < received; ++i) {
-            auto& s = slots_[i];
-            auto& in = in_headers_[i];
-            const auto peer_length = in.msg_hdr.msg_namelen;
-            in.msg_hdr.msg_namelen = sizeof(sockaddr_storage); // for the next receive_batch
-            ++stats_.udp_queries;
-            if ((in.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-                ++stats_.dropped; // larger than any query we accept
-                continue;
-            }
-            const std::size_t size = respond(
-                std::span{s.in.data(), in.msg_len}, std::span{s.out}, data_, transport::udp,
-                options_
-            );
-            if (size == 0) {
-                ++stats_.dropped;
-                continue;
-            }
-            s.out_iov = {s.out.data(), size};
-            auto& h = out_headers_[replies++].msg_hdr;
-            h = msghdr{};
-            h.msg_name = &s.peer;
-            h.msg_namelen = peer_length;
-            h.msg_iov = &s.out_iov;
-            h.msg_iovlen = 1;
-        }
-        unsigned sent = 0;
-        while (sent < replies) {
-            const int n = ::sendmmsg(
-                socket_.native_handle(), out_headers_.data() + sent, replies - sent, MSG_DONTWAIT
-            );
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                // A full send buffer or an unreachable peer: UDP answers may be lost, the
-                // client retries.
-                stats_.dropped += replies - sent;
-                break;
-            }
-            sent += static_cast<unsigned>(n);
-        }
-    }
-
-    udp::socket socket_;
-    const zone_data& data_;
-    const responder_options& options_;
-    server_stats& stats_;
-    std::array<slot, udp_batch> slots_{};
-    std::array<mmsghdr, udp_batch> in_headers_{};
-    std::array<mmsghdr, udp_batch> out_headers_{};
-};
-
-class tcp_connection;
-
-struct tcp_shared
-{
-    const zone_data& data;
-    const responder_options& responder;
-    std::chrono::milliseconds idle_timeout;
-    std::size_t max_connections;
-    server_stats& stats;
-    std::unordered_set<std::shared_ptr<tcp_connection>> connections;
-};
-
-// One client connection: length-prefixed messages (RFC 1035 4.2.2), answered in order, several
-// per connection, closed after `idle_timeout` without a complete query (RFC 7766 6.2.3).
-class tcp_connection : public std::enable_shared_from_this<tcp_connection>
-{
-public:
-    tcp_connection(tcp::socket socket, tcp_shared& shared)
-        : socket_(std::move(socket)), idle_(socket_.get_executor()), shared_(shared)
-    {}
-
-    void start()
-    {
-        arm_idle_timer();
-        read_length();
-    }
-
-    void close()
-    {
-        boost::system::error_code ignored;
-        socket_.close(ignored);
-        idle_.cancel();
-    }
-
-private:
-    void arm_idle_timer()
-    {
-        idle_.expires_after(shared_.idle_timeout);
-        idle_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-            if (!ec) {
-                self->finish();
-            }
-        });
-    }
-
-    void read_length()
-    {
-        asio::async_read(
-            socket_, asio::buffer(length_),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                if (ec) {
-                    self->finish();
-                    return;
-                }
-                const std::size_t size = (std::size_t{self->length_[0]} << 8) | self->length_[1];
-                self->read_message(size);
-            }
-        );
-    }
-
-    void read_message(std::size_t size)
-    {
-        asio::async_read(
-            socket_, asio::buffer(in_.data(), size),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                if (ec) {
-                    self->finish();
-                    return;
-                }
-                self->answer(n);
-            }
-        );
-    }
-
-    void answer(std::size_t size)
-    {
-        ++shared_.stats.tcp_queries;
-        const std::size_t written = respond(
-            std::span{in_.data(), size}, std::span{out_.data() + 2, max_message_size}, shared_.data,
-            transport::tcp, shared_.responder
-        );
-        if (written == 0) {
-            ++shared_.stats.dropped;
-            read_length();
-            return;
-        }
-        out_[0] = static_cast<std::uint8_t>(written >> 8);
-        out_[1] = static_cast<std::uint8_t>(written);
-        asio::async_write(
-            socket_, asio::buffer(out_.data(), written + 2),
-            [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                if (ec) {
-                    self->finish();
-                    return;
-                }
-                self->arm_idle_timer();
-                self->read_length();
-            }
-        );
-    }
-
-    void finish()
-    {
-        close();
-        shared_.connections.erase(shared_from_this());
-    }
-
-    tcp::socket socket_;
-    asio::steady_timer idle_;
-    tcp_shared& shared_;
-    std::array<std::uint8_t, 2> length_{};
-    std::array<std::uint8_t, max_message_size> in_{};
-    std::array<std::uint8_t, max_message_size + 2> out_{};
-};
-
-class tcp_listener : public std::enable_shared_from_this<tcp_listener>
-{
-public:
-    tcp_listener(asio::io_context& io, tcp_shared& shared) : acceptor_(io), shared_(shared) {}
-
-    boost::system::error_code open(const tcp::endpoint& at)
-    {
-        boost::system::error_code ec;
-        acceptor_.open(at.protocol(), ec);
-        if (!ec) {
-            acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-        }
-        if (!ec && at.address().is_v6()) {
-            acceptor_.set_option(asio::ip::v6_only(true), ec);
-        }
-        if (!ec) {
-            acceptor_.bind(at, ec);
-        }
-        if (!ec) {
-            acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-        }
-        return ec;
-    }
-
-    void start() { accept(); }
-
-    void close()
-    {
-        boost::system::error_code ignored;
-        acceptor_.close(ignored);
-    }
-
-private:
-    void accept()
-    {
-        acceptor_.async_accept([self = shared_from_this(
-                                )](boost::system::error_code ec, tcp::socket socket) {
-            if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) {
-                return;
-            }
-            if (!ec) {
-                self->admit(std::move(socket));
-            }
-            self->accept();
-        });
-    }
-
-    void admit(tcp::socket socket)
-    {
-        if (shared_.connections.size() >= shared_.max_connections) {
-            ++shared_.stats.tcp_refused_connections;
-            return; // closing at once is the cheapest refusal; the client may use UDP or retry
-        }
-        boost::system::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        auto connection = std::make_shared<tcp_connection>(std::move(socket), shared_);
-        shared_.connections.insert(connection);
-        connection->start();
-    }
-
-    tcp::acceptor acceptor_;
-    tcp_shared& shared_;
-};
+    limit.rlim_cur = static_cast<rlim_t>(needed);
+    return ::setrlimit(RLIMIT_NOFILE, &limit) == 0;
+}
 
 } // namespace
 
+std::size_t available_cpus()
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+        return std::max(1, CPU_COUNT(&set));
+    }
+    return std::max(1U, std::thread::hardware_concurrency());
+}
+
+std::size_t descriptors_needed(const server_options& options, std::size_t threads)
+{
+    // Per thread: an epoll and an eventfd or timerfd for its io_context, a UDP socket and an
+    // acceptor per address. One more per TCP connection, and one for a connection being
+    // accepted and refused.
+    return reserved_descriptors + threads * (3 + 2 * options.listen.size()) +
+           options.max_tcp_connections + 1;
+}
+
 struct server::impl
 {
-    impl(asio::io_context& context, server_options opts, zone_data zd)
-        : io(context), options(std::move(opts)), data(zd), tcp{data,
-                                                               options.responder,
-                                                               options.tcp_idle_timeout,
-                                                               options.max_tcp_connections,
-                                                               stats,
-                                                               {}}
+    impl(asio::io_context& context, server_options opts, const zone_data& data)
+        : io(context), core(std::move(opts), data)
     {}
 
+    struct own_thread
+    {
+        std::unique_ptr<asio::io_context> io;
+        std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+        std::thread thread;
+    };
+
     asio::io_context& io;
-    server_options options;
-    zone_data data;
-    server_stats stats;
-    tcp_shared tcp;
-    std::vector<std::shared_ptr<udp_listener>> udp_listeners;
-    std::vector<std::shared_ptr<tcp_listener>> tcp_listeners;
+    detail::server_core core;
+    std::vector<std::unique_ptr<detail::shard>> shards; // [0] runs on `io`
+    std::vector<own_thread> threads;                    // for shards[1...]
+    std::vector<std::shared_ptr<detail::udp_listener>> udp_listeners;
+    std::vector<std::shared_ptr<detail::tcp_listener>> tcp_listeners;
+    std::vector<const detail::shard*> listener_shard; // of udp_listeners[i] and tcp_listeners[i]
+
+    boost::system::error_code open(const udp::endpoint& requested);
+    void close_shard(
+        const detail::shard& s,
+        const std::vector<std::shared_ptr<detail::tcp_connection>>& connections
+    );
 };
 
-server::server(asio::io_context& io, server_options options, zone_data data)
-    : impl_(std::make_unique<impl>(io, std::move(options), data))
+// Opens UDP and TCP on `requested` for every shard. With port 0 the kernel picks UDP's port,
+// which TCP may hold already: try a few.
+boost::system::error_code server::impl::open(const udp::endpoint& requested)
 {
-    impl_->options.responder.max_udp_payload =
-        std::clamp<std::uint16_t>(impl_->options.responder.max_udp_payload, 512, max_udp_message);
+    const bool shared_port = shards.size() > 1;
+    const int attempts = requested.port() == 0 ? 16 : 1;
+    boost::system::error_code ec;
+    for (int attempt = 0; attempt < attempts; ++attempt) {
+        std::vector<std::shared_ptr<detail::udp_listener>> u;
+        std::vector<std::shared_ptr<detail::tcp_listener>> t;
+        auto at = requested;
+        for (auto& s : shards) {
+            u.push_back(std::make_shared<detail::udp_listener>(*s));
+            t.push_back(std::make_shared<detail::tcp_listener>(*s));
+            if ((ec = u.back()->open(at, shared_port))) {
+                break;
+            }
+            at = u.back()->local_endpoint(); // the port the first one got
+            if ((ec = t.back()->open(tcp::endpoint{at.address(), at.port()}, shared_port))) {
+                break;
+            }
+        }
+        if (!ec) {
+            for (std::size_t i = 0; i < shards.size(); ++i) {
+                udp_listeners.push_back(std::move(u[i]));
+                tcp_listeners.push_back(std::move(t[i]));
+                listener_shard.push_back(shards[i].get());
+            }
+            return {};
+        }
+        for (auto& l : u) {
+            l->close();
+        }
+        for (auto& l : t) {
+            l->close();
+        }
+        if (ec != asio::error::address_in_use || attempt + 1 == attempts || u.size() > 1 ||
+            t.empty()) {
+            break; // only the first TCP bind may meet a port taken by chance
+        }
+    }
+    return ec;
+}
+
+void server::impl::close_shard(
+    const detail::shard& s, const std::vector<std::shared_ptr<detail::tcp_connection>>& connections
+)
+{
+    for (std::size_t i = 0; i < listener_shard.size(); ++i) {
+        if (listener_shard[i] == &s) {
+            udp_listeners[i]->close();
+            tcp_listeners[i]->close();
+        }
+    }
+    for (const auto& c : connections) {
+        if (&c->owner() == &s) {
+            c->close();
+        }
+    }
+}
+
+server::server(asio::io_context& io, server_options options, zone_data data)
+{
+    options.responder.max_udp_payload =
+        std::clamp<std::uint16_t>(options.responder.max_udp_payload, 512, detail::max_udp_message);
+    impl_ = std::make_unique<impl>(io, std::move(options), data);
 }
 
 server::~server()
@@ -418,27 +238,20 @@ server::~server()
 boost::system::error_code server::start()
 {
     auto& m = *impl_;
-    for (const auto& requested : m.options.listen) {
-        // With port 0 the kernel picks UDP's port, which TCP may hold already: try a few.
-        const int attempts = requested.port() == 0 ? 16 : 1;
-        boost::system::error_code ec;
-        for (int attempt = 0; attempt < attempts; ++attempt) {
-            auto u = std::make_shared<udp_listener>(m.io, m.data, m.options.responder, m.stats);
-            if ((ec = u->open(requested))) {
-                break;
-            }
-            const auto bound = u->local_endpoint();
-            auto t = std::make_shared<tcp_listener>(m.io, m.tcp);
-            if ((ec = t->open(tcp::endpoint{bound.address(), bound.port()}))) {
-                u->close();
-                t->close();
-                continue;
-            }
-            m.udp_listeners.push_back(std::move(u));
-            m.tcp_listeners.push_back(std::move(t));
-            break;
-        }
-        if (ec) {
+    const std::size_t threads =
+        m.core.options.threads == 0 ? available_cpus() : m.core.options.threads;
+    if (!descriptors_available(descriptors_needed(m.core.options, threads))) {
+        return errc::descriptor_limit;
+    }
+    m.shards.push_back(std::make_unique<detail::shard>(m.io, m.core));
+    for (std::size_t i = 1; i < threads; ++i) {
+        auto& t = m.threads.emplace_back();
+        t.io = std::make_unique<asio::io_context>(1);
+        t.work.emplace(t.io->get_executor());
+        m.shards.push_back(std::make_unique<detail::shard>(*t.io, m.core));
+    }
+    for (const auto& requested : m.core.options.listen) {
+        if (auto ec = m.open(requested)) {
             stop();
             return ec;
         }
@@ -449,38 +262,69 @@ boost::system::error_code server::start()
     for (auto& t : m.tcp_listeners) {
         t->start();
     }
+    for (auto& t : m.threads) {
+        t.thread = std::thread([io = t.io.get()] { io->run(); });
+    }
     return {};
 }
 
 void server::stop()
 {
     auto& m = *impl_;
-    for (auto& u : m.udp_listeners) {
-        u->close();
+    const auto connections = m.core.registry.take_all();
+    if (!m.shards.empty()) {
+        m.close_shard(*m.shards.front(), connections);
     }
-    for (auto& t : m.tcp_listeners) {
-        t->close();
+    // Every other shard closes its own sockets on its own thread, then runs out of work.
+    for (std::size_t i = 0; i < m.threads.size(); ++i) {
+        auto& t = m.threads[i];
+        const auto* s = m.shards[i + 1].get();
+        asio::post(*t.io, [&m, s, connections] { m.close_shard(*s, connections); });
+        t.work.reset();
     }
-    for (const auto& c : m.tcp.connections) {
-        c->close();
+    for (auto& t : m.threads) {
+        if (t.thread.joinable()) {
+            t.thread.join();
+        }
     }
     m.udp_listeners.clear();
     m.tcp_listeners.clear();
-    m.tcp.connections.clear();
+    m.listener_shard.clear();
+}
+
+void server::replace_zones(std::shared_ptr<const catalog> zones)
+{
+    impl_->core.zones.publish(std::move(zones));
+}
+
+std::shared_ptr<const catalog> server::zones() const
+{
+    return impl_->core.zones.load().first;
+}
+
+std::size_t server::thread_count() const noexcept
+{
+    return impl_->shards.size();
 }
 
 std::vector<udp::endpoint> server::local_endpoints() const
 {
     std::vector<udp::endpoint> out;
-    for (const auto& u : impl_->udp_listeners) {
-        out.push_back(u->local_endpoint());
+    for (std::size_t i = 0; i < impl_->udp_listeners.size(); ++i) {
+        if (impl_->listener_shard[i] == impl_->shards.front().get()) {
+            out.push_back(impl_->udp_listeners[i]->local_endpoint());
+        }
     }
     return out;
 }
 
 server_stats server::stats() const noexcept
 {
-    return impl_->stats;
+    server_stats total;
+    for (const auto& s : impl_->shards) {
+        s->stats.add_to(total);
+    }
+    return total;
 }
 
 boost::system::result<udp::endpoint>

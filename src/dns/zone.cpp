@@ -79,6 +79,7 @@ zone_builder::add_wire(std::string owner, rr_type type, std::uint32_t ttl, std::
     for_each_ancestor(owner, zone_->apex_.size() - 1, [&](std::string_view ancestor) {
         zone_->nodes_.try_emplace(std::string(ancestor));
     });
+    const std::string owner_key = owner;
     auto& n = zone_->nodes_[std::move(owner)];
     auto it = std::find_if(n.rrsets.begin(), n.rrsets.end(), [&](const rrset& s) {
         return s.type == type;
@@ -91,8 +92,41 @@ zone_builder::add_wire(std::string owner, rr_type type, std::uint32_t ttl, std::
     it->ttl = std::min(it->ttl, ttl);
     if (std::find(it->rdatas.begin(), it->rdatas.end(), rdata) == it->rdatas.end()) {
         it->rdatas.push_back(std::move(rdata));
+        if (!place_.empty() && (tracked_.empty() || tracked_ == owner_key)) {
+            places_[owner_key].emplace_back(type, place_);
+        }
     }
     return {};
+}
+
+std::optional<zone_builder::conflict> zone_builder::find_conflict() const
+{
+    for (const auto& [owner, n] : zone_->nodes_) {
+        const rrset* cname = n.find(rr_type::cname);
+        if (cname == nullptr || (cname->rdatas.size() < 2 && n.rrsets.size() < 2)) {
+            continue;
+        }
+        conflict c{
+            name_to_text(owner), owner,
+            cname->rdatas.size() > 1 ? "two CNAMEs at one name" : "a CNAME beside other data", "?",
+            "?"};
+        if (const auto p = places_.find(owner); p != places_.end()) {
+            // The first CNAME, and the first other record, in the order they were added.
+            const auto& added = p->second;
+            const auto cname_at = std::find_if(added.begin(), added.end(), [](const auto& e) {
+                return e.first == rr_type::cname;
+            });
+            const auto other_at = std::find_if(added.begin(), added.end(), [&](const auto& e) {
+                return &e != &*cname_at;
+            });
+            if (cname_at != added.end() && other_at != added.end()) {
+                c.first = std::min(cname_at, other_at)->second;
+                c.second = std::max(cname_at, other_at)->second;
+            }
+        }
+        return c;
+    }
+    return std::nullopt;
 }
 
 boost::system::result<std::shared_ptr<const zone>> zone_builder::finish()
@@ -103,8 +137,9 @@ boost::system::result<std::shared_ptr<const zone>> zone_builder::finish()
         return errc::invalid_record; // a zone needs name servers at its apex
     }
     for (const auto& [name, n] : z.nodes_) {
-        if (n.find(rr_type::cname) != nullptr && n.rrsets.size() > 1) {
-            return errc::invalid_record; // CNAME and other data (RFC 1034 3.6.2)
+        if (const rrset* cname = n.find(rr_type::cname);
+            cname != nullptr && (n.rrsets.size() > 1 || cname->rdatas.size() > 1)) {
+            return errc::invalid_record; // CNAME and other data, or two (RFC 1034 3.6.2)
         }
         (void)name;
     }

@@ -5,6 +5,7 @@
 #include <boost/system/result.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -90,11 +91,33 @@ public:
 
     [[nodiscard]] std::string_view apex() const noexcept { return zone_->apex_; }
 
+    // Where the records added next come from ("dns.zone[0].records[3]", "a.zone:12"), so that a
+    // conflict can name both of its places; empty: not recorded.
+    void set_place(std::string place) { place_ = std::move(place); }
+    // Notes places for records at `canonical_owner` only (all owners by default).
+    void track_only(std::string canonical_owner) { tracked_ = std::move(canonical_owner); }
+
+    struct conflict
+    {
+        std::string owner;      // presentation format
+        std::string wire_owner; // canonical wire format
+        std::string what;
+        std::string first; // the places of the two records, in the order they were added
+        std::string second;
+    };
+    // A CNAME conflict (RFC 1034 3.6.2, RFC 2181 10.1): two CNAMEs at one name, or a CNAME
+    // beside other data. finish() refuses such a zone; this says where.
+    [[nodiscard]] std::optional<conflict> find_conflict() const;
+
     // Fails when the zone has no NS at its apex, or a CNAME shares its name with other data.
     [[nodiscard]] boost::system::result<std::shared_ptr<const zone>> finish();
 
 private:
     std::unique_ptr<zone> zone_;
+    std::string place_;
+    std::string tracked_;
+    // Owner → (type, place) of each record added while a place was set.
+    name_map<std::vector<std::pair<rr_type, std::string>>> places_;
 };
 
 // All zones served, longest-apex match.

@@ -50,11 +50,35 @@ std::string_view strip_comment(std::string_view line)
     return line;
 }
 
+// A parenthesis outside quoted strings: the start of a multi-line record.
+bool has_unquoted_parenthesis(std::string_view line)
+{
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\\') {
+            ++i;
+        } else if (line[i] == '"') {
+            quoted = !quoted;
+        } else if (!quoted && (line[i] == '(' || line[i] == ')')) {
+            return true;
+        }
+    }
+    return false;
+}
+
 } // namespace
 
-std::optional<zone_file_error>
-load_zone_file(std::string_view text, zone_builder& builder, std::uint32_t default_ttl)
+std::optional<zone_file_error> load_zone_file(
+    std::string_view text,
+    zone_builder& builder,
+    std::uint32_t default_ttl,
+    const zone_file_source& source
+)
 {
+    // `word` in an error, when the source may be quoted.
+    auto quote = [&](std::string_view word) {
+        return source.quote_text ? " '" + std::string(word) + "'" : std::string();
+    };
     std::string origin(builder.apex());
     std::string previous_owner = origin;
     std::uint32_t ttl = default_ttl;
@@ -87,7 +111,7 @@ load_zone_file(std::string_view text, zone_builder& builder, std::uint32_t defau
             origin = *o;
             continue;
         }
-        if (first.front() == '$' || line.find('(') != std::string_view::npos) {
+        if (first.front() == '$' || has_unquoted_parenthesis(line)) {
             return fail("unsupported directive or multi-line record");
         }
         std::string owner;
@@ -97,7 +121,7 @@ load_zone_file(std::string_view text, zone_builder& builder, std::uint32_t defau
         } else {
             auto o = resolve_name(first, origin);
             if (!o) {
-                return fail("owner '" + std::string(first) + "' is not a valid name");
+                return fail("owner" + quote(first) + " is not a valid name");
             }
             owner = *o;
         }
@@ -113,7 +137,7 @@ load_zone_file(std::string_view text, zone_builder& builder, std::uint32_t defau
         }
         const auto type = type_from_text(word);
         if (!type) {
-            return fail("unsupported record type '" + std::string(word) + "'");
+            return fail("unsupported record type" + quote(word));
         }
         if (*type == rr_type::soa) {
             return fail("SOA comes from the zone's [soa] configuration, not from a records file");
@@ -123,6 +147,9 @@ load_zone_file(std::string_view text, zone_builder& builder, std::uint32_t defau
             return fail(
                 "invalid " + std::string(type_to_text(*type)) + " data: " + rdata.error().message()
             );
+        }
+        if (source.place) {
+            builder.set_place(source.place(number));
         }
         if (auto ec = builder.add_wire(owner, *type, record_ttl, std::move(*rdata))) {
             return fail("record outside the zone or not allowed here: " + ec.message());

@@ -87,6 +87,16 @@ dns::server_stats in_process_authority::stats()
     return future.get();
 }
 
+void in_process_authority::post(std::function<void()> f)
+{
+    boost::asio::post(io_, std::move(f));
+}
+
+void in_process_authority::replace_zones(std::vector<std::shared_ptr<const dns::zone>> zones)
+{
+    server_->replace_zones(std::make_shared<const dns::catalog>(std::move(zones)));
+}
+
 void in_process_authority::stop()
 {
     if (!thread_.joinable()) {

@@ -9,6 +9,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,6 +52,11 @@ public:
     [[nodiscard]] std::string address() const; // "127.0.0.1:PORT"
     // The server's counters, read on the io thread.
     [[nodiscard]] dns::server_stats stats();
+    // Queues f on the io thread and returns (f may block that thread on purpose: to hold a
+    // single-threaded server still while datagrams queue up).
+    void post(std::function<void()> f);
+    // dns::server::replace_zones: served from the next query on.
+    void replace_zones(std::vector<std::shared_ptr<const dns::zone>> zones);
     // Idempotent.
     void stop();
 

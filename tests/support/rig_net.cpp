@@ -37,6 +37,22 @@ sockaddr_in loopback_address(std::uint16_t port)
     return a;
 }
 
+// Binds `fd` to address `from` (any port) when it is not empty.
+void bind_source(int fd, std::string_view from)
+{
+    if (from.empty()) {
+        return;
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, std::string(from).c_str(), &a.sin_addr) != 1) {
+        throw rig_error("not an IPv4 address: " + std::string(from));
+    }
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+        throw rig_error("bind to " + std::string(from) + ": " + errno_text(errno));
+    }
+}
+
 // sockaddr_in as the sockaddr the socket calls take.
 const sockaddr* as_sockaddr(const sockaddr_in& a) noexcept
 {
@@ -143,8 +159,9 @@ std::string loopback(std::uint16_t port)
     return "127.0.0.1:" + std::to_string(port);
 }
 
-udp_client::udp_client(std::uint16_t port) : socket_(open_socket(SOCK_DGRAM))
+udp_client::udp_client(std::uint16_t port, std::string_view from) : socket_(open_socket(SOCK_DGRAM))
 {
+    bind_source(socket_.get(), from);
     const auto a = loopback_address(port);
     if (::connect(socket_.get(), as_sockaddr(a), sizeof a) != 0) {
         throw rig_error("UDP connect to " + loopback(port) + ": " + errno_text(errno));
@@ -201,9 +218,10 @@ udp_client::exchange(std::span<const std::uint8_t> query, std::chrono::milliseco
     return std::nullopt;
 }
 
-tcp_client::tcp_client(std::uint16_t port, std::chrono::milliseconds timeout)
+tcp_client::tcp_client(std::uint16_t port, std::chrono::milliseconds timeout, std::string_view from)
     : socket_(open_socket(SOCK_STREAM))
 {
+    bind_source(socket_.get(), from);
     // A connection on loopback is accepted or refused at once; the timeout bounds a full backlog.
     const auto a = loopback_address(port);
     const timeval tv{

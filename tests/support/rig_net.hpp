@@ -53,11 +53,14 @@ private:
 // cannot have it. Throws rig_error when the port cannot be bound.
 [[nodiscard]] socket_handle occupy_port(std::uint16_t port, bool tcp);
 
-// A UDP socket connected to 127.0.0.1:port.
+// A UDP socket connected to 127.0.0.1:port; from another loopback address (127.0.1.1: another
+// /24 to the server) when `from` is given.
 class udp_client
 {
 public:
-    explicit udp_client(std::uint16_t port);
+    explicit udp_client(std::uint16_t port, std::string_view from = {});
+
+    [[nodiscard]] int fd() const noexcept { return socket_.get(); }
 
     void send(std::span<const std::uint8_t> datagram);
     // The next datagram from the server, or nothing after `timeout` (or when the port is closed).
@@ -76,10 +79,15 @@ private:
 class tcp_client
 {
 public:
-    // Throws rig_error when the connection cannot be made within `timeout`.
+    // Throws rig_error when the connection cannot be made within `timeout`. `from`: a loopback
+    // address to connect from, as for udp_client.
     explicit tcp_client(
-        std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(2)
+        std::uint16_t port,
+        std::chrono::milliseconds timeout = std::chrono::seconds(2),
+        std::string_view from = {}
     );
+
+    [[nodiscard]] int fd() const noexcept { return socket_.get(); }
 
     void send_raw(std::span<const std::uint8_t> bytes);
     void send_message(std::span<const std::uint8_t> message);

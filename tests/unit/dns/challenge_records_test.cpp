@@ -43,4 +43,22 @@ TEST_SUITE("dns")
         CHECK(c.size() == 0);
         CHECK_FALSE(c.name_exists(canonical_name("test").value()));
     }
+
+    TEST_CASE("a challenge snapshot never changes, later changes publish another")
+    {
+        challenge_records c;
+        const auto key = canonical_name("x.test").value();
+        REQUIRE_FALSE(c.present("x.test", "one", std::chrono::seconds(5)));
+        const auto before = c.snapshot();
+        const auto version = c.snapshots().version();
+        REQUIRE_FALSE(c.present("x.test", "two", std::chrono::seconds(5)));
+        c.cleanup("x.test", "one");
+        REQUIRE(before->find_txt(key) != nullptr);
+        CHECK(before->find_txt(key)->size() == 1);
+        CHECK(before->find_txt(key)->front().text == "one");
+        CHECK(c.snapshots().version() == version + 2);
+        CHECK(c.snapshot()->find_txt(key)->front().text == "two");
+        c.cleanup("x.test", "absent"); // nothing removed: nothing published
+        CHECK(c.snapshots().version() == version + 2);
+    }
 }

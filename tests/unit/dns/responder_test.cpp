@@ -294,4 +294,87 @@ TEST_SUITE("dns")
             CHECK_FALSE(ask(q));
         }
     }
+
+    // Checked against NSD 4: QCLASS ANY gets the IN data, without AA, and negative answers
+    // without the SOA; other classes stay REFUSED.
+    TEST_CASE_FIXTURE(fixture, "QCLASS ANY is answered as IN, as NSD does")
+    {
+        constexpr std::uint16_t any = class_any;
+        auto r =
+            ask({.name = "big.acme.example.net", .type = rr_type::txt, .qclass = any},
+                transport::tcp);
+        CHECK(r->rcode() == 0);
+        CHECK_FALSE(r->flag(flag::aa));
+        CHECK(r->answer.size() == 3);
+        CHECK(r->answer[0].klass == class_in);
+
+        r = ask({.name = "acme.example.net", .type = rr_type::ns, .qclass = any});
+        CHECK(r->rcode() == 0);
+        REQUIRE(r->answer.size() == 1);
+        CHECK(r->additional.size() == 2); // glue, as for IN
+
+        r = ask({.name = "nothing.acme.example.net", .type = rr_type::txt, .qclass = any});
+        CHECK(r->rcode() == static_cast<int>(rcode::nxdomain));
+        CHECK_FALSE(r->flag(flag::aa));
+        CHECK(r->authority.empty());
+
+        r = ask({.name = "static.acme.example.net", .type = rr_type::a, .qclass = any});
+        CHECK(r->rcode() == 0);
+        CHECK(r->answer.empty());
+        CHECK(r->authority.empty());
+
+        r = ask({.name = "www.example.com", .type = rr_type::a, .qclass = any});
+        CHECK(r->rcode() == static_cast<int>(rcode::refused));
+    }
+
+    TEST_CASE_FIXTURE(fixture, "response identity for rate limiting: name and type, zone, errors")
+    {
+        auto identity = [&](const query_spec& spec) {
+            response_info info;
+            const auto query = make_query(spec);
+            REQUIRE(
+                respond(query, out, zone_data{&zones, &challenges}, transport::udp, {}, &info) != 0
+            );
+            return info.identity;
+        };
+        const auto txt = identity({.name = "static.acme.example.net", .type = rr_type::txt});
+        CHECK(txt == identity({.name = "STATIC.acme.example.net", .type = rr_type::txt}));
+        CHECK(txt != identity({.name = "static.acme.example.net", .type = rr_type::a}));
+        CHECK(txt != identity({.name = "big.acme.example.net", .type = rr_type::txt}));
+        // Every NXDOMAIN of a zone counts together, so random names do not escape the limit.
+        const auto nx = identity({.name = "r1.acme.example.net", .type = rr_type::txt});
+        CHECK(nx == identity({.name = "r2.acme.example.net", .type = rr_type::a}));
+        CHECK(nx != txt);
+        // So do all errors.
+        const auto refused = identity({.name = "www.example.com", .type = rr_type::a});
+        CHECK(refused == identity({.name = "other.example.org", .type = rr_type::txt}));
+        CHECK(refused != nx);
+    }
+
+    TEST_CASE_FIXTURE(fixture, "a truncated copy keeps the header, the question and the OPT")
+    {
+        for (const bool edns : {false, true}) {
+            INFO("EDNS: ", edns);
+            response_info info;
+            const auto query = make_query(
+                {.name = "Big.acme.example.net",
+                 .type = rr_type::txt,
+                 .edns_payload = edns ? std::optional<std::uint16_t>(1232) : std::nullopt}
+            );
+            const auto size =
+                respond(query, out, zone_data{&zones, &challenges}, transport::tcp, {}, &info);
+            REQUIRE(size > 600);
+            const auto cut = truncate_response(out, size, info);
+            CHECK(cut == query.size()); // the same bytes as the query: header, question, OPT
+            const auto r = test::decode_response(std::span{out.data(), cut});
+            REQUIRE(r);
+            CHECK(r->flag(flag::tc));
+            CHECK(r->flag(flag::aa));
+            CHECK(r->hdr.id == 0x1234);
+            CHECK(r->qname == "Big.acme.example.net.");
+            CHECK(r->answer.empty());
+            CHECK(r->authority.empty());
+            CHECK((r->opt() != nullptr) == edns);
+        }
+    }
 }

@@ -87,3 +87,60 @@ TEST_SUITE("dns")
         CHECK(c.find_zone(canonical_name("example.com").value()) == nullptr);
     }
 }
+
+TEST_SUITE("dns")
+{
+    TEST_CASE("parentheses inside a quoted TXT string are data, outside a multi-line record")
+    {
+        auto b = zone_builder::start("zone.test", soa()).value();
+        REQUIRE_FALSE(load_zone_file("@ NS ns1\n", b, 300));
+        REQUIRE_FALSE(load_zone_file("@ TXT \"v=spf1 (x) -all\"\nq TXT \"a)\" \"(b\"\n", b, 300));
+        auto z = b.finish().value();
+        const auto* apex = z->find(canonical_name("zone.test").value());
+        REQUIRE(apex->find(rr_type::txt) != nullptr);
+        CHECK(apex->find(rr_type::txt)->rdatas[0] == std::string("\17v=spf1 (x) -all"));
+
+        auto c = zone_builder::start("zone.test", soa()).value();
+        const auto e = load_zone_file("www TXT ( \"a\"\n \"b\" )\n", c, 300);
+        REQUIRE(e);
+        CHECK(e->line == 1);
+        CHECK(e->what.find("multi-line") != std::string::npos);
+    }
+
+    TEST_CASE("zone file errors quote the text only when allowed")
+    {
+        auto b = zone_builder::start("zone.test", soa()).value();
+        const std::string secret = "-----BEGIN PRIVATE KEY----- MIIEvQIBADANBgkqhkiG9w0BAQEFAASC";
+        auto quoted = load_zone_file(secret + "\n", b, 300);
+        REQUIRE(quoted);
+        CHECK(quoted->what.find("PRIVATE") != std::string::npos);
+        auto silent = load_zone_file(secret + "\n", b, 300, {.quote_text = false});
+        REQUIRE(silent);
+        CHECK(silent->line == 1);
+        for (const auto* word : {"BEGIN", "PRIVATE", "KEY", "MIIE"}) {
+            CHECK(silent->what.find(word) == std::string::npos);
+        }
+    }
+
+    TEST_CASE("a CNAME conflict names the places of both records")
+    {
+        for (const std::string records : {"x CNAME y\nx CNAME z\n", "x TXT t\nx CNAME y\n"}) {
+            INFO(records);
+            auto b = zone_builder::start("zone.test", soa()).value();
+            REQUIRE_FALSE(b.add("@", rr_type::ns, 60, "ns1"));
+            const zone_file_source source{
+                [](std::size_t line) { return "file:" + std::to_string(line); }};
+            REQUIRE_FALSE(load_zone_file(records, b, 300, source));
+            const auto conflict = b.find_conflict();
+            REQUIRE(conflict);
+            CHECK(conflict->owner == "x.zone.test.");
+            CHECK(conflict->first == "file:1");
+            CHECK(conflict->second == "file:2");
+            CHECK_FALSE(b.finish());
+        }
+        auto ok = zone_builder::start("zone.test", soa()).value();
+        REQUIRE_FALSE(ok.add("@", rr_type::ns, 60, "ns1"));
+        REQUIRE_FALSE(load_zone_file("x CNAME y\nx CNAME y\n", ok, 300)); // the same record twice
+        CHECK_FALSE(ok.find_conflict());
+    }
+}
