@@ -412,12 +412,14 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
             );
         }
     }
-    order_machine machine(
-        std::move(request),
-        order_machine_options{
-            d->new_order, core::jwk_thumbprint(key_), options_.first_poll_delay,
-            options_.max_poll_delay}
-    );
+    order_machine_options machine_options;
+    machine_options.new_order_url = d->new_order;
+    machine_options.account_thumbprint = core::jwk_thumbprint(key_);
+    machine_options.first_poll_delay = options_.first_poll_delay;
+    machine_options.max_poll_delay = options_.max_poll_delay;
+    machine_options.first_issuance_poll_delay =
+        std::min(options_.first_issuance_poll_delay, options_.first_poll_delay);
+    order_machine machine(std::move(request), machine_options);
     std::optional<core::private_key> certificate_key;
     asio::system_timer timer(co_await asio::this_coro::executor);
     event next = started{now()};

@@ -56,6 +56,7 @@ struct client_options
     int max_bad_nonce_retries = 5;
     std::chrono::milliseconds first_poll_delay{50};
     std::chrono::milliseconds max_poll_delay{10'000};
+    std::chrono::milliseconds first_issuance_poll_delay{10}; // after finalize
 };
 
 struct issued_certificate
@@ -92,7 +93,7 @@ struct order_progress
 class order_wakeup
 {
 public:
-    explicit order_wakeup(std::chrono::milliseconds grace = std::chrono::milliseconds(20))
+    explicit order_wakeup(std::chrono::milliseconds grace = std::chrono::milliseconds(10))
         : grace_(grace)
     {}
     // The CA asked for one of this order's TXT records at `seen`.

@@ -184,7 +184,7 @@ action order_machine::finalize()
         );
     }
     ++finalize_attempts_;
-    poll_delay_ = options_.first_poll_delay; // issuance is a new wait: start the backoff again
+    poll_delay_ = options_.first_issuance_poll_delay; // issuance is a new wait: a new backoff
     return send(
         send_request{
             finalize_url_, nlohmann::json{{"csr", core::base64url_encode(csr_der_)}}, false,

@@ -170,6 +170,10 @@ struct order_machine_options
     int max_transient_retries = 10; // in a row, per step (see above)
     std::chrono::milliseconds first_retry_delay{500};
     std::chrono::milliseconds max_retry_delay{30'000};
+    // After finalize. Short: many CAs answer finalize with the order valid already (no poll at
+    // all), and the others issue within a few hundred milliseconds; the backoff doubles from
+    // here, so a slow CA sees one or two more polls, not a storm.
+    std::chrono::milliseconds first_issuance_poll_delay{10};
 };
 
 class order_machine

@@ -314,9 +314,11 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
     if (!account) {
         co_return record_failure(ctx, account.error());
     }
+    log(level::debug, "certificate " + std::to_string(ctx.cert.id) + ": preflight");
     if (auto problem = co_await preflight(ctx)) {
         co_return record_preflight_failure(ctx, std::move(*problem));
     }
+    log(level::debug, "certificate " + std::to_string(ctx.cert.id) + ": preflight passed");
     auto issued = co_await order(ctx);
     if (!issued) {
         co_return record_failure(ctx, issued.error());
@@ -416,6 +418,10 @@ asio::awaitable<acme::outcome<acme::issued_certificate>> issuer::order(run_conte
             if (state == o.state && p.order_url == o.order_url && p.finalize_url == o.finalize_url &&
                 p.certificate_url == o.certificate_url && p.authorization_urls == o.authorization_urls) {
                 return {};
+            }
+            if (state != o.state) {
+                log(level::debug, "certificate " + std::to_string(ctx.cert.id) + ": order " +
+                                      std::to_string(o.id) + " " + std::string(core::to_string(state)));
             }
             o.state = state;
             o.order_url = p.order_url;

@@ -94,7 +94,7 @@ private:
     std::shared_ptr<std::map<std::string, unsigned, std::less<>>> running_ =
         std::make_shared<std::map<std::string, unsigned, std::less<>>>();
     std::map<std::string, std::weak_ptr<acme::order_wakeup>, std::less<>> wakeups_;
-    boost::asio::thread_pool lookups_{2}; // blocking preflight lookups
+    boost::asio::thread_pool lookups_{8}; // blocking preflight lookups, many orders at once
 };
 
 } // namespace certfleet::app

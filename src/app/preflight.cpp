@@ -1,5 +1,7 @@
 #include "app/preflight.hpp"
 
+#include <future>
+
 #include "dns/caa_checker.hpp"
 #include "dns/delegation_checker.hpp"
 
@@ -62,14 +64,23 @@ std::string preflight_report::problems() const
 
 preflight_report run_preflight(const preflight_request& request, const preflight_settings& settings)
 {
-    preflight_report report;
+    // Every lookup waits on the network: all of them run at once.
+    std::vector<std::future<name_verdict>> pending;
     for (const auto& n : request.names) {
         if (settings.delegation) {
-            report.verdicts.push_back(check_delegation(n, settings));
+            pending.push_back(std::async(std::launch::async, [&n, &settings] {
+                return check_delegation(n, settings);
+            }));
         }
         if (settings.caa) {
-            report.verdicts.push_back(check_caa(n, request, settings));
+            pending.push_back(std::async(std::launch::async, [&n, &request, &settings] {
+                return check_caa(n, request, settings);
+            }));
         }
+    }
+    preflight_report report;
+    for (auto& p : pending) {
+        report.verdicts.push_back(p.get());
     }
     for (const auto& v : report.verdicts) {
         report.ok = report.ok && v.ok;

@@ -1,14 +1,39 @@
 #include "app/runtime.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "app/log.hpp"
 
 namespace certfleet::app {
 
+void runtime::validation_observer::challenge_queried(std::string_view fqdn) noexcept
+{
+    try {
+        boost::asio::post(executor_, [this, name = std::string(fqdn)] {
+            if (issuer_ != nullptr) {
+                issuer_->challenge_queried(name);
+            }
+        });
+    } catch (...) {
+        // No memory to queue it: the order polls at its own pace.
+    }
+}
+
+dns::dns_config runtime::observed(const dns::dns_config& config)
+{
+    auto copy = config;
+    copy.server.observer = &observer_;
+    return copy;
+}
+
 runtime::runtime(boost::asio::io_context& io, const server_settings& settings, state& opened)
-    : settings_(settings), state_(opened), authority_(io, settings.dns),
+    : settings_(settings), state_(opened), observer_(io.get_executor(), issuer_ptr_),
+      authority_(io, observed(settings.dns)),
       issuer_(io.get_executor(), *opened.store, opened.vault, settings, authority_.challenges()),
       scheduler_(io.get_executor(), *opened.store, issuer_, settings)
-{}
+{
+    issuer_ptr_ = &issuer_;
+}
 
 bool runtime::start_dns()
 {

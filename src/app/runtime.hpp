@@ -9,6 +9,7 @@
 #include "app/issuer.hpp"
 #include "app/scheduler.hpp"
 #include "app/state.hpp"
+#include "core/challenge_observer.hpp"
 
 namespace certfleet::app {
 
@@ -27,8 +28,26 @@ public:
     [[nodiscard]] app::authority& authority() noexcept { return authority_; }
 
 private:
+    // The DNS side's news of a CA validating, handed to the issuer on its own executor.
+    class validation_observer final : public core::challenge_observer
+    {
+    public:
+        validation_observer(boost::asio::any_io_executor executor, app::issuer*& issuer)
+            : executor_(std::move(executor)), issuer_(issuer)
+        {}
+        void challenge_queried(std::string_view fqdn) noexcept override;
+
+    private:
+        boost::asio::any_io_executor executor_;
+        app::issuer*& issuer_;
+    };
+
+    [[nodiscard]] dns::dns_config observed(const dns::dns_config& config);
+
     const server_settings& settings_;
     state& state_;
+    app::issuer* issuer_ptr_ = nullptr;
+    validation_observer observer_;
     app::authority authority_;
     app::issuer issuer_;
     app::scheduler scheduler_;

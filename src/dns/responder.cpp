@@ -1,5 +1,7 @@
 #include "dns/responder.hpp"
 
+#include "core/challenge_name.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -242,7 +244,12 @@ public:
         return rcode::noerror; // a chain longer than we follow: the resolver goes on
     }
 
+    // The answer holds challenge TXT values: a CA is validating.
+    [[nodiscard]] bool challenge_answered() const noexcept { return challenge_answered_; }
+
 private:
+    bool challenge_answered_ = false;
+
     bool answer_at(
         const node* n,
         std::string_view name,
@@ -274,6 +281,7 @@ private:
                 }
                 ++counts_.an;
             }
+            challenge_answered_ = true;
             return true;
         }
         return true;
@@ -427,6 +435,7 @@ std::size_t respond(
     std::uint16_t extended_rcode = 0;
     rcode code = rcode::noerror;
     section_counts counts;
+    bool dynamic_answered = false;
     const wire_name lowered = q.qname.lowered(); // once: zone lookups and the answer use it
     const zone* z = nullptr;
     if (q.edns && q.edns_version != 0) {
@@ -447,6 +456,7 @@ std::size_t respond(
         zone_answer answer(sections, *z, data, counts, authoritative);
         if (auto result = answer.run(q, lowered)) {
             code = *result;
+            dynamic_answered = answer.challenge_answered();
         } else {
             // Does not fit: an empty answer with TC tells the client to retry over TCP
             // (RFC 7766 5, RFC 2181 9).
@@ -469,6 +479,7 @@ std::size_t respond(
     if (info != nullptr) {
         info->question_end = question_end;
         info->edns = q.edns;
+        info->challenge_answered = dynamic_answered;
         if (extended_rcode != 0 || (code != rcode::noerror && code != rcode::nxdomain)) {
             info->identity = identity_of(identity_kind::error);
         } else if (code == rcode::nxdomain) {
@@ -523,6 +534,28 @@ std::size_t truncate_response(
         0, qd, 0, 0, 0, 0, 0, info.edns ? std::uint8_t{1} : std::uint8_t{0}};
     std::memcpy(message.data() + 4, counts.data(), counts.size());
     return end;
+}
+
+void notify_challenge_query(
+    core::challenge_observer& observer,
+    std::span<const std::uint8_t> response,
+    const response_info& info
+) noexcept
+{
+    if (!info.challenge_answered || info.question_end < header_size + 5 ||
+        info.question_end > response.size()) {
+        return;
+    }
+    // The question is written uncompressed right after the header; QTYPE and QCLASS end it.
+    const std::string_view wire(
+        reinterpret_cast<const char*>(response.data()) + header_size,
+        info.question_end - header_size - 4
+    );
+    try {
+        observer.challenge_queried(core::lower_name(name_to_text(wire)));
+    } catch (...) {
+        // No memory for the name: the order polls at its own pace.
+    }
 }
 
 } // namespace certfleet::dns

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <span>
 
+#include "core/challenge_observer.hpp"
 #include "dns/challenge_records.hpp"
 #include "dns/zone.hpp"
 
@@ -55,6 +56,7 @@ struct response_info
     std::uint64_t identity = 0;
     std::size_t question_end = 0; // the header and the question: what a truncated copy keeps
     bool edns = false;            // the response ends with our OPT record (11 bytes, no options)
+    bool challenge_answered = false; // TXT values from the challenge records are in the answer
 };
 
 // Writes the response into `out` (at least max_message_size bytes for TCP, max_udp_payload for
@@ -77,6 +79,14 @@ struct response_info
     transport via,
     const responder_options& options,
     response_info* info = nullptr
+) noexcept;
+
+// Tells `observer` the question's name (lower case, no final dot) when the response holds
+// challenge TXT values. `response` is what respond() wrote, `info` what it reported.
+void notify_challenge_query(
+    core::challenge_observer& observer,
+    std::span<const std::uint8_t> response,
+    const response_info& info
 ) noexcept;
 
 // Cuts a response of `size` bytes written by respond() down to its header, question and OPT,

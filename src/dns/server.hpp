@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dns/rate_limiter.hpp"
+#include "core/challenge_observer.hpp"
 #include "dns/responder.hpp"
 
 namespace certfleet::dns {
@@ -42,6 +43,8 @@ struct server_options
     std::size_t threads = 1;
     rate_limit_options rate_limit;
     responder_options responder;
+    // Told of every answer that holds challenge TXT values (a CA validating); may be null.
+    core::challenge_observer* observer = nullptr;
 };
 
 struct server_stats

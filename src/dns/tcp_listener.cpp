@@ -128,10 +128,15 @@ void tcp_connection::answer(std::size_t size)
 {
     shard_.stats.tcp_queries.add();
     auto& scratch = shard_.scratch;
+    auto* observer = shard_.core.options.observer;
+    response_info info;
     const std::size_t written = respond(
         std::span{in_.data(), size}, std::span{scratch.data() + 2, max_message_size}, shard_.view(),
-        transport::tcp, shard_.core.options.responder
+        transport::tcp, shard_.core.options.responder, observer != nullptr ? &info : nullptr
     );
+    if (observer != nullptr && written != 0) {
+        notify_challenge_query(*observer, std::span{scratch.data() + 2, written}, info);
+    }
     if (written == 0) {
         shard_.stats.dropped.add();
         mark(true);

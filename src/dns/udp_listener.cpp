@@ -173,10 +173,15 @@ void udp_listener::answer_batch(std::size_t received)
             continue;
         }
         response_info info;
+        auto* observer = shard_.core.options.observer;
         std::size_t size = respond(
             std::span{s.in.data(), in.msg_len}, std::span{s.out}, view, transport::udp, options,
-            limited ? &info : nullptr // the identity costs a hash: only for the rate limiter
+            // the identity costs a hash: only for the rate limiter (or the issuer's observer)
+            limited || observer != nullptr ? &info : nullptr
         );
+        if (observer != nullptr && size != 0) {
+            notify_challenge_query(*observer, std::span{s.out.data(), size}, info);
+        }
         if (size != 0 && limited) {
             size = limit_rate(s, size, info, now);
         } else if (size == 0) {

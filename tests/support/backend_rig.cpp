@@ -108,7 +108,7 @@ void backend_rig::start_serve()
     }
     ++serve_starts_;
     serve_ = std::make_unique<child_process>(child_options{
-        .argv = {certfleet_binary().string(), "serve", "--config", config_.string()},
+        .argv = {certfleet_binary().string(), "serve", "--config", config_.string(), "--verbose"},
         .log_file = dir_.path() / "certfleet" / "serve.log"});
     const bool ready = wait_for_udp_dns(
         dns_port_,
