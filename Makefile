@@ -33,6 +33,7 @@ fuzz: deps
 bench: build
 	@bench/dns/run.sh $(BUILD)
 	@bench/issue/run.sh $(BUILD)
+	@bench/sweep/run.sh $(BUILD)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

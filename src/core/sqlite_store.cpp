@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <functional>
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
@@ -425,7 +426,7 @@ public:
     ) override
     {
         return guarded([&] {
-            SQLite::Transaction t(db_);
+            write_scope t(*this);
             SQLite::Statement q(
                 db_, "INSERT INTO certificate_versions(certificate_id, chain_pem, key_sealed, "
                      "serial, sha256, not_before, not_after, ari_cert_id, ari_start, ari_end, "
@@ -685,7 +686,7 @@ public:
     ) override
     {
         return guarded([&] {
-            SQLite::Transaction t(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            write_scope t(*this);
             SQLite::Statement q(
                 db_, "SELECT host, pid, expires_at FROM locks WHERE certificate_id = ?"
             );
@@ -796,7 +797,63 @@ public:
         });
     }
 
+    store_result<void> in_transaction(const std::function<store_result<void>()>& body) override
+    {
+        return guarded([&]() -> store_result<void> {
+            write_scope t(*this);
+            ++batch_depth_;
+            store_result<void> r;
+            try {
+                r = body();
+            } catch (...) {
+                --batch_depth_;
+                throw;
+            }
+            --batch_depth_;
+            if (r) {
+                t.commit();
+            }
+            return r;
+        });
+    }
+
 private:
+    // A write transaction (BEGIN IMMEDIATE), or nothing inside in_transaction(), whose own
+    // transaction holds every write. Rolls back unless committed.
+    class write_scope
+    {
+    public:
+        explicit write_scope(sqlite_store& s) : store_(s)
+        {
+            if (store_.batch_depth_ == 0) {
+                store_.db_.exec("BEGIN IMMEDIATE");
+                open_ = true;
+            }
+        }
+        write_scope(const write_scope&) = delete;
+        write_scope& operator=(const write_scope&) = delete;
+        ~write_scope()
+        {
+            if (open_) {
+                try {
+                    store_.db_.exec("ROLLBACK");
+                } catch (...) { // NOLINT(bugprone-empty-catch): nothing more to undo
+                }
+            }
+        }
+        void commit()
+        {
+            if (open_) {
+                store_.db_.exec("COMMIT");
+                open_ = false;
+            }
+        }
+
+    private:
+        sqlite_store& store_;
+        bool open_ = false;
+    };
+
     bool write_certificate(const certificate_record& c)
     {
         SQLite::Statement q(
@@ -922,6 +979,7 @@ private:
         "updated_at FROM orders";
 
     SQLite::Database db_;
+    int batch_depth_ = 0;
 };
 
 } // namespace

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -225,6 +226,10 @@ public:
 
     // ---- planning and maintenance
     virtual store_result<std::vector<planning_row>> planning_rows() = 0;
+    // Runs `body` as one transaction: the writes it makes through this store commit together
+    // when it returns success, and none do otherwise (bulk imports, tools).
+    virtual store_result<void> in_transaction(const std::function<store_result<void>()>& body
+    ) = 0;
     // A consistent copy of the whole store, taken while others read and write.
     virtual store_result<void> backup_to(const std::filesystem::path& file) = 0;
 };
