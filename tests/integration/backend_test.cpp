@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/backend_rig.hpp"
+#include "support/rig_certfleet.hpp"
 
 namespace certfleet::test {
 namespace {
@@ -160,11 +161,55 @@ TEST_SUITE("integration")
         CHECK(swept["ran_in"] == "server");
         CHECK(swept["succeeded"] == true);
         CHECK(swept["results"].size() == 2);
-        CHECK(rig.stop_serve() == 0);
+        // A consistent copy while the server runs, never written over.
         const auto backup = rig.dir().path() / "backup.db";
         CHECK(rig.certfleet({"backup", backup.string()}).exit_code == 0);
         CHECK(std::filesystem::file_size(backup) > 0);
-        CHECK(rig.certfleet({"backup", backup.string()}).exit_code == 1); // never overwritten
+        CHECK(rig.certfleet({"backup", backup.string()}).exit_code == 1);
+        // Revoked at the CA, and never renewed again.
+        const auto revoked = rig.certfleet({"cert", "revoke", "1", "--reason", "superseded"});
+        CHECK_MESSAGE(revoked.exit_code == 0, revoked.err);
+        CHECK(rig.certfleet_json({"cert", "show", "1"})["state"] == "revoked");
+        CHECK(rig.certfleet({"cert", "revoke", "1", "--reason", "because"}).exit_code == 2);
+        CHECK(rig.stop_serve() == 0); // SIGTERM parks and exits 0
+        CHECK(rig.serve()->log().find("parking orders in flight") != std::string::npos);
+    }
+
+    TEST_CASE("backend: domains get stable labels, and a wrong or missing master key stops every command")
+    {
+        backend_rig rig({});
+        const auto added = rig.certfleet_json({"domain", "add", "shop.customer.test", "Blog.Customer.Test."});
+        REQUIRE(added.size() == 2);
+        const auto label = added[0]["label"].get<std::string>();
+        CHECK(label.size() == 16);
+        CHECK(added[1]["name"] == "blog.customer.test");
+        CHECK(added[0]["record"] == "_acme-challenge.shop.customer.test. CNAME " + label + ".acme.delegated.test.");
+        // Adding again keeps the label: the CNAME at the provider never changes.
+        CHECK(rig.certfleet_json({"domain", "add", "shop.customer.test"})[0]["label"] == label);
+        CHECK(rig.certfleet({"domain", "add", "*.shop.customer.test"}).exit_code == 2);
+        CHECK(rig.certfleet({"cert", "add", "--name", "unknown.customer.test"}).exit_code == 2);
+        REQUIRE(rig.certfleet({"cert", "add", "--name", "*.shop.customer.test"}).exit_code == 0);
+        const auto in_use = rig.certfleet({"domain", "remove", "shop.customer.test"});
+        CHECK(in_use.exit_code == 1);
+        CHECK(in_use.err.find("revoke it first") != std::string::npos);
+        CHECK(rig.certfleet({"domain", "remove", "blog.customer.test"}).exit_code == 0);
+        CHECK(rig.certfleet_json({"domain", "list"}).size() == 1);
+
+        const auto other_key = "CERTFLEET_MASTER_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        const auto wrong = run_certfleet(
+            {"cert", "list", "--config", rig.config().string()}, run_options{.env = {other_key}}
+        );
+        CHECK(wrong.exit_code == 1);
+        CHECK(wrong.err.find("master key does not open this database") != std::string::npos);
+        std::filesystem::rename(rig.config().parent_path() / "master.key", rig.dir().path() / "moved.key");
+        const auto missing = rig.certfleet({"cert", "list"});
+        CHECK(missing.exit_code == 1);
+        CHECK(missing.err.find("cannot read the master key") != std::string::npos);
+        // init never replaces what exists.
+        std::filesystem::rename(rig.dir().path() / "moved.key", rig.config().parent_path() / "master.key");
+        const auto again = run_certfleet({"init", "--config", rig.config().string()});
+        CHECK(again.exit_code == 1);
+        CHECK(again.err.find("never replaces") != std::string::npos);
     }
 
     TEST_CASE("backend: 20 certificates issued while serve is killed with SIGKILL at random moments")
