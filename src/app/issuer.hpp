@@ -62,6 +62,9 @@ public:
 
     boost::asio::awaitable<run_result> run(core::row_id certificate_id);
 
+    // Asks the CA for the certificate's renewal window again (ARI) and plans it anew; no order.
+    boost::asio::awaitable<void> refresh_window(core::row_id certificate_id);
+
     // Our DNS answered a TXT query at `fqdn` (a label in our zone): the order that published
     // there polls the CA now. Call on the issuer's executor.
     void challenge_queried(std::string_view fqdn);
@@ -83,6 +86,9 @@ private:
     run_result record_preflight_failure(run_context& ctx, std::string problem);
     boost::asio::awaitable<void>
     fetch_renewal_window(run_context& ctx, std::string chain_pem, run_result& result);
+    // Stores the CA's window for the newest version and plans the certificate again.
+    boost::asio::awaitable<std::optional<core::renewal_plan>>
+    update_window(ca_session& session, core::certificate_record& cert);
     void event(std::optional<core::row_id> certificate, std::string kind, std::string message);
 
     boost::asio::any_io_executor executor_;

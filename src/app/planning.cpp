@@ -20,6 +20,19 @@ core::renewal_plan plan_for(
     return core::plan_renewal(facts, options, now, core::stable_draw(row.certificate_id, salt));
 }
 
+wake next_wake(
+    const core::planning_row& row,
+    const core::renewal_policy_options& options,
+    std::chrono::system_clock::time_point now
+)
+{
+    const auto plan = plan_for(row, options, now);
+    if (row.ari_retry_at && *row.ari_retry_at < plan.renew_at) {
+        return {std::max(*row.ari_retry_at, now), wake_kind::refresh_window};
+    }
+    return {plan.renew_at, wake_kind::renew};
+}
+
 core::planning_row planning_row_of(
     const core::certificate_record& cert, const std::optional<core::certificate_version>& version
 )
@@ -34,6 +47,7 @@ core::planning_row planning_row_of(
         row.not_after = version->not_after;
         row.ari_window_start = version->ari_window_start;
         row.ari_window_end = version->ari_window_end;
+        row.ari_retry_at = version->ari_retry_at;
     }
     return row;
 }

@@ -38,7 +38,7 @@ void scheduler::start()
         log(level::error, "cannot read the certificates to plan: " + rows.error().message());
     } else {
         for (const auto& row : *rows) {
-            push(row.certificate_id, plan_for(row, settings_.renewal, now).renew_at);
+            push(row.certificate_id, next_wake(row, settings_.renewal, now).at);
         }
     }
     if (auto open = store_.unfinished_orders()) {
@@ -75,10 +75,13 @@ void scheduler::reschedule(core::row_id id)
         due_.erase(id);
         return;
     }
+    push(id, next_wake(row_of(id, *cert), settings_.renewal, clock::now()).at);
+}
+
+core::planning_row scheduler::row_of(core::row_id id, const core::certificate_record& cert)
+{
     auto version = store_.latest_version(id);
-    const auto row =
-        planning_row_of(*cert, version ? *version : std::optional<core::certificate_version>{});
-    push(id, plan_for(row, settings_.renewal, clock::now()).renew_at);
+    return planning_row_of(cert, version ? *version : std::optional<core::certificate_version>{});
 }
 
 asio::awaitable<void> scheduler::wake_loop()
@@ -116,6 +119,12 @@ void scheduler::start_due(clock::time_point now)
         if (running_.contains(id)) {
             continue; // it is running: finishing plans it again
         }
+        auto cert = store_.get_certificate(id);
+        if (cert && next_wake(row_of(id, *cert), settings_.renewal, now).kind ==
+                        wake_kind::refresh_window) {
+            asio::co_spawn(executor_, refresh_then_plan(id), asio::detached);
+            continue;
+        }
         admit(id, ca_of(id));
     }
 }
@@ -137,6 +146,14 @@ void scheduler::admit(core::row_id id, const std::string& ca)
     }
     ++active_[ca];
     asio::co_spawn(executor_, run_one(id, ca), asio::detached);
+}
+
+asio::awaitable<void> scheduler::refresh_then_plan(core::row_id id)
+{
+    co_await issuer_.refresh_window(id);
+    if (!stopped_) {
+        reschedule(id);
+    }
 }
 
 asio::awaitable<void> scheduler::run_one(core::row_id id, std::string ca)

@@ -57,6 +57,8 @@ private:
     void start_due(std::chrono::system_clock::time_point now);
     void admit(core::row_id id, const std::string& ca);
     boost::asio::awaitable<void> run_one(core::row_id id, std::string ca);
+    boost::asio::awaitable<void> refresh_then_plan(core::row_id id);
+    [[nodiscard]] core::planning_row row_of(core::row_id id, const core::certificate_record& cert);
     void finish(core::row_id id, const std::string& ca, const run_result& result);
     void push(core::row_id id, std::chrono::system_clock::time_point at);
     [[nodiscard]] std::string ca_of(core::row_id id);

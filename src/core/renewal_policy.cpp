@@ -73,6 +73,7 @@ renewal_plan plan_renewal(
         plan.renew_at = *facts.ca_retry_at;
         plan.reason = renewal_reason::retry_after;
     }
+    plan.renew_at = std::max(plan.renew_at, now); // overdue is due now
     plan.alert = has_version && plan.renew_at >= *facts.not_after;
     return plan;
 }

@@ -11,6 +11,7 @@
 // - After a failure: exponential backoff from the failure, first_backoff × 2^(failures-1),
 //   capped at max_backoff, with the draw spreading it over [half, whole]; never before the CA's
 //   own Retry-After.
+// - Never before `now`: an overdue renewal is due now.
 // - `alert` when that time is at or after the expiry: the certificate would expire before the
 //   next attempt.
 

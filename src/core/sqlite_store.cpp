@@ -760,7 +760,7 @@ public:
         return guarded([&] {
             SQLite::Statement q(
                 db_, "SELECT c.id, c.state, c.failures, c.next_attempt_at, v.not_before, "
-                     "v.not_after, v.ari_start, v.ari_end FROM certificates c "
+                     "v.not_after, v.ari_start, v.ari_end, v.ari_retry_at FROM certificates c "
                      "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
                      "WHERE c.state != 'revoked'"
             );
@@ -776,6 +776,7 @@ public:
                 r.not_after = optional_time(q.getColumn(5));
                 r.ari_window_start = optional_time(q.getColumn(6));
                 r.ari_window_end = optional_time(q.getColumn(7));
+                r.ari_retry_at = optional_time(q.getColumn(8));
                 out.push_back(r);
             }
             return out;

@@ -138,6 +138,7 @@ struct planning_row
     std::optional<time_point> not_after;
     std::optional<time_point> ari_window_start;
     std::optional<time_point> ari_window_end;
+    std::optional<time_point> ari_retry_at; // ask the CA for its window again at this time
 };
 
 // Who holds a certificate's issuance lock: a process on a host. A lock whose holder is dead (its
