@@ -1,14 +1,7 @@
 #include "dns/delegation_checker.hpp"
 
-#include <ares.h>
-#include <arpa/nameser.h>
-#include <poll.h>
-
-#include <array>
-#include <memory>
-#include <mutex>
-
 #include "core/challenge_name.hpp"
+#include "dns/ares_client.hpp"
 #include "dns/message.hpp"
 #include "dns/name.hpp"
 
@@ -23,65 +16,6 @@ std::string with_final_dot(std::string name)
         name.push_back('.');
     }
     return name;
-}
-
-struct channel_deleter
-{
-    void operator()(ares_channel c) const noexcept { ares_destroy(c); }
-};
-using channel_ptr = std::unique_ptr<std::remove_pointer_t<ares_channel>, channel_deleter>;
-
-struct cname_lookup
-{
-    bool done = false;
-    int status = ARES_SUCCESS;
-    std::vector<unsigned char> answer;
-};
-
-void on_answer(void* arg, int status, int, unsigned char* abuf, int alen)
-{
-    auto* lookup = static_cast<cname_lookup*>(arg);
-    lookup->done = true;
-    lookup->status = status;
-    if (abuf != nullptr && alen > 0) {
-        lookup->answer.assign(abuf, abuf + alen);
-    }
-}
-
-void run_until_done(ares_channel channel, const cname_lookup& lookup)
-{
-    while (!lookup.done) {
-        std::array<ares_socket_t, ARES_GETSOCK_MAXNUM> sockets{};
-        const int mask = ares_getsock(channel, sockets.data(), ARES_GETSOCK_MAXNUM);
-        std::vector<pollfd> fds;
-        for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-            short events = 0;
-            if (ARES_GETSOCK_READABLE(mask, i)) {
-                events |= POLLIN;
-            }
-            if (ARES_GETSOCK_WRITABLE(mask, i)) {
-                events |= POLLOUT;
-            }
-            if (events != 0) {
-                fds.push_back(pollfd{sockets[static_cast<std::size_t>(i)], events, 0});
-            }
-        }
-        timeval tv{};
-        const timeval* wait = ares_timeout(channel, nullptr, &tv);
-        const int timeout_ms =
-            wait == nullptr ? 100 : static_cast<int>(wait->tv_sec * 1000 + wait->tv_usec / 1000);
-        ::poll(fds.data(), fds.size(), timeout_ms);
-        if (fds.empty()) {
-            ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-            continue;
-        }
-        for (const auto& p : fds) {
-            ares_process_fd(
-                channel, (p.revents & (POLLIN | POLLERR | POLLHUP)) != 0 ? p.fd : ARES_SOCKET_BAD,
-                (p.revents & POLLOUT) != 0 ? p.fd : ARES_SOCKET_BAD
-            );
-        }
-    }
 }
 
 enum class cname_outcome
@@ -100,7 +34,7 @@ struct cname_result
 };
 
 // Extracts the CNAME at `owner` from a response, with our own bounds-checked codec.
-cname_result parse_cname_answer(const std::vector<unsigned char>& answer, std::string_view owner)
+cname_result parse_cname_answer(const std::vector<std::uint8_t>& answer, std::string_view owner)
 {
     reader r(answer);
     header h;
@@ -135,22 +69,22 @@ cname_result parse_cname_answer(const std::vector<unsigned char>& answer, std::s
     return {cname_outcome::no_cname, {}, {}};
 }
 
-cname_result lookup_cname(ares_channel channel, std::string_view canonical)
+// SERVFAIL and REFUSED come back as failures with their own reason (ares_client asks c-ares not
+// to hide them behind "Could not contact DNS servers").
+cname_result lookup_cname(ares_client& client, std::string_view canonical)
 {
-    cname_lookup lookup;
-    const auto text = name_to_text(canonical);
-    ares_query(channel, text.c_str(), ns_c_in, ns_t_cname, on_answer, &lookup);
-    run_until_done(channel, lookup);
-    if (lookup.status == ARES_ENOTFOUND) {
+    auto answer = client.query(name_to_text(canonical), rr_type::cname);
+    switch (answer.outcome) {
+    case ares_outcome::answered:
+        return parse_cname_answer(answer.message, canonical);
+    case ares_outcome::no_such_name:
         return {cname_outcome::no_such_name, {}, {}};
-    }
-    if (lookup.status == ARES_ENODATA) {
+    case ares_outcome::no_data:
         return {cname_outcome::no_cname, {}, {}};
+    case ares_outcome::failed:
+        break;
     }
-    if (lookup.status != ARES_SUCCESS) {
-        return {cname_outcome::failed, {}, ares_strerror(lookup.status)};
-    }
-    return parse_cname_answer(lookup.answer, canonical);
+    return {cname_outcome::failed, {}, std::move(answer.error)};
 }
 
 } // namespace
@@ -172,9 +106,6 @@ std::string_view to_string(delegation_status s) noexcept
 
 delegation_report check_delegation(const delegation_check& check)
 {
-    static std::once_flag library_once;
-    std::call_once(library_once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
-
     delegation_report report;
     const auto name = core::managed_name_for(check.name);
     report.challenge_name = with_final_dot(core::challenge_name_for(name));
@@ -187,30 +118,15 @@ delegation_report check_delegation(const delegation_check& check)
         return report;
     }
 
-    ares_options options{};
-    options.timeout = static_cast<int>(check.timeout.count());
-    options.tries = check.tries;
-    ares_channel raw = nullptr;
-    if (ares_init_options(&raw, &options, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES) != ARES_SUCCESS) {
-        report.detail = "cannot initialise the resolver library";
+    ares_client client({check.resolvers, check.timeout, check.tries});
+    if (!client.setup_error().empty()) {
+        report.detail = client.setup_error();
         return report;
-    }
-    channel_ptr channel(raw);
-    if (!check.resolvers.empty()) {
-        std::string csv;
-        for (const auto& r : check.resolvers) {
-            csv += (csv.empty() ? "" : ",") + r;
-        }
-        if (ares_set_servers_ports_csv(channel.get(), csv.c_str()) != ARES_SUCCESS) {
-            report.detail =
-                "invalid resolver address '" + csv + "': use host:port, e.g. 127.0.0.1:53";
-            return report;
-        }
     }
 
     std::string current = *challenge;
     for (int hop = 0; hop < max_chain; ++hop) {
-        const auto result = lookup_cname(channel.get(), current);
+        const auto result = lookup_cname(client, current);
         switch (result.outcome) {
         case cname_outcome::failed:
             if (hop > 0) {
