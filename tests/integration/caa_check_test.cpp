@@ -15,6 +15,7 @@
 #include "support/rig.hpp"
 #include "support/rig_dns_servers.hpp"
 #include "support/rig_net.hpp"
+#include "support/rig_provider_dns.hpp"
 
 using namespace certfleet;
 using namespace certfleet::test;
@@ -23,12 +24,9 @@ using dns::caa_status;
 
 namespace {
 
-constexpr std::string_view customer_zone = R"zone($ORIGIN customer.test.
-$TTL 1
-@           IN SOA ns1 hostmaster 1 3600 600 86400 1
-@           IN NS  ns1
-ns1         IN A   127.0.0.1
-; the apex's set applies to every name below without a set of its own
+// customer.test below its SOA, NS and glue (provider_zone).
+constexpr std::string_view customer_records =
+    R"zone(; the apex's set applies to every name below without a set of its own
 @           IN CAA 0 issue "pebble.test; validationmethods=dns-01"
 @           IN CAA 0 iodef "mailto:security@customer.test"
 www         IN A   192.0.2.1
@@ -83,18 +81,11 @@ std::vector<std::string> texts(const std::vector<core::caa_record>& records)
 // delegation: its stub server (NSD) does not serve it and REFUSES, so unbound answers SERVFAIL.
 struct customer_dns
 {
-    temp_dir dir{"certfleet-caa"};
-    nsd_server nsd{
-        dir,
-        {.zones = {
-             {"customer.test", std::string(customer_zone)},
-             {"plain.test", std::string(plain_zone)}}}};
-    unbound_resolver unbound{
-        dir,
-        {.stubs = {
-             {"customer.test", {nsd.port()}},
-             {"plain.test", {nsd.port()}},
-             {"broken.test", {nsd.port()}}}}};
+    provider_dns provider{
+        "certfleet-caa",
+        {{"customer.test", provider_zone("customer.test", customer_records)},
+         {"plain.test", std::string(plain_zone)}}};
+    unbound_resolver unbound = provider.start_resolver({{"broken.test", {provider.nsd.port()}}});
 
     [[nodiscard]] dns::caa_check check(std::string_view name) const
     {

@@ -13,6 +13,7 @@
 #include "support/rig_certfleet.hpp"
 #include "support/rig_dns_servers.hpp"
 #include "support/rig_net.hpp"
+#include "support/rig_provider_dns.hpp"
 
 using namespace certfleet;
 using namespace certfleet::test;
@@ -21,12 +22,8 @@ using dns::delegation_status;
 
 namespace {
 
-constexpr std::string_view customer_zone = R"zone($ORIGIN customer.test.
-$TTL 1
-@                           IN SOA ns1 hostmaster 1 3600 600 86400 1
-@                           IN NS  ns1
-ns1                         IN A   127.0.0.1
-; correct
+// customer.test below its SOA, NS and glue (provider_zone).
+constexpr std::string_view customer_records = R"zone(; correct
 _acme-challenge.www         IN CNAME x1.acme.delegated.test.
 ; missing: nothing at _acme-challenge.api
 api                         IN A   192.0.2.1
@@ -70,10 +67,15 @@ bool contains(std::string_view text, std::string_view part)
     return text.find(part) != std::string_view::npos;
 }
 
-struct customer_dns
+// The provider's server alone (NSD); a test that needs a recursive resolver starts it.
+struct customer_dns : provider_dns
 {
-    temp_dir dir{"certfleet-delegation"};
-    nsd_server nsd{dir, {.zones = {{"customer.test", std::string(customer_zone)}}}};
+    customer_dns()
+        : provider_dns(
+              "certfleet-delegation",
+              {{"customer.test", provider_zone("customer.test", customer_records)}}
+          )
+    {}
 };
 
 } // namespace
@@ -163,9 +165,7 @@ TEST_SUITE("integration")
         // answers NXDOMAIN for it. Either way the CNAME is wrong and the report must say where
         // it points, not that the resolver is unreachable.
         customer_dns customer;
-        unbound_resolver unbound(
-            customer.dir, {.stubs = {{"customer.test", {customer.nsd.port()}}}}
-        );
+        const auto unbound = customer.start_resolver();
         for (const auto& [via, resolver] : {
                  std::pair{std::string("a recursive resolver"), unbound.address()},
                  std::pair{std::string("the provider's server"), customer.nsd.address()},
@@ -178,6 +178,20 @@ TEST_SUITE("integration")
             CHECK(contains(r.detail, "elsewhere.example.test."));
             CHECK(contains(r.detail, "x1.acme.delegated.test."));
         }
+    }
+
+    TEST_CASE("delegation check: lookup_failed naming SERVFAIL when the name's DNS does not answer")
+    {
+        // broken.test is a lame delegation: its stub server (NSD) does not serve it and REFUSES,
+        // so the recursive resolver answers SERVFAIL, which the report must name.
+        customer_dns customer;
+        const auto unbound = customer.start_resolver({{"broken.test", {customer.nsd.port()}}});
+        const auto r = check("www.broken.test", unbound.address());
+        INFO(r.detail);
+        CHECK(r.status == delegation_status::lookup_failed);
+        CHECK(r.chain.empty());
+        CHECK(contains(r.detail, "SERVFAIL"));
+        CHECK(contains(r.detail, "_acme-challenge.www.broken.test"));
     }
 
     TEST_CASE("delegation check: lookup_failed when nothing answers")

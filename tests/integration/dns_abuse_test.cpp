@@ -33,11 +33,7 @@ using dns::rr_type;
 namespace {
 
 constexpr std::string_view apex = "acme.abuse.test";
-
-std::string name(std::string_view label)
-{
-    return std::string(label) + "." + std::string(apex);
-}
+constexpr zone_names name{apex};
 
 // "multi" holds three 200-byte TXT values: a small query, a large answer.
 std::shared_ptr<const dns::zone> abuse_zone()

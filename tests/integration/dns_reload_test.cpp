@@ -22,11 +22,7 @@ using dns::rr_type;
 namespace {
 
 constexpr std::string_view apex = "acme.reload.test";
-
-std::string name(std::string_view label)
-{
-    return std::string(label) + "." + std::string(apex);
-}
+constexpr zone_names name{apex};
 
 // `records`: the TOML array's items, e.g. "\"one TXT first\"".
 std::string reload_config(const std::string& records, std::uint16_t port = 0)

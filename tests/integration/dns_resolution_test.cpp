@@ -12,6 +12,7 @@
 #include "support/rig_dig.hpp"
 #include "support/rig_dns_servers.hpp"
 #include "support/rig_net.hpp"
+#include "support/rig_provider_dns.hpp"
 
 using namespace certfleet;
 using namespace certfleet::test;
@@ -19,12 +20,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::string_view customer_zone = R"zone($ORIGIN customer.test.
-$TTL 1
-@                    IN SOA ns1 hostmaster 1 3600 600 86400 1
-@                    IN NS  ns1
-ns1                  IN A   127.0.0.1
-www                  IN A   192.0.2.80
+// customer.test below its SOA, NS and glue (provider_zone).
+constexpr std::string_view customer_records = R"zone(www                  IN A   192.0.2.80
 _acme-challenge.www  IN CNAME x1.acme.delegated.test.
 _acme-challenge.api  IN CNAME x2.acme.delegated.test.
 )zone";
@@ -34,13 +31,12 @@ constexpr std::string_view delegated_name = "x1.acme.delegated.test";
 
 struct resolution_rig
 {
-    temp_dir dir{"certfleet-resolution"};
     in_process_authority authority{{make_zone({.apex = "acme.delegated.test"})}};
-    nsd_server nsd{dir, {.zones = {{"customer.test", std::string(customer_zone)}}}};
-    unbound_resolver unbound{
-        dir,
-        {.stubs = {{"customer.test", {nsd.port()}}, {"acme.delegated.test", {authority.port()}}}},
-    };
+    provider_dns provider{
+        "certfleet-resolution",
+        {{"customer.test", provider_zone("customer.test", customer_records)}}};
+    unbound_resolver unbound =
+        provider.start_resolver({{"acme.delegated.test", {authority.port()}}});
 
     dig_output resolve(dig_tool tool, std::string_view qname, std::string_view type = "TXT") const
     {

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dns/message.hpp"
@@ -10,6 +11,18 @@
 #include "dns/rdata.hpp"
 
 namespace certfleet::test {
+
+// The names of one test zone: with `constexpr zone_names name{"acme.x.test"}`, name("one") is
+// "one.acme.x.test".
+struct zone_names
+{
+    std::string_view apex;
+
+    [[nodiscard]] std::string operator()(std::string_view label) const
+    {
+        return std::string(label) + "." + std::string(apex);
+    }
+};
 
 struct query_spec
 {
