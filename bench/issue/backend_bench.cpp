@@ -20,6 +20,8 @@
 #include "support/backend_rig.hpp"
 #include "support/rig_authority.hpp"
 
+#include "order_runner.hpp"
+
 using namespace certfleet;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -36,54 +38,53 @@ std::string name_of(int index)
 double floor_seconds(test::backend_rig& rig, int certificates, int concurrency)
 {
     dns::server_options dns;
-    dns.listen = {boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), rig.dns_port())};
-    test::in_process_authority authority({test::make_zone({.apex = "acme.delegated.test", .ttl = 1})}, dns);
-    core::challenge_redirect board(authority.challenges(), [](std::string_view fqdn) -> std::optional<std::string> {
-        // _acme-challenge.cN.customer.test → cN.acme.delegated.test
-        std::string name(fqdn);
-        const auto first = name.find('.') + 1;
-        return name.substr(first, name.find('.', first) - first) + ".acme.delegated.test";
-    });
+    dns.listen = {
+        boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), rig.dns_port())};
+    test::in_process_authority authority(
+        {test::make_zone({.apex = "acme.delegated.test", .ttl = 1})}, dns
+    );
+    core::challenge_redirect board(
+        authority.challenges(),
+        [](std::string_view fqdn) -> std::optional<std::string> {
+            // _acme-challenge.cN.customer.test → cN.acme.delegated.test
+            std::string name(fqdn);
+            const auto first = name.find('.') + 1;
+            return name.substr(first, name.find('.', first) - first) + ".acme.delegated.test";
+        }
+    );
     double seconds = 0;
     asio::io_context io;
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
             auto ex = co_await asio::this_coro::executor;
-            net::http_client http(ex, net::http_client_options{.ca_file = rig.pebble().https_ca_file().string()});
+            net::http_client http(
+                ex, net::http_client_options{.ca_file = rig.pebble().https_ca_file().string()}
+            );
             acme::client_options options{rig.pebble().directory_url()};
             options.first_poll_delay = 10ms;
             options.max_poll_delay = 10ms;
-            acme::client client(http, core::private_key::generate(core::key_type::ec_p256).value(), options);
+            acme::client client(
+                http, core::private_key::generate(core::key_type::ec_p256).value(), options
+            );
             acme::account_options account;
             account.agree_to_terms = true;
             if (!co_await client.register_account(account)) {
                 throw std::runtime_error("cannot register an account at Pebble");
             }
             const auto t0 = std::chrono::steady_clock::now();
-            int next = 0;
-            int running = 0;
             int failed = 0;
-            asio::system_timer wake(ex);
-            auto worker = [&](int index) -> asio::awaitable<void> {
-                acme::order_request r;
-                r.names = {name_of(index)};
-                r.timeout = 120s;
-                r.challenge_ttl = 1s;
-                auto issued = co_await client.issue(std::move(r), board);
-                failed += issued ? 0 : 1;
-                --running;
-                wake.cancel();
-            };
-            while (next < certificates || running > 0) {
-                while (running < concurrency && next < certificates) {
-                    ++running;
-                    asio::co_spawn(ex, worker(next++), asio::detached);
+            co_await bench::run_orders(
+                certificates, concurrency,
+                [&](int index) -> asio::awaitable<void> {
+                    acme::order_request r;
+                    r.names = {name_of(index)};
+                    r.timeout = 120s;
+                    r.challenge_ttl = 1s;
+                    auto issued = co_await client.issue(std::move(r), board);
+                    failed += issued ? 0 : 1;
                 }
-                wake.expires_after(1s);
-                boost::system::error_code ignored;
-                co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-            }
+            );
             if (failed > 0) {
                 throw std::runtime_error(std::to_string(failed) + " floor orders failed");
             }
@@ -164,7 +165,10 @@ double certfleet_seconds(test::backend_rig& rig, int certificates, int concurren
     }
     (void)issued_before;
     if (issued < static_cast<std::size_t>(certificates)) {
-        throw std::runtime_error("certfleet serve issued " + std::to_string(issued) + " of " + std::to_string(certificates));
+        throw std::runtime_error(
+            "certfleet serve issued " + std::to_string(issued) + " of " +
+            std::to_string(certificates)
+        );
     }
     return (last - first) / 1000;
 }

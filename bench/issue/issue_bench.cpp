@@ -18,6 +18,8 @@
 #include "acme/client.hpp"
 #include "support/acme_rig.hpp"
 
+#include "order_runner.hpp"
+
 using namespace certfleet;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -88,32 +90,21 @@ round_result run_round(test::acme_rig& rig, int certificates, int concurrency)
             const auto cpu0 = own_cpu_seconds();
             const auto pebble0 = process_cpu_seconds(pebble_pid);
             const auto t0 = std::chrono::steady_clock::now();
-            int next = 0;
-            int running = 0;
-            asio::system_timer wake(ex);
-            auto worker = [&](int index) -> asio::awaitable<void> {
-                acme::order_request r;
-                r.names = names_of(index);
-                r.timeout = 120s;
-                r.challenge_ttl = 1s;
-                auto issued = co_await client.issue(std::move(r), rig.board());
-                if (issued) {
-                    ++out.ok;
-                } else {
-                    std::cerr << "order failed: " << issued.error().message() << "\n";
+            co_await bench::run_orders(
+                certificates, concurrency,
+                [&](int index) -> asio::awaitable<void> {
+                    acme::order_request r;
+                    r.names = names_of(index);
+                    r.timeout = 120s;
+                    r.challenge_ttl = 1s;
+                    auto issued = co_await client.issue(std::move(r), rig.board());
+                    if (issued) {
+                        ++out.ok;
+                    } else {
+                        std::cerr << "order failed: " << issued.error().message() << "\n";
+                    }
                 }
-                --running;
-                wake.cancel();
-            };
-            while (next < certificates || running > 0) {
-                while (running < concurrency && next < certificates) {
-                    ++running;
-                    asio::co_spawn(ex, worker(next++), asio::detached);
-                }
-                wake.expires_after(1s);
-                boost::system::error_code ignored;
-                co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-            }
+            );
             out.seconds =
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             out.own_cpu = own_cpu_seconds() - cpu0;
