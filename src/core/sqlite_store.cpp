@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <optional>
 #include <functional>
 #include <cerrno>
 #include <nlohmann/json.hpp>
@@ -216,7 +217,12 @@ public:
           )
     {
         db_.exec("PRAGMA journal_mode = WAL");
-        db_.exec("PRAGMA synchronous = FULL");
+        // NORMAL in WAL mode: a commit survives the process dying (SIGKILL, a crash) at once,
+        // and the writes that must also survive the machine losing power — the keys, the
+        // issued versions, the accounts — are committed under FULL (durable_scope), which
+        // syncs every earlier commit with them. Syncing each step of every order would stall
+        // all orders on one disk flush after another.
+        db_.exec("PRAGMA synchronous = NORMAL");
         db_.exec("PRAGMA foreign_keys = ON");
         migrate(file);
     }
@@ -248,6 +254,7 @@ public:
     store_result<void> save_ca(const ca_account& ca) override
     {
         return guarded([&] {
+            const durable_scope durable(*this); // the account key, before it is used
             SQLite::Statement q(
                 db_, "INSERT INTO cas(name, directory_url, contact, eab_key_id, account_url, "
                      "account_key) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
@@ -426,6 +433,7 @@ public:
     ) override
     {
         return guarded([&] {
+            const durable_scope durable(*this); // the certificate beside its key
             write_scope t(*this);
             SQLite::Statement q(
                 db_, "INSERT INTO certificate_versions(certificate_id, chain_pem, key_sealed, "
@@ -529,6 +537,11 @@ public:
     store_result<void> save_order(const order_record& o) override
     {
         return guarded([&]() -> store_result<void> {
+            // Once the order holds its key, the key is on disk before the CSR leaves.
+            std::optional<durable_scope> durable;
+            if (!o.key_sealed.empty()) {
+                durable.emplace(*this);
+            }
             SQLite::Statement q(
                 db_, "UPDATE orders SET state = ?, order_url = ?, finalize_url = ?, "
                      "certificate_url = ?, authorization_urls = ?, key_sealed = ?, replaces = ?, "
@@ -745,6 +758,7 @@ public:
     store_result<void> put_setting(std::string_view key, std::string_view value) override
     {
         return guarded([&] {
+            const durable_scope durable(*this);
             SQLite::Statement q(
                 db_, "INSERT INTO settings(key, value) VALUES(?, ?) "
                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
@@ -819,6 +833,34 @@ public:
     }
 
 private:
+    // The commits made while it lives reach the disk before they return (synchronous FULL).
+    class durable_scope
+    {
+    public:
+        explicit durable_scope(sqlite_store& s) : store_(s)
+        {
+            if (store_.batch_depth_ == 0) {
+                store_.db_.exec("PRAGMA synchronous = FULL");
+                active_ = true;
+            }
+        }
+        durable_scope(const durable_scope&) = delete;
+        durable_scope& operator=(const durable_scope&) = delete;
+        ~durable_scope()
+        {
+            if (active_) {
+                try {
+                    store_.db_.exec("PRAGMA synchronous = NORMAL");
+                } catch (...) { // NOLINT(bugprone-empty-catch): FULL stays, which is only slower
+                }
+            }
+        }
+
+    private:
+        sqlite_store& store_;
+        bool active_ = false;
+    };
+
     // A write transaction (BEGIN IMMEDIATE), or nothing inside in_transaction(), whose own
     // transaction holds every write. Rolls back unless committed.
     class write_scope
