@@ -47,7 +47,9 @@ int create(const std::string& file, long count)
             v.key_sealed = "-";
             v.serial_hex = std::to_string(i);
             v.sha256_hex = "-";
-            v.not_after = now + std::chrono::minutes(percent(random) == 0 ? lagging(random) : in_service(random));
+            v.not_after =
+                now +
+                std::chrono::minutes(percent(random) == 0 ? lagging(random) : in_service(random));
             v.not_before = v.not_after - 90 * 24h;
             if (auto added = store->add_version(v, 0, cert, now); !added) {
                 return added.error();
@@ -68,7 +70,8 @@ int plan(const std::string& file)
     app::server_settings settings;
     const auto t0 = std::chrono::steady_clock::now();
     const auto due = app::select_renewals(*store, settings, {}, clock_type::now());
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     const auto rows = store->planning_rows();

@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "core/challenge_name.hpp"
 #include "app/ca_session.hpp"
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
@@ -16,6 +15,7 @@
 #include "app/planning.hpp"
 #include "app/renew_report.hpp"
 #include "core/atomic_file.hpp"
+#include "core/challenge_name.hpp"
 #include "core/crypto/certificate.hpp"
 #include "core/crypto/pkcs12.hpp"
 #include "core/crypto/random.hpp"
@@ -43,9 +43,8 @@ std::string certificate_key_context(core::row_id id)
     return "certificate-key/" + std::to_string(id);
 }
 
-nlohmann::json summary_json(
-    const core::certificate_record& c, const std::optional<core::certificate_version>& v
-)
+nlohmann::json
+summary_json(const core::certificate_record& c, const std::optional<core::certificate_version>& v)
 {
     nlohmann::json j{
         {"id", c.id},
@@ -54,7 +53,8 @@ nlohmann::json summary_json(
         {"ca", c.spec.ca},
         {"profile", c.spec.profile ? nlohmann::json(*c.spec.profile) : nlohmann::json()},
         {"state", core::to_string(c.state)},
-        {"next_attempt_at", c.next_attempt_at ? nlohmann::json(format_time(c.next_attempt_at)) : nlohmann::json()},
+        {"next_attempt_at",
+         c.next_attempt_at ? nlohmann::json(format_time(c.next_attempt_at)) : nlohmann::json()},
         {"failures", c.consecutive_failures},
         {"last_problem", c.last_problem},
         {"alert", c.alert},
@@ -97,8 +97,9 @@ int add_certificate(const cert_options& o)
                 return exit_usage;
             }
             if (!st.store->find_domain(bare)) {
-                std::cerr << "certfleet: " << bare << " is not a managed domain: run `certfleet domain add "
-                          << bare << "`, create the CNAME it prints, then add the certificate.\n";
+                std::cerr << "certfleet: " << bare
+                          << " is not a managed domain: run `certfleet domain add " << bare
+                          << "`, create the CNAME it prints, then add the certificate.\n";
                 return exit_usage;
             }
             spec.names.push_back(name);
@@ -109,8 +110,9 @@ int add_certificate(const cert_options& o)
             return exit_usage;
         }
         if (find_ca(s, o.ca) == nullptr) {
-            std::cerr << "certfleet: no CA named '" << o.ca
-                      << "' in the configuration ([acme] is \"default\"; others are [[ca]] tables).\n";
+            std::cerr
+                << "certfleet: no CA named '" << o.ca
+                << "' in the configuration ([acme] is \"default\"; others are [[ca]] tables).\n";
             return exit_usage;
         }
         spec.key_type = o.key_type;
@@ -134,13 +136,16 @@ int add_certificate(const cert_options& o)
             server = running->reschedule({*id});
         }
         if (o.json) {
-            std::cout << nlohmann::json{{"id", *id}, {"names", spec.names}, {"server_notified", server}}.dump()
-                      << '\n';
+            std::cout
+                << nlohmann::json{{"id", *id}, {"names", spec.names}, {"server_notified", server}}
+                       .dump()
+                << '\n';
         } else {
-            std::cout << "certificate " << *id << ": " << join(spec.names, ", ")
-                      << (server ? " (the running server issues it now)"
-                                 : " (issued by `certfleet serve`, or now with `certfleet renew --due`)")
-                      << '\n';
+            std::cout
+                << "certificate " << *id << ": " << join(spec.names, ", ")
+                << (server ? " (the running server issues it now)"
+                           : " (issued by `certfleet serve`, or now with `certfleet renew --due`)")
+                << '\n';
         }
         return exit_ok;
     });
@@ -173,7 +178,9 @@ int list_certificates(const cert_options& o)
         if (o.json) {
             std::cout << out.dump() << '\n';
         } else {
-            print_table(std::cout, {"ID", "NAMES", "STATE", "EXPIRES", "NEXT", "LAST PROBLEM"}, rows);
+            print_table(
+                std::cout, {"ID", "NAMES", "STATE", "EXPIRES", "NEXT", "LAST PROBLEM"}, rows
+            );
         }
         return exit_ok;
     });
@@ -192,32 +199,43 @@ int show_certificate(const cert_options& o)
         filter.certificate_id = c->id;
         filter.limit = 1000;
         auto events = st.store->events(filter);
-        auto j = summary_json(*c, versions && !versions->empty() ? std::optional(versions->back()) : std::nullopt);
+        auto j = summary_json(
+            *c, versions && !versions->empty() ? std::optional(versions->back()) : std::nullopt
+        );
         j["versions"] = nlohmann::json::array();
         if (versions) {
             for (const auto& v : *versions) {
-                j["versions"].push_back({{"serial", v.serial_hex}, {"sha256", v.sha256_hex},
-                                         {"not_before", format_time(v.not_before)},
-                                         {"not_after", format_time(v.not_after)},
-                                         {"issued_at", format_time(v.created_at)}});
+                j["versions"].push_back(
+                    {{"serial", v.serial_hex},
+                     {"sha256", v.sha256_hex},
+                     {"not_before", format_time(v.not_before)},
+                     {"not_after", format_time(v.not_after)},
+                     {"issued_at", format_time(v.created_at)}}
+                );
             }
         }
         if (open && *open) {
-            j["open_order"] = {{"state", core::to_string((*open)->state)}, {"url", (*open)->order_url},
-                               {"attempts", (*open)->attempts}, {"last_problem", (*open)->last_problem}};
+            j["open_order"] = {
+                {"state", core::to_string((*open)->state)},
+                {"url", (*open)->order_url},
+                {"attempts", (*open)->attempts},
+                {"last_problem", (*open)->last_problem}};
         }
         j["events"] = nlohmann::json::array();
         if (events) {
             for (const auto& e : *events) {
-                j["events"].push_back({{"at", format_time(e.at)}, {"kind", e.kind}, {"message", e.message}});
+                j["events"].push_back(
+                    {{"at", format_time(e.at)}, {"kind", e.kind}, {"message", e.message}}
+                );
             }
         }
         if (o.json) {
             std::cout << j.dump(2) << '\n';
             return exit_ok;
         }
-        std::cout << "certificate " << c->id << ": " << join(c->spec.names, ", ") << "\n  state: "
-                  << core::to_string(c->state) << (c->alert ? " (ALERT: expires before its next attempt)" : "")
+        std::cout << "certificate " << c->id << ": " << join(c->spec.names, ", ")
+                  << "\n  state: " << core::to_string(c->state)
+                  << (c->alert ? " (ALERT: expires before its next attempt)" : "")
                   << "\n  key: " << c->spec.key_type << ", CA: " << c->spec.ca
                   << (c->spec.profile ? ", profile: " + *c->spec.profile : std::string())
                   << "\n  next attempt: " << format_time(c->next_attempt_at) << '\n';
@@ -226,15 +244,16 @@ int show_certificate(const cert_options& o)
         }
         for (const auto& v : j["versions"]) {
             std::cout << "  version serial " << v["serial"].get<std::string>() << ", valid "
-                      << v["not_before"].get<std::string>() << " to " << v["not_after"].get<std::string>() << '\n';
+                      << v["not_before"].get<std::string>() << " to "
+                      << v["not_after"].get<std::string>() << '\n';
         }
         if (j.contains("open_order")) {
             std::cout << "  order in flight: " << j["open_order"]["state"].get<std::string>() << ' '
                       << j["open_order"]["url"].get<std::string>() << '\n';
         }
         for (const auto& e : j["events"]) {
-            std::cout << "  " << e["at"].get<std::string>() << ' ' << e["kind"].get<std::string>() << ": "
-                      << e["message"].get<std::string>() << '\n';
+            std::cout << "  " << e["at"].get<std::string>() << ' ' << e["kind"].get<std::string>()
+                      << ": " << e["message"].get<std::string>() << '\n';
         }
         return exit_ok;
     });
@@ -244,8 +263,11 @@ int revocation_reason(const std::string& name)
 {
     // RFC 5280 5.3.1 CRLReason codes that ACME CAs accept (RFC 8555 7.6).
     const std::vector<std::pair<std::string, int>> reasons{
-        {"unspecified", 0}, {"keyCompromise", 1}, {"affiliationChanged", 3},
-        {"superseded", 4},  {"cessationOfOperation", 5}};
+        {"unspecified", 0},
+        {"keyCompromise", 1},
+        {"affiliationChanged", 3},
+        {"superseded", 4},
+        {"cessationOfOperation", 5}};
     for (const auto& [n, code] : reasons) {
         if (n == name) {
             return code;
@@ -270,12 +292,14 @@ int revoke_certificate(const cert_options& o)
         }
         auto v = st.store->latest_version(c->id);
         if (!v || !*v) {
-            std::cerr << "certfleet: certificate " << c->id << " has no issued version to revoke.\n";
+            std::cerr << "certfleet: certificate " << c->id
+                      << " has no issued version to revoke.\n";
             return exit_failure;
         }
         const auto* ca = find_ca(s, c->spec.ca);
         if (ca == nullptr) {
-            std::cerr << "certfleet: the certificate's CA '" << c->spec.ca << "' is not configured.\n";
+            std::cerr << "certfleet: the certificate's CA '" << c->spec.ca
+                      << "' is not configured.\n";
             return exit_usage;
         }
         boost::asio::io_context io(1);
@@ -369,7 +393,8 @@ int export_certificate(const cert_options& o)
             std::ifstream in(o.pfx_password_file);
             std::string line;
             if (!in || !std::getline(in, line)) {
-                std::cerr << "certfleet: cannot read the PFX password from " << o.pfx_password_file << '\n';
+                std::cerr << "certfleet: cannot read the PFX password from " << o.pfx_password_file
+                          << '\n';
                 return exit_usage;
             }
             password = core::secret::adopt(std::move(line));
@@ -399,8 +424,9 @@ int export_certificate(const cert_options& o)
                       << "\nNothing was replaced.\n";
             return exit_failure;
         }
-        std::cout << "wrote cert.pem, chain.pem, fullchain.pem, key.pem (0600), certificate.pfx (0600)"
-                  << (new_password_file ? " and pfx-password.txt (0600)" : "") << " to " << dir << '\n';
+        std::cout
+            << "wrote cert.pem, chain.pem, fullchain.pem, key.pem (0600), certificate.pfx (0600)"
+            << (new_password_file ? " and pfx-password.txt (0600)" : "") << " to " << dir << '\n';
         return exit_ok;
     });
 }
@@ -413,16 +439,25 @@ void add_cert_command(CLI::App& app, command_runner& run)
     cert->require_subcommand(1);
     auto o = std::make_shared<cert_options>();
 
-    auto* add = cert->add_subcommand("add", "Add a certificate: the scheduler issues it and keeps it renewed");
-    add->add_option("-n,--name", o->names, "A DNS name (repeat; \"*.example.com\" for a wildcard)")->required();
-    add->add_option("--key", o->key_type, "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096");
+    auto* add = cert->add_subcommand(
+        "add", "Add a certificate: the scheduler issues it and keeps it renewed"
+    );
+    add->add_option("-n,--name", o->names, "A DNS name (repeat; \"*.example.com\" for a wildcard)")
+        ->required();
+    add->add_option(
+        "--key", o->key_type, "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096"
+    );
     add->add_option("--ca", o->ca, "The CA's name in the configuration (default: default)");
-    add->add_option("--profile", o->profile, "The CA's certificate profile, when it offers profiles");
+    add->add_option(
+        "--profile", o->profile, "The CA's certificate profile, when it offers profiles"
+    );
     add->add_flag("--json", o->json, "JSON on stdout");
     add_config_option(*add, o->config_file);
     add->callback([o, &run] { run = [o] { return add_certificate(*o); }; });
 
-    auto* list = cert->add_subcommand("list", "Every certificate: state, expiry, next attempt, last problem");
+    auto* list = cert->add_subcommand(
+        "list", "Every certificate: state, expiry, next attempt, last problem"
+    );
     list->add_flag("--json", o->json, "JSON on stdout");
     add_config_option(*list, o->config_file);
     list->callback([o, &run] { run = [o] { return list_certificates(*o); }; });
@@ -447,16 +482,24 @@ void add_cert_command(CLI::App& app, command_runner& run)
         };
     });
 
-    auto* revoke = cert->add_subcommand("revoke", "Revoke the current version at the CA; never renew it again");
+    auto* revoke = cert->add_subcommand(
+        "revoke", "Revoke the current version at the CA; never renew it again"
+    );
     revoke->add_option("id", o->id, "Certificate id")->required();
-    revoke->add_option("--reason", o->reason, "unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation");
+    revoke->add_option(
+        "--reason", o->reason,
+        "unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation"
+    );
     add_config_option(*revoke, o->config_file);
     revoke->callback([o, &run] { run = [o] { return revoke_certificate(*o); }; });
 
     auto* exp = cert->add_subcommand("export", "Write the current version as PEM files and a PFX");
     exp->add_option("id", o->id, "Certificate id")->required();
     exp->add_option("--out", o->out_dir, "Directory (created 0700 when missing)")->required();
-    exp->add_option("--pfx-password-file", o->pfx_password_file, "The PFX password (first line); default: a new random one written to pfx-password.txt");
+    exp->add_option(
+        "--pfx-password-file", o->pfx_password_file,
+        "The PFX password (first line); default: a new random one written to pfx-password.txt"
+    );
     add_config_option(*exp, o->config_file);
     exp->callback([o, &run] { run = [o] { return export_certificate(*o); }; });
 }

@@ -71,9 +71,8 @@ std::string format_time(std::optional<std::chrono::system_clock::time_point> t)
     return text;
 }
 
-std::string relative_time(
-    std::chrono::system_clock::time_point t, std::chrono::system_clock::time_point now
-)
+std::string
+relative_time(std::chrono::system_clock::time_point t, std::chrono::system_clock::time_point now)
 {
     const bool past = t < now;
     auto s = std::chrono::duration_cast<std::chrono::seconds>(past ? now - t : t - now).count();

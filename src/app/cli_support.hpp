@@ -30,9 +30,8 @@ int with_settings(
 [[nodiscard]] std::string format_time(std::optional<std::chrono::system_clock::time_point> t);
 [[nodiscard]] std::int64_t unix_seconds(std::chrono::system_clock::time_point t);
 // "in 3d 4h", "2h ago".
-[[nodiscard]] std::string relative_time(
-    std::chrono::system_clock::time_point t, std::chrono::system_clock::time_point now
-);
+[[nodiscard]] std::string
+relative_time(std::chrono::system_clock::time_point t, std::chrono::system_clock::time_point now);
 
 // Columns padded to their widest cell.
 void print_table(

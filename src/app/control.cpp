@@ -24,7 +24,8 @@ namespace {
 
 constexpr std::size_t max_request_bytes = 1024 * 1024;
 
-std::optional<std::int64_t> seconds_of(const std::optional<std::chrono::system_clock::time_point>& t)
+std::optional<std::int64_t> seconds_of(const std::optional<std::chrono::system_clock::time_point>& t
+)
 {
     if (!t) {
         return std::nullopt;
@@ -59,12 +60,8 @@ std::string error_line(std::string_view message)
 nlohmann::json to_json(const run_result& r)
 {
     nlohmann::json j{
-        {"id", r.certificate_id},
-        {"names", r.names},
-        {"outcome", to_string(r.outcome)},
-        {"problem", r.problem},
-        {"alert", r.alert},
-        {"duration_ms", r.duration.count()},
+        {"id", r.certificate_id}, {"names", r.names}, {"outcome", to_string(r.outcome)},
+        {"problem", r.problem},   {"alert", r.alert}, {"duration_ms", r.duration.count()},
     };
     if (auto t = seconds_of(r.next_attempt_at)) {
         j["next_attempt_at"] = *t;
@@ -90,8 +87,9 @@ run_result run_result_from_json(const nlohmann::json& j)
         }
     }
     const auto outcome = j.value("outcome", std::string("failed"));
-    for (auto o : {run_outcome::issued, run_outcome::failed, run_outcome::retrying,
-                   run_outcome::preflight_failed, run_outcome::busy, run_outcome::skipped}) {
+    for (auto o :
+         {run_outcome::issued, run_outcome::failed, run_outcome::retrying,
+          run_outcome::preflight_failed, run_outcome::busy, run_outcome::skipped}) {
         if (to_string(o) == outcome) {
             r.outcome = o;
         }
@@ -136,7 +134,9 @@ asio::awaitable<void> collect(
 
 } // namespace
 
-control_server::control_server(asio::any_io_executor executor, std::filesystem::path path, scheduler& s)
+control_server::control_server(
+    asio::any_io_executor executor, std::filesystem::path path, scheduler& s
+)
     : executor_(std::move(executor)), path_(std::move(path)), scheduler_(s)
 {}
 
@@ -186,7 +186,8 @@ asio::awaitable<void> control_server::accept_loop()
 {
     while (acceptor_ && acceptor_->is_open()) {
         boost::system::error_code ec;
-        auto socket = co_await acceptor_->async_accept(asio::redirect_error(asio::use_awaitable, ec));
+        auto socket =
+            co_await acceptor_->async_accept(asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (ec == asio::error::operation_aborted) {
                 co_return;
@@ -201,12 +202,16 @@ asio::awaitable<void> control_server::serve(local::socket socket)
 {
     asio::streambuf buffer(max_request_bytes);
     boost::system::error_code ec;
-    const auto n =
-        co_await asio::async_read_until(socket, buffer, '\n', asio::redirect_error(asio::use_awaitable, ec));
+    const auto n = co_await asio::async_read_until(
+        socket, buffer, '\n', asio::redirect_error(asio::use_awaitable, ec)
+    );
     if (ec) {
         co_return;
     }
-    std::string line(asio::buffers_begin(buffer.data()), asio::buffers_begin(buffer.data()) + static_cast<std::ptrdiff_t>(n));
+    std::string line(
+        asio::buffers_begin(buffer.data()),
+        asio::buffers_begin(buffer.data()) + static_cast<std::ptrdiff_t>(n)
+    );
     // GCC 12 miscompiles braced temporaries inside a co_await expression: every reply is built
     // first, then sent.
     auto send = [&socket](std::string text) -> asio::awaitable<bool> {
@@ -238,7 +243,9 @@ asio::awaitable<void> control_server::serve(local::socket socket)
         co_return;
     }
     // Every certificate runs at once (within its CA's bound); results go out as they come.
-    auto wake = std::make_shared<asio::system_timer>(executor_, std::chrono::system_clock::time_point::max());
+    auto wake = std::make_shared<asio::system_timer>(
+        executor_, std::chrono::system_clock::time_point::max()
+    );
     auto results = std::make_shared<std::vector<run_result>>();
     for (auto id : ids) {
         asio::co_spawn(executor_, collect(scheduler_, id, results, wake), asio::detached);
@@ -280,7 +287,8 @@ std::optional<control_client> control_client::connect(const std::filesystem::pat
     return control_client(fd);
 }
 
-control_client::control_client(control_client&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+control_client::control_client(control_client&& other) noexcept : fd_(std::exchange(other.fd_, -1))
+{}
 
 control_client::~control_client()
 {
@@ -336,7 +344,8 @@ bool control_client::renew(
 
 bool control_client::reschedule(const std::vector<core::row_id>& ids)
 {
-    return request(nlohmann::json{{"op", "reschedule"}, {"ids", ids}}, [](const nlohmann::json&) {});
+    return request(nlohmann::json{{"op", "reschedule"}, {"ids", ids}}, [](const nlohmann::json&) {
+    });
 }
 
 } // namespace certfleet::app

@@ -55,12 +55,16 @@ public:
 
     // Sends the ids to renew; calls `on_result` as each finishes. False when the server went
     // away before it finished.
-    bool renew(const std::vector<core::row_id>& ids, const std::function<void(const run_result&)>& on_result);
+    bool renew(
+        const std::vector<core::row_id>& ids,
+        const std::function<void(const run_result&)>& on_result
+    );
     bool reschedule(const std::vector<core::row_id>& ids);
 
 private:
     explicit control_client(int fd) : fd_(fd) {}
-    bool request(const nlohmann::json& body, const std::function<void(const nlohmann::json&)>& on_line);
+    bool
+    request(const nlohmann::json& body, const std::function<void(const nlohmann::json&)>& on_line);
 
     int fd_ = -1;
 };

@@ -4,11 +4,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "core/challenge_name.hpp"
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
 #include "app/preflight.hpp"
+#include "core/challenge_name.hpp"
 #include "core/crypto/random.hpp"
 #include "core/errc.hpp"
 #include "dns/delegation_checker.hpp"
@@ -39,8 +39,8 @@ std::optional<std::string> managed_name(const std::string& text)
 {
     auto name = core::lower_name(text);
     if (name.starts_with("*.")) {
-        std::cerr << "certfleet: " << text << ": add the name without \"*.\" ("
-                  << name.substr(2) << "); a certificate may then ask for the wildcard.\n";
+        std::cerr << "certfleet: " << text << ": add the name without \"*.\" (" << name.substr(2)
+                  << "); a certificate may then ask for the wildcard.\n";
         return std::nullopt;
     }
     if (name.empty() || !dns::canonical_name(name)) {
@@ -68,7 +68,8 @@ int add_domains(const domain_options& o)
             } else {
                 auto label = core::random_label();
                 if (!label) {
-                    std::cerr << "certfleet: cannot draw a label: " << label.error().message() << '\n';
+                    std::cerr << "certfleet: cannot draw a label: " << label.error().message()
+                              << '\n';
                     return exit_failure;
                 }
                 d.name = *name;
@@ -104,7 +105,8 @@ int list_domains(const domain_options& o)
     return with_state(o.config_file, [&](const server_settings& s, state& st) {
         auto domains = st.store->list_domains();
         if (!domains) {
-            std::cerr << "certfleet: cannot read the domains: " << domains.error().message() << '\n';
+            std::cerr << "certfleet: cannot read the domains: " << domains.error().message()
+                      << '\n';
             return exit_failure;
         }
         if (o.json) {
@@ -117,7 +119,8 @@ int list_domains(const domain_options& o)
                     {"record", cname_record(s, d)},
                     {"check", d.check_status},
                     {"check_detail", d.check_detail},
-                    {"checked_at", d.checked_at ? nlohmann::json(format_time(d.checked_at)) : nlohmann::json()},
+                    {"checked_at",
+                     d.checked_at ? nlohmann::json(format_time(d.checked_at)) : nlohmann::json()},
                 });
             }
             std::cout << out.dump() << '\n';
@@ -127,7 +130,8 @@ int list_domains(const domain_options& o)
         for (const auto& d : *domains) {
             rows.push_back(
                 {d.name, delegation_target(s, d.label),
-                 d.check_status.empty() ? "never checked" : d.check_status, format_time(d.checked_at)}
+                 d.check_status.empty() ? "never checked" : d.check_status,
+                 format_time(d.checked_at)}
             );
         }
         print_table(std::cout, {"NAME", "CNAME TARGET", "LAST CHECK", "CHECKED AT"}, rows);
@@ -159,8 +163,11 @@ int remove_domains(const domain_options& o)
                 }
             }
             if (auto removed = st.store->remove_domain(name); !removed) {
-                std::cerr << "certfleet: cannot remove " << name << ": " << removed.error().message()
-                          << (removed.error() == core::errc::not_found ? " (see certfleet domain list)" : "")
+                std::cerr << "certfleet: cannot remove " << name << ": "
+                          << removed.error().message()
+                          << (removed.error() == core::errc::not_found
+                                  ? " (see certfleet domain list)"
+                                  : "")
                           << '\n';
                 rc = exit_failure;
                 continue;
@@ -224,7 +231,8 @@ int check_domains(const domain_options& o)
             auto d = st.store->find_domain(core::lower_name(text));
             if (!d) {
                 std::cerr << "certfleet: " << text << " is not managed: run `certfleet domain add "
-                          << core::lower_name(text) << "` (or pass --expect TARGET to check any name).\n";
+                          << core::lower_name(text)
+                          << "` (or pass --expect TARGET to check any name).\n";
                 return exit_usage;
             }
             domains.push_back(*d);
@@ -248,9 +256,16 @@ int check_domains(const domain_options& o)
             if (v.check == "delegation") {
                 (void)st.store->record_domain_check(v.name, v.status, v.detail, now);
             }
-            out.push_back({{"name", v.name}, {"check", v.check}, {"ok", v.ok}, {"status", v.status}, {"detail", v.detail}});
+            out.push_back(
+                {{"name", v.name},
+                 {"check", v.check},
+                 {"ok", v.ok},
+                 {"status", v.status},
+                 {"detail", v.detail}}
+            );
             if (!o.json) {
-                std::cout << v.name << ": " << v.check << " " << v.status << "\n  " << v.detail << '\n';
+                std::cout << v.name << ": " << v.check << " " << v.status << "\n  " << v.detail
+                          << '\n';
             }
         }
         if (o.json) {
@@ -264,7 +279,8 @@ int check_domains(const domain_options& o)
 
 void add_domain_command(CLI::App& app, command_runner& run)
 {
-    auto* domain = app.add_subcommand("domain", "Managed names and their one-time CNAME delegation");
+    auto* domain =
+        app.add_subcommand("domain", "Managed names and their one-time CNAME delegation");
     domain->require_subcommand(1);
     auto o = std::make_shared<domain_options>();
 
@@ -285,18 +301,23 @@ void add_domain_command(CLI::App& app, command_runner& run)
         "--expect", o->expect,
         "Check any name against this CNAME target (e.g. k3f9.acme.example.net), without the store"
     );
-    check->add_option("--resolver", o->resolvers, "Resolver host:port (default: [preflight] resolvers)");
-    check->add_option("--timeout-ms", o->timeout_ms, "Timeout per try")->check(CLI::Range(10, 60000));
+    check->add_option(
+        "--resolver", o->resolvers, "Resolver host:port (default: [preflight] resolvers)"
+    );
+    check->add_option("--timeout-ms", o->timeout_ms, "Timeout per try")
+        ->check(CLI::Range(10, 60000));
     add_config_option(*check, o->config_file);
     check->add_flag("--json", o->json, "JSON on stdout");
     check->callback([o, &run] { run = [o] { return check_domains(*o); }; });
 
-    auto* list = domain->add_subcommand("list", "Managed names, their CNAME targets and last check");
+    auto* list =
+        domain->add_subcommand("list", "Managed names, their CNAME targets and last check");
     add_config_option(*list, o->config_file);
     list->add_flag("--json", o->json, "JSON on stdout");
     list->callback([o, &run] { run = [o] { return list_domains(*o); }; });
 
-    auto* remove = domain->add_subcommand("remove", "Stop managing names (no certificate may use them)");
+    auto* remove =
+        domain->add_subcommand("remove", "Stop managing names (no certificate may use them)");
     remove->add_option("names", o->names, "Names")->required();
     add_config_option(*remove, o->config_file);
     remove->callback([o, &run] { run = [o] { return remove_domains(*o); }; });

@@ -57,7 +57,8 @@ ns = [ { name = "ns1", addresses = )" +
                        quoted_list(o.name_server_addresses) + R"( } ]
 
 [acme]                             # the CA named "default"; more CAs as [[ca]] tables with a name
-directory = ")" + o.directory + "\"\n";
+directory = ")" + o.directory +
+                       "\"\n";
     if (!o.ca_bundle.empty()) {
         text += "ca_bundle = \"" + o.ca_bundle + "\"\n";
     }
@@ -66,7 +67,8 @@ directory = ")" + o.directory + "\"\n";
 max_concurrent_orders = 8
 
 [preflight]                        # before any order: the CNAME and CAA of every name
-resolvers = )" + quoted_list(o.resolvers) +
+resolvers = )" +
+            quoted_list(o.resolvers) +
             R"(              # host:port; empty: the system's resolvers
 delegation = true
 caa = true

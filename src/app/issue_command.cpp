@@ -93,7 +93,9 @@ load_or_create_account_key(const std::filesystem::path& file)
     if (status.type() != std::filesystem::file_type::not_found) {
         std::ifstream in(file);
         if (!in) {
-            return boost::system::error_code(errno != 0 ? errno : EACCES, boost::system::generic_category());
+            return boost::system::error_code(
+                errno != 0 ? errno : EACCES, boost::system::generic_category()
+            );
         }
         std::stringstream pem;
         pem << in.rdbuf();
@@ -222,7 +224,8 @@ int issue(const issue_options& options)
                 co_return;
             }
             std::vector<core::file_content> files;
-            files.push_back(core::file_content{dir / "fullchain.pem", issued->certificate_pem, {.mode = 0644}});
+            files.push_back(core::file_content{
+                dir / "fullchain.pem", issued->certificate_pem, {.mode = 0644}});
             files.push_back(core::file_content{dir / "key.pem", key_pem.view(), {.mode = 0600}});
             if (auto ec = core::write_files_atomically(files)) {
                 std::cerr << "certfleet: cannot write fullchain.pem and key.pem in " << dir << ": "

@@ -1,4 +1,3 @@
-#include "core/challenge_name.hpp"
 #include "app/issuer.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -7,12 +6,13 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "acme/ari.hpp"
-#include "app/config_file.hpp"
 #include "app/cli_support.hpp"
+#include "app/config_file.hpp"
 #include "app/log.hpp"
 #include "app/planning.hpp"
 #include "app/preflight.hpp"
 #include "app/state.hpp"
+#include "core/challenge_name.hpp"
 #include "core/crypto/certificate.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/errc.hpp"
@@ -99,7 +99,8 @@ clock::time_point transient_retry_at(const acme::failure& f, int attempts, clock
 }
 
 // GCC 12 destroys the captures of a coroutine lambda twice: the pool runs a plain function.
-asio::awaitable<preflight_report> preflight_on_pool(preflight_request request, preflight_settings settings)
+asio::awaitable<preflight_report>
+preflight_on_pool(preflight_request request, preflight_settings settings)
 {
     co_return run_preflight(request, settings);
 }
@@ -143,7 +144,12 @@ using issuer_targets = std::map<std::string, std::string>;
 class order_board final : public core::challenge_board
 {
 public:
-    order_board(core::store& store, core::challenge_board& zone, const issuer_targets& targets, core::row_id order_id)
+    order_board(
+        core::store& store,
+        core::challenge_board& zone,
+        const issuer_targets& targets,
+        core::row_id order_id
+    )
         : store_(store), zone_(zone), targets_(targets), order_id_(order_id)
     {}
 
@@ -171,8 +177,8 @@ public:
         }
         zone_.cleanup(target->second, value);
         if (auto removed = store_.remove_challenge(order_id_, target->second, value); !removed) {
-            log(level::warn, "cannot remove a challenge record from the store: " +
-                                 removed.error().message());
+            log(level::warn,
+                "cannot remove a challenge record from the store: " + removed.error().message());
         }
     }
 
@@ -351,7 +357,8 @@ asio::awaitable<std::optional<std::string>> issuer::preflight(const run_context&
     const auto settings = settings_.preflight;
     // The lookups block: they run on the pool, and the order resumes here afterwards.
     auto report = co_await asio::co_spawn(
-        lookups_.get_executor(), preflight_on_pool(std::move(request), settings), asio::use_awaitable
+        lookups_.get_executor(), preflight_on_pool(std::move(request), settings),
+        asio::use_awaitable
     );
     for (const auto& v : report.verdicts) {
         const auto bare = core::managed_name_for(v.name);
@@ -415,13 +422,15 @@ asio::awaitable<acme::outcome<acme::issued_certificate>> issuer::order(run_conte
             auto& o = ctx.order;
             const auto next = state_of(p.phase);
             const auto state = core::may_advance(o.state, next) ? next : o.state;
-            if (state == o.state && p.order_url == o.order_url && p.finalize_url == o.finalize_url &&
-                p.certificate_url == o.certificate_url && p.authorization_urls == o.authorization_urls) {
+            if (state == o.state && p.order_url == o.order_url &&
+                p.finalize_url == o.finalize_url && p.certificate_url == o.certificate_url &&
+                p.authorization_urls == o.authorization_urls) {
                 return {};
             }
             if (state != o.state) {
                 log(level::debug, "certificate " + std::to_string(ctx.cert.id) + ": order " +
-                                      std::to_string(o.id) + " " + std::string(core::to_string(state)));
+                                      std::to_string(o.id) + " " +
+                                      std::string(core::to_string(state)));
             }
             o.state = state;
             o.order_url = p.order_url;
@@ -462,21 +471,23 @@ asio::awaitable<acme::outcome<acme::issued_certificate>> issuer::order(run_conte
         order_board board(store_, zone_, ctx.targets, ctx.order.id);
         auto issued = co_await ctx.session->client().issue(request, board, hooks);
         for (const auto& [name, target] : ctx.targets) {
-            if (auto it = wakeups_.find(target); it != wakeups_.end() && it->second.lock() == ctx.wakeup) {
+            if (auto it = wakeups_.find(target);
+                it != wakeups_.end() && it->second.lock() == ctx.wakeup) {
                 wakeups_.erase(it);
             }
         }
         // A resumed order the CA no longer has (gone, expired, invalid before we answered) is
         // replaced by a new one, once. A validation failure is not retried here: it would fail
         // again and count against the CA's limits.
-        const bool retry_fresh = !issued && resumed && round == 0 && !is_transient(issued.error()) &&
+        const bool retry_fresh = !issued && resumed && round == 0 &&
+                                 !is_transient(issued.error()) &&
                                  issued.error().code != acme::errc::authorization_invalid;
         if (!retry_fresh) {
             co_return issued;
         }
-        log(level::info, "certificate " + std::to_string(ctx.cert.id) + ": the CA no longer has order " +
-                             escape(ctx.order.order_url) + " (" + issued.error().message() +
-                             "); placing a new one");
+        log(level::info, "certificate " + std::to_string(ctx.cert.id) +
+                             ": the CA no longer has order " + escape(ctx.order.order_url) + " (" +
+                             issued.error().message() + "); placing a new one");
         ctx.order.state = core::order_state::failed;
         ctx.order.last_problem = issued.error().message();
         (void)store_.save_order(ctx.order);
@@ -493,9 +504,10 @@ run_result issuer::record_success(run_context& ctx, acme::issued_certificate iss
     auto chain = core::parse_pem_chain(issued.certificate_pem);
     if (!chain || chain->empty() || !core::certificate_matches_key(chain->front(), issued.key)) {
         return record_failure(
-            ctx, acme::failure{
-                     make_error_code(core::errc::invalid_certificate), std::nullopt,
-                     "the CA's certificate is unreadable or does not match our key"}
+            ctx,
+            acme::failure{
+                make_error_code(core::errc::invalid_certificate), std::nullopt,
+                "the CA's certificate is unreadable or does not match our key"}
         );
     }
     const auto& leaf = chain->front();

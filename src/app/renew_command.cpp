@@ -56,15 +56,16 @@ int run_sweep(
         if (terminal && !ids.empty()) {
             std::cerr << "renewing " << ids.size() << " certificate(s)...\n";
         }
-        const auto mode = ids.empty() ? std::optional<sweep_mode>(sweep_mode::local)
-                                      : run_renewals(s, st, ids, sweep_options{deadline}, [&](const run_result& r) {
-                                            results.push_back(r);
-                                            if (terminal) {
-                                                std::cerr << "[" << results.size() << "/" << ids.size() << "] "
-                                                          << join(r.names, ",") << ": " << to_string(r.outcome)
-                                                          << '\n';
-                                            }
-                                        });
+        const auto mode =
+            ids.empty()
+                ? std::optional<sweep_mode>(sweep_mode::local)
+                : run_renewals(s, st, ids, sweep_options{deadline}, [&](const run_result& r) {
+                      results.push_back(r);
+                      if (terminal) {
+                          std::cerr << "[" << results.size() << "/" << ids.size() << "] "
+                                    << join(r.names, ",") << ": " << to_string(r.outcome) << '\n';
+                      }
+                  });
         if (!mode) {
             return exit_failure;
         }
@@ -94,7 +95,9 @@ void add_renew_command(CLI::App& app, command_runner& run)
         run = [o] {
             sweep_selection selection{o->all, o->names, o->ids};
             sweep_output output{o->dry_run, o->json, o->junit_file};
-            return run_sweep(o->config_file, selection, output, std::chrono::seconds(o->deadline_s));
+            return run_sweep(
+                o->config_file, selection, output, std::chrono::seconds(o->deadline_s)
+            );
         };
     });
 }

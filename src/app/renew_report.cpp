@@ -57,14 +57,17 @@ std::string junit_xml(const std::vector<run_result>& results, double seconds)
     }
     std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     xml += "<testsuites name=\"certfleet renew\" tests=\"" + std::to_string(results.size()) +
-           "\" failures=\"" + std::to_string(failures) + "\" time=\"" + std::to_string(seconds) + "\">\n";
+           "\" failures=\"" + std::to_string(failures) + "\" time=\"" + std::to_string(seconds) +
+           "\">\n";
     xml += "  <testsuite name=\"certfleet renew\" tests=\"" + std::to_string(results.size()) +
            "\" failures=\"" + std::to_string(failures) + "\" errors=\"0\" skipped=\"0\" time=\"" +
            std::to_string(seconds) + "\">\n";
     for (const auto& r : results) {
-        const auto name = "certificate " + std::to_string(r.certificate_id) + " (" + join(r.names, ", ") + ")";
-        xml += "    <testcase classname=\"certfleet.renew\" name=\"" + xml_escape(name) + "\" time=\"" +
-               std::to_string(static_cast<double>(r.duration.count()) / 1000.0) + "\"";
+        const auto name =
+            "certificate " + std::to_string(r.certificate_id) + " (" + join(r.names, ", ") + ")";
+        xml += "    <testcase classname=\"certfleet.renew\" name=\"" + xml_escape(name) +
+               "\" time=\"" + std::to_string(static_cast<double>(r.duration.count()) / 1000.0) +
+               "\"";
         if (succeeded(r)) {
             xml += "/>\n";
             continue;
@@ -123,14 +126,16 @@ int report_sweep(
     std::chrono::system_clock::time_point started
 )
 {
-    const auto elapsed = std::chrono::duration<double>(std::chrono::system_clock::now() - started).count();
+    const auto elapsed =
+        std::chrono::duration<double>(std::chrono::system_clock::now() - started).count();
     bool ok = results.size() == planned.size();
     for (const auto& r : results) {
         ok = ok && succeeded(r);
     }
     if (!output.junit_file.empty()) {
         if (auto ec = core::write_file_atomically(output.junit_file, junit_xml(results, elapsed))) {
-            std::cerr << "certfleet: cannot write " << output.junit_file << ": " << ec.message() << '\n';
+            std::cerr << "certfleet: cannot write " << output.junit_file << ": " << ec.message()
+                      << '\n';
             ok = false;
         }
     }
@@ -157,7 +162,8 @@ int report_sweep(
     for (const auto& r : results) {
         issued += r.outcome == run_outcome::issued ? 1 : 0;
         rows.push_back(
-            {std::to_string(r.certificate_id), join(r.names, ","), std::string(to_string(r.outcome)),
+            {std::to_string(r.certificate_id), join(r.names, ","),
+             std::string(to_string(r.outcome)),
              r.outcome == run_outcome::issued ? format_time(r.not_after) : r.problem}
         );
     }

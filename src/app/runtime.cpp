@@ -39,12 +39,14 @@ bool runtime::start_dns()
 {
     auto stored = state_.store->challenges_in_flight();
     if (!stored) {
-        log(level::error, "cannot read the challenge records in flight: " + stored.error().message());
+        log(level::error,
+            "cannot read the challenge records in flight: " + stored.error().message());
         return false;
     }
     for (const auto& c : *stored) {
         if (auto ec = authority_.challenges().present(c.fqdn, c.value, c.ttl)) {
-            log(level::warn, "cannot serve the stored challenge record at " + c.fqdn + ": " + ec.message());
+            log(level::warn,
+                "cannot serve the stored challenge record at " + c.fqdn + ": " + ec.message());
         }
     }
     if (!stored->empty()) {

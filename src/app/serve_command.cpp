@@ -6,8 +6,8 @@
 
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
-#include "app/control.hpp"
 #include "app/config_file.hpp"
+#include "app/control.hpp"
 #include "app/log.hpp"
 #include "app/runtime.hpp"
 #include "core/config_error.hpp"
@@ -31,7 +31,9 @@ void override_listen(server_settings& s, const std::vector<std::string>& listen)
     for (const auto& text : listen) {
         auto endpoint = dns::parse_endpoint(text, 53);
         if (!endpoint) {
-            throw core::config_error("--listen: '" + text + "' is not an address with an optional port");
+            throw core::config_error(
+                "--listen: '" + text + "' is not an address with an optional port"
+            );
         }
         s.dns.server.listen.push_back(*endpoint);
     }
@@ -62,14 +64,16 @@ void reload_on_hangup(
         if (ec) {
             return;
         }
-        log(level::info, "received SIGHUP, reloading the zones from " +
-                             (config_file.empty() ? std::string("the embedded defaults") : config_file));
+        log(level::info,
+            "received SIGHUP, reloading the zones from " +
+                (config_file.empty() ? std::string("the embedded defaults") : config_file));
         try {
             const auto loaded = load_config(config_file);
             dns_authority.replace_zones(dns::parse_dns_config(loaded.table, loaded.base_dir));
             log(level::info, "reloaded the zones (listeners and limits change on restart only)");
         } catch (const core::config_error& e) {
-            log(level::error, std::string("reload failed, still serving the previous zones: ") + e.what());
+            log(level::error,
+                std::string("reload failed, still serving the previous zones: ") + e.what());
         }
         reload_on_hangup(hangup, config_file, dns_authority);
     });

@@ -1,4 +1,3 @@
-#include "core/challenge_name.hpp"
 #include "app/settings.hpp"
 
 #include <toml++/toml.h>
@@ -7,6 +6,7 @@
 #include <map>
 
 #include "app/config_file.hpp"
+#include "core/challenge_name.hpp"
 #include "core/config_error.hpp"
 #include "core/config_values.hpp"
 #include "dns/name.hpp"
@@ -16,7 +16,8 @@ namespace {
 
 using core::config_error;
 
-ca_settings parse_ca(const toml::table& t, const std::string& path, const std::filesystem::path& base)
+ca_settings
+parse_ca(const toml::table& t, const std::string& path, const std::filesystem::path& base)
 {
     ca_settings ca;
     ca.name = core::optional_string(t, "name", path).value_or("default");
@@ -61,8 +62,8 @@ std::vector<ca_settings> parse_cas(const toml::table& root, const std::filesyste
         const std::string where = i == 0 && root.contains("acme") ? "acme" : "ca";
         if (!seen.emplace(cas[i].name, where).second) {
             throw config_error(
-                "two CAs are named '" + cas[i].name + "' (" + seen[cas[i].name] + " and " +
-                where + "): give each its own name"
+                "two CAs are named '" + cas[i].name + "' (" + seen[cas[i].name] + " and " + where +
+                "): give each its own name"
             );
         }
     }
@@ -137,12 +138,10 @@ core::renewal_policy_options parse_renewal(const toml::table& root)
     if (t == nullptr) {
         return r;
     }
-    r.max_jitter = std::chrono::seconds(
-        core::config_integer<unsigned>(*t, "max_jitter_s", "renewal", 3600)
-    );
-    r.first_backoff = std::chrono::seconds(
-        core::config_integer<unsigned>(*t, "first_backoff_s", "renewal", 300)
-    );
+    r.max_jitter =
+        std::chrono::seconds(core::config_integer<unsigned>(*t, "max_jitter_s", "renewal", 3600));
+    r.first_backoff =
+        std::chrono::seconds(core::config_integer<unsigned>(*t, "first_backoff_s", "renewal", 300));
     r.max_backoff = std::chrono::seconds(
         core::config_integer<unsigned>(*t, "max_backoff_s", "renewal", 4 * 3600)
     );
@@ -182,9 +181,11 @@ server_settings load_settings(const std::string& file)
     s.backend = store != nullptr;
     const toml::table empty;
     const auto& st = store != nullptr ? *store : empty;
-    s.database = loaded.base_dir / core::optional_string(st, "database", "store").value_or("certfleet.db");
+    s.database =
+        loaded.base_dir / core::optional_string(st, "database", "store").value_or("certfleet.db");
     s.master_key_file =
-        loaded.base_dir / core::optional_string(st, "master_key_file", "store").value_or("master.key");
+        loaded.base_dir /
+        core::optional_string(st, "master_key_file", "store").value_or("master.key");
     s.control_socket = s.database;
     s.control_socket += ".sock";
     s.cas = parse_cas(root, loaded.base_dir);

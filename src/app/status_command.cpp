@@ -39,13 +39,22 @@ int show_status(const status_options& o)
                 upcoming.push_back(&c);
             }
             if (!c.last_problem.empty()) {
-                failures.push_back({{"id", c.id}, {"names", c.spec.names}, {"state", core::to_string(c.state)}, {"problem", c.last_problem}});
+                failures.push_back(
+                    {{"id", c.id},
+                     {"names", c.spec.names},
+                     {"state", core::to_string(c.state)},
+                     {"problem", c.last_problem}}
+                );
             }
             auto v = st.store->latest_version(c.id);
             if (c.alert) {
-                alerts.push_back({{"id", c.id}, {"names", c.spec.names},
-                                  {"not_after", v && *v ? nlohmann::json(format_time((*v)->not_after)) : nlohmann::json()},
-                                  {"message", "expires before its next renewal attempt"}});
+                alerts.push_back(
+                    {{"id", c.id},
+                     {"names", c.spec.names},
+                     {"not_after",
+                      v && *v ? nlohmann::json(format_time((*v)->not_after)) : nlohmann::json()},
+                     {"message", "expires before its next renewal attempt"}}
+                );
             }
             if (v && *v && c.state != core::certificate_state::revoked &&
                 (!earliest_expiry || (*v)->not_after < *earliest_expiry)) {
@@ -59,12 +68,20 @@ int show_status(const status_options& o)
             upcoming.resize(10);
         }
         if (o.json) {
-            nlohmann::json out{{"certificates", all->size()}, {"by_state", by_state},
-                               {"next_renewals", nlohmann::json::array()}, {"failures", failures},
-                               {"alerts", alerts},
-                               {"earliest_expiry", earliest_expiry ? nlohmann::json(format_time(earliest_expiry)) : nlohmann::json()}};
+            nlohmann::json out{
+                {"certificates", all->size()},
+                {"by_state", by_state},
+                {"next_renewals", nlohmann::json::array()},
+                {"failures", failures},
+                {"alerts", alerts},
+                {"earliest_expiry", earliest_expiry ? nlohmann::json(format_time(earliest_expiry))
+                                                    : nlohmann::json()}};
             for (const auto* c : upcoming) {
-                out["next_renewals"].push_back({{"id", c->id}, {"names", c->spec.names}, {"at", format_time(c->next_attempt_at)}});
+                out["next_renewals"].push_back(
+                    {{"id", c->id},
+                     {"names", c->spec.names},
+                     {"at", format_time(c->next_attempt_at)}}
+                );
             }
             std::cout << out.dump(2) << '\n';
             return alerts.empty() ? exit_ok : exit_failure;
@@ -78,21 +95,26 @@ int show_status(const status_options& o)
             std::cout << "\nnext renewals:\n";
             std::vector<std::vector<std::string>> rows;
             for (const auto* c : upcoming) {
-                rows.push_back({std::to_string(c->id), join(c->spec.names, ","), relative_time(*c->next_attempt_at, now)});
+                rows.push_back(
+                    {std::to_string(c->id), join(c->spec.names, ","),
+                     relative_time(*c->next_attempt_at, now)}
+                );
             }
             print_table(std::cout, {"ID", "NAMES", "WHEN"}, rows);
         }
         if (!failures.empty()) {
             std::cout << "\nproblems:\n";
             for (const auto& f : failures) {
-                std::cout << "  " << f["id"].get<core::row_id>() << " " << f["state"].get<std::string>() << ": "
+                std::cout << "  " << f["id"].get<core::row_id>() << " "
+                          << f["state"].get<std::string>() << ": "
                           << f["problem"].get<std::string>() << '\n';
             }
         }
         if (!alerts.empty()) {
             std::cout << "\nALERTS:\n";
             for (const auto& a : alerts) {
-                std::cout << "  certificate " << a["id"].get<core::row_id>() << " expires before its next renewal attempt\n";
+                std::cout << "  certificate " << a["id"].get<core::row_id>()
+                          << " expires before its next renewal attempt\n";
             }
         }
         return alerts.empty() ? exit_ok : exit_failure;
@@ -104,8 +126,10 @@ int backup(const status_options& o)
     return with_state(o.config_file, [&](const server_settings& s, state& st) {
         auto done = st.store->backup_to(o.backup_file);
         if (!done) {
-            std::cerr << "certfleet: cannot back up to " << o.backup_file << ": " << done.error().message()
-                      << (done.error() == core::errc::already_exists ? " (choose a new file name)" : "")
+            std::cerr << "certfleet: cannot back up to " << o.backup_file << ": "
+                      << done.error().message()
+                      << (done.error() == core::errc::already_exists ? " (choose a new file name)"
+                                                                     : "")
                       << '\n';
             return exit_failure;
         }
@@ -128,7 +152,8 @@ void add_status_command(CLI::App& app, command_runner& run)
     add_config_option(*status, o->config_file);
     status->callback([o, &run] { run = [o] { return show_status(*o); }; });
 
-    auto* b = app.add_subcommand("backup", "A consistent copy of the store, taken while the server runs");
+    auto* b =
+        app.add_subcommand("backup", "A consistent copy of the store, taken while the server runs");
     b->add_option("file", o->backup_file, "The new file (never overwritten)")->required();
     add_config_option(*b, o->config_file);
     b->callback([o, &run] { run = [o] { return backup(*o); }; });

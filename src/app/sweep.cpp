@@ -1,4 +1,3 @@
-#include "core/challenge_name.hpp"
 #include "app/sweep.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +12,7 @@
 #include "app/log.hpp"
 #include "app/planning.hpp"
 #include "app/runtime.hpp"
+#include "core/challenge_name.hpp"
 
 namespace certfleet::app {
 namespace asio = boost::asio;
@@ -64,8 +64,12 @@ std::vector<planned_renewal> select_renewals(
         }
         std::string reason(core::to_string(plan.reason));
         if (!by_plan && plan.renew_at > now) {
-            reason = "asked for (" + reason + " at " + std::to_string(
-                std::chrono::duration_cast<std::chrono::seconds>(plan.renew_at.time_since_epoch()).count()) + ")";
+            reason = "asked for (" + reason + " at " +
+                     std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                        plan.renew_at.time_since_epoch()
+                     )
+                                        .count()) +
+                     ")";
         }
         out.push_back({row.certificate_id, cert->spec.names, plan.renew_at, reason, plan.alert});
     }

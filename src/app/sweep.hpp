@@ -17,9 +17,9 @@ namespace certfleet::app {
 
 struct sweep_selection
 {
-    bool all = false;                // every certificate that is not revoked
-    std::vector<std::string> names;  // certificates holding any of these names
-    std::vector<core::row_id> ids;   // these certificates, whatever their plan
+    bool all = false;               // every certificate that is not revoked
+    std::vector<std::string> names; // certificates holding any of these names
+    std::vector<core::row_id> ids;  // these certificates, whatever their plan
 };
 
 struct planned_renewal

@@ -53,7 +53,6 @@ boost::system::error_code write_all(int fd, std::string_view content)
 
 } // namespace
 
-
 namespace {
 
 struct staged_file
@@ -76,10 +75,14 @@ std::filesystem::path directory_of(const std::filesystem::path& target)
 }
 
 // Writes `content` to a fresh temporary beside `target`, with the mode (and owner) it must have.
-boost::system::result<staged_file>
-stage(const std::filesystem::path& target, std::string_view content, const atomic_write_options& options)
+boost::system::result<staged_file> stage(
+    const std::filesystem::path& target,
+    std::string_view content,
+    const atomic_write_options& options
+)
 {
-    std::string temp = (directory_of(target) / ("." + target.filename().string() + ".XXXXXX")).string();
+    std::string temp =
+        (directory_of(target) / ("." + target.filename().string() + ".XXXXXX")).string();
     fd_guard file{::mkstemp(temp.data())};
     if (file.get() < 0) {
         return last_error();
@@ -154,11 +157,12 @@ boost::system::error_code write_files_atomically(const std::vector<file_content>
     return {};
 }
 
-boost::system::error_code create_file_exclusively(
-    const std::filesystem::path& target, std::string_view content, mode_t mode
-)
+boost::system::error_code
+create_file_exclusively(const std::filesystem::path& target, std::string_view content, mode_t mode)
 {
-    auto s = stage(target, content, atomic_write_options{.mode = mode, .keep_existing_owner_and_mode = false});
+    auto s = stage(
+        target, content, atomic_write_options{.mode = mode, .keep_existing_owner_and_mode = false}
+    );
     if (!s) {
         return s.error();
     }

@@ -36,8 +36,8 @@ struct file_content
 // Installs several files as a set (fullchain.pem with its key.pem): every temporary file is
 // written and fsynced before the first rename, so a write failure (a full disk) leaves all the
 // old files in place. Files in one directory: a rename there cannot fail for lack of space.
-[[nodiscard]] boost::system::error_code write_files_atomically(const std::vector<file_content>& files
-);
+[[nodiscard]] boost::system::error_code
+write_files_atomically(const std::vector<file_content>& files);
 
 // Creates `target` with `content`, failing with file_exists when anything is at that path (a
 // dangling symlink included): a key that exists is never replaced. The file appears whole or not

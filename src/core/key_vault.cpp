@@ -47,8 +47,9 @@ boost::system::result<key_vault> key_vault::from_text(std::string_view base64)
     return key_vault(std::move(key));
 }
 
-boost::system::result<key_vault>
-key_vault::load(const std::filesystem::path& file, std::optional<std::string_view> environment_value)
+boost::system::result<key_vault> key_vault::load(
+    const std::filesystem::path& file, std::optional<std::string_view> environment_value
+)
 {
     if (environment_value) {
         return from_text(*environment_value);
@@ -68,7 +69,8 @@ key_vault::load(const std::filesystem::path& file, std::optional<std::string_vie
 boost::system::error_code key_vault::create_file(const std::filesystem::path& file)
 {
     auto key = secret::with_size(sealed_box_key_size);
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) !=
+        1) {
         return make_error_code(errc::crypto_failure);
     }
     auto text = secret::adopt(base64_encode(key.view()) + "\n");

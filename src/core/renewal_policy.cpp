@@ -48,7 +48,8 @@ renewal_plan plan_renewal(
 {
     draw = std::clamp(draw, 0.0, 0.999999);
     renewal_plan plan{now, renewal_reason::first_issuance, false};
-    const bool has_version = facts.not_before && facts.not_after && *facts.not_after > *facts.not_before;
+    const bool has_version =
+        facts.not_before && facts.not_after && *facts.not_after > *facts.not_before;
     if (has_version && facts.ari_window_start && facts.ari_window_end &&
         *facts.ari_window_end > *facts.ari_window_start) {
         const auto width = *facts.ari_window_end - *facts.ari_window_start;
@@ -61,7 +62,9 @@ renewal_plan plan_renewal(
     }
     if (facts.consecutive_failures > 0) {
         const int doublings = std::min(facts.consecutive_failures - 1, 30);
-        auto backoff = std::min<seconds>(options.first_backoff * (std::int64_t{1} << doublings), options.max_backoff);
+        auto backoff = std::min<seconds>(
+            options.first_backoff * (std::int64_t{1} << doublings), options.max_backoff
+        );
         backoff = scaled(backoff, 0.5 + draw / 2);
         const auto after = facts.last_failure_at.value_or(now) + backoff;
         if (after > plan.renew_at) {

@@ -5,10 +5,10 @@
 #include <sqlite3.h>
 
 #include <array>
-#include <optional>
-#include <functional>
 #include <cerrno>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/errc.hpp"
 
@@ -136,7 +136,9 @@ void bind_blob(SQLite::Statement& q, int index, std::string_view bytes)
 
 std::string blob(const SQLite::Column& c)
 {
-    return std::string(static_cast<const char*>(c.getBlob()), static_cast<std::size_t>(c.getBytes()));
+    return std::string(
+        static_cast<const char*>(c.getBlob()), static_cast<std::size_t>(c.getBytes())
+    );
 }
 
 std::string json_list(const std::vector<std::string>& items)
@@ -194,9 +196,8 @@ template <class F> auto guarded(F&& body) -> typename as_result<decltype(body())
             return body();
         }
     } catch (const SQLite::Exception& e) {
-        return typename as_result<decltype(body())>::type(
-            boost::system::in_place_error, error_of(e)
-        );
+        return
+            typename as_result<decltype(body())>::type(boost::system::in_place_error, error_of(e));
     }
 }
 
@@ -209,12 +210,10 @@ class sqlite_store final : public store
 {
 public:
     sqlite_store(const std::filesystem::path& file, const sqlite_store_options& options)
-        : db_(
-              file.string(),
+        : db_(file.string(),
               SQLite::OPEN_READWRITE | (options.create ? SQLite::OPEN_CREATE : 0) |
                   SQLite::OPEN_FULLMUTEX,
-              static_cast<int>(options.busy_timeout.count())
-          )
+              static_cast<int>(options.busy_timeout.count()))
     {
         db_.exec("PRAGMA journal_mode = WAL");
         // NORMAL in WAL mode: a commit survives the process dying (SIGKILL, a crash) at once,
@@ -694,9 +693,8 @@ public:
         });
     }
 
-    store_result<bool> try_lock_certificate(
-        row_id certificate_id, const lock_owner& owner, time_point now
-    ) override
+    store_result<bool>
+    try_lock_certificate(row_id certificate_id, const lock_owner& owner, time_point now) override
     {
         return guarded([&] {
             write_scope t(*this);
@@ -918,9 +916,8 @@ private:
         const int known = static_cast<int>(migrations.size());
         if (current > known) {
             throw store_open_error(
-                "the database " + file.string() + " has schema version " +
-                std::to_string(current) + ", newer than this certfleet knows (" +
-                std::to_string(known) +
+                "the database " + file.string() + " has schema version " + std::to_string(current) +
+                ", newer than this certfleet knows (" + std::to_string(known) +
                 "): run the certfleet version that wrote it, or upgrade this one"
             );
         }

@@ -41,8 +41,8 @@ struct ca_account
 
 struct domain_record
 {
-    std::string name;  // lower case, no final dot: "www.example.com"
-    std::string label; // the stable, unguessable label its _acme-challenge CNAME points at
+    std::string name;         // lower case, no final dot: "www.example.com"
+    std::string label;        // the stable, unguessable label its _acme-challenge CNAME points at
     std::string check_status; // "" (never checked), "correct", "missing", ...
     std::string check_detail;
     std::optional<time_point> checked_at;
@@ -219,7 +219,8 @@ public:
     // True when taken (or already held by `owner`), false when another live holder has it.
     virtual store_result<bool>
     try_lock_certificate(row_id certificate_id, const lock_owner& owner, time_point now) = 0;
-    virtual store_result<void> unlock_certificate(row_id certificate_id, const lock_owner& owner) = 0;
+    virtual store_result<void>
+    unlock_certificate(row_id certificate_id, const lock_owner& owner) = 0;
 
     // ---- settings the server keeps about itself (the master-key check value, ...)
     virtual store_result<std::optional<std::string>> setting(std::string_view key) = 0;
@@ -229,8 +230,7 @@ public:
     virtual store_result<std::vector<planning_row>> planning_rows() = 0;
     // Runs `body` as one transaction: the writes it makes through this store commit together
     // when it returns success, and none do otherwise (bulk imports, tools).
-    virtual store_result<void> in_transaction(const std::function<store_result<void>()>& body
-    ) = 0;
+    virtual store_result<void> in_transaction(const std::function<store_result<void>()>& body) = 0;
     // A consistent copy of the whole store, taken while others read and write.
     virtual store_result<void> backup_to(const std::filesystem::path& file) = 0;
 };

@@ -1,13 +1,12 @@
 #include "dns/responder.hpp"
 
-#include "core/challenge_name.hpp"
-
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <functional>
 #include <optional>
 
+#include "core/challenge_name.hpp"
 #include "dns/rate_limiter.hpp"
 
 namespace certfleet::dns {

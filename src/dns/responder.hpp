@@ -54,8 +54,8 @@ struct response_info
     // NODATA, one for every NXDOMAIN in a zone (random names count together), one for every
     // error (REFUSED, FORMERR, NOTIMP, BADVERS).
     std::uint64_t identity = 0;
-    std::size_t question_end = 0; // the header and the question: what a truncated copy keeps
-    bool edns = false;            // the response ends with our OPT record (11 bytes, no options)
+    std::size_t question_end = 0;    // the header and the question: what a truncated copy keeps
+    bool edns = false;               // the response ends with our OPT record (11 bytes, no options)
     bool challenge_answered = false; // TXT values from the challenge records are in the answer
 };
 

@@ -19,8 +19,8 @@
 #include <memory>
 #include <vector>
 
-#include "dns/rate_limiter.hpp"
 #include "core/challenge_observer.hpp"
+#include "dns/rate_limiter.hpp"
 #include "dns/responder.hpp"
 
 namespace certfleet::dns {

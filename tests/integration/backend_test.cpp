@@ -25,14 +25,16 @@ std::map<std::string, std::string> numbered_domains(int n)
 // Parses a JUnit file with Python's XML parser and returns "tests failures testcases".
 std::string junit_summary(const std::filesystem::path& file)
 {
-    const auto r = run({"python3", "-c",
-                        "import sys, xml.etree.ElementTree as ET\n"
-                        "root = ET.parse(sys.argv[1]).getroot()\n"
-                        "suite = root.find('testsuite')\n"
-                        "cases = suite.findall('testcase')\n"
-                        "failed = [c for c in cases if c.find('failure') is not None]\n"
-                        "print(suite.get('tests'), suite.get('failures'), len(cases), len(failed))\n",
-                        file.string()});
+    const auto r = run(
+        {"python3", "-c",
+         "import sys, xml.etree.ElementTree as ET\n"
+         "root = ET.parse(sys.argv[1]).getroot()\n"
+         "suite = root.find('testsuite')\n"
+         "cases = suite.findall('testcase')\n"
+         "failed = [c for c in cases if c.find('failure') is not None]\n"
+         "print(suite.get('tests'), suite.get('failures'), len(cases), len(failed))\n",
+         file.string()}
+    );
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
     return r.out.substr(0, r.out.find('\n'));
 }
@@ -42,8 +44,7 @@ bool key_matches(const std::filesystem::path& dir)
 {
     const auto from_cert =
         run({"openssl", "x509", "-in", (dir / "cert.pem").string(), "-noout", "-pubkey"});
-    const auto from_key =
-        run({"openssl", "pkey", "-in", (dir / "key.pem").string(), "-pubout"});
+    const auto from_key = run({"openssl", "pkey", "-in", (dir / "key.pem").string(), "-pubout"});
     return from_cert.exit_code == 0 && from_key.exit_code == 0 && !from_cert.out.empty() &&
            from_cert.out == from_key.out;
 }
@@ -52,11 +53,20 @@ bool key_matches(const std::filesystem::path& dir)
 
 TEST_SUITE("integration")
 {
-    TEST_CASE("backend: renew --due without a server issues what is due, with JSON and JUnit reports")
+    TEST_CASE(
+        "backend: renew --due without a server issues what is due, with JSON and JUnit reports"
+    )
     {
         backend_rig rig({.domains = {{"www.customer.test", "www"}, {"api.customer.test", "api"}}});
-        REQUIRE(rig.certfleet({"cert", "add", "--name", "www.customer.test", "--name", "api.customer.test"}).exit_code == 0);
-        REQUIRE(rig.certfleet({"cert", "add", "--name", "api.customer.test", "--key", "rsa-2048"}).exit_code == 0);
+        REQUIRE(
+            rig.certfleet({"cert", "add", "--name", "www.customer.test", "--name",
+                           "api.customer.test"})
+                .exit_code == 0
+        );
+        REQUIRE(
+            rig.certfleet({"cert", "add", "--name", "api.customer.test", "--key", "rsa-2048"})
+                .exit_code == 0
+        );
 
         const auto dry = rig.certfleet_json({"renew", "--due", "--dry-run"});
         CHECK(dry["due"].size() == 2);
@@ -89,11 +99,15 @@ TEST_SUITE("integration")
             const auto out = rig.dir().path() / "export" / "one";
             REQUIRE(rig.certfleet({"cert", "export", "1", "--out", out.string()}).exit_code == 0);
             CHECK(key_matches(out));
-            CHECK((std::filesystem::status(out / "key.pem").permissions() & std::filesystem::perms::others_read) ==
-                  std::filesystem::perms::none);
+            CHECK(
+                (std::filesystem::status(out / "key.pem").permissions() &
+                 std::filesystem::perms::others_read) == std::filesystem::perms::none
+            );
             const auto password = out / "pfx-password.txt";
-            const auto pfx = run({"openssl", "pkcs12", "-in", (out / "certificate.pfx").string(), "-nokeys",
-                                  "-passin", "file:" + password.string()});
+            const auto pfx = run(
+                {"openssl", "pkcs12", "-in", (out / "certificate.pfx").string(), "-nokeys",
+                 "-passin", "file:" + password.string()}
+            );
             CHECK_MESSAGE(pfx.exit_code == 0, pfx.err);
             CHECK(pfx.out.find("BEGIN CERTIFICATE") != std::string::npos);
         }
@@ -106,7 +120,8 @@ TEST_SUITE("integration")
         }
     }
 
-    TEST_CASE("backend: a broken delegation or a CAA record for another CA places no order and fails the sweep")
+    TEST_CASE("backend: a broken delegation or a CAA record for another CA places no order and "
+              "fails the sweep")
     {
         backend_rig rig({
             .domains =
@@ -114,14 +129,18 @@ TEST_SUITE("integration")
                  {"missing.customer.test", "missing"},
                  {"wrong.customer.test", "wrong"},
                  {"caa.customer.test", "caa"}},
-            .cnames = std::map<std::string, std::string>{
-                {"good.customer.test", "good"},
-                {"wrong.customer.test", "somewhere-else"},
-                {"caa.customer.test", "caa"}},
+            .cnames =
+                std::map<std::string, std::string>{
+                    {"good.customer.test", "good"},
+                    {"wrong.customer.test", "somewhere-else"},
+                    {"caa.customer.test", "caa"}},
             .extra_zone_lines = {"caa IN CAA 0 issue \"otherca.example\""},
         });
         for (const auto* name : {"good", "missing", "wrong", "caa"}) {
-            REQUIRE(rig.certfleet({"cert", "add", "--name", std::string(name) + ".customer.test"}).exit_code == 0);
+            REQUIRE(
+                rig.certfleet({"cert", "add", "--name", std::string(name) + ".customer.test"})
+                    .exit_code == 0
+            );
         }
         const auto junit = rig.dir().path() / "renew.xml";
         const auto r = rig.certfleet({"renew", "--due", "--json", "--junit", junit.string()});
@@ -134,11 +153,20 @@ TEST_SUITE("integration")
         }
         CHECK(by_name["good.customer.test"]["outcome"] == "issued");
         CHECK(by_name["missing.customer.test"]["outcome"] == "preflight_failed");
-        CHECK(by_name["missing.customer.test"]["problem"].get<std::string>().find("missing") != std::string::npos);
+        CHECK(
+            by_name["missing.customer.test"]["problem"].get<std::string>().find("missing") !=
+            std::string::npos
+        );
         CHECK(by_name["wrong.customer.test"]["outcome"] == "preflight_failed");
-        CHECK(by_name["wrong.customer.test"]["problem"].get<std::string>().find("somewhere-else") != std::string::npos);
+        CHECK(
+            by_name["wrong.customer.test"]["problem"].get<std::string>().find("somewhere-else") !=
+            std::string::npos
+        );
         CHECK(by_name["caa.customer.test"]["outcome"] == "preflight_failed");
-        CHECK(by_name["caa.customer.test"]["problem"].get<std::string>().find("otherca.example") != std::string::npos);
+        CHECK(
+            by_name["caa.customer.test"]["problem"].get<std::string>().find("otherca.example") !=
+            std::string::npos
+        );
         // One order, for the good name: the failing names never reached the CA.
         CHECK(rig.pebble_orders() == 1);
         CHECK(junit_summary(junit) == "4 3 4 3");
@@ -150,7 +178,8 @@ TEST_SUITE("integration")
         CHECK(check.out.find("points_elsewhere") != std::string::npos);
     }
 
-    TEST_CASE("backend: serve issues an added certificate at once, and a sweep hands its work to it")
+    TEST_CASE("backend: serve issues an added certificate at once, and a sweep hands its work to it"
+    )
     {
         backend_rig rig({.domains = {{"www.customer.test", "www"}, {"api.customer.test", "api"}}});
         rig.start_serve();
@@ -175,15 +204,21 @@ TEST_SUITE("integration")
         CHECK(rig.serve()->log().find("parking orders in flight") != std::string::npos);
     }
 
-    TEST_CASE("backend: domains get stable labels, and a wrong or missing master key stops every command")
+    TEST_CASE(
+        "backend: domains get stable labels, and a wrong or missing master key stops every command"
+    )
     {
         backend_rig rig({});
-        const auto added = rig.certfleet_json({"domain", "add", "shop.customer.test", "Blog.Customer.Test."});
+        const auto added =
+            rig.certfleet_json({"domain", "add", "shop.customer.test", "Blog.Customer.Test."});
         REQUIRE(added.size() == 2);
         const auto label = added[0]["label"].get<std::string>();
         CHECK(label.size() == 16);
         CHECK(added[1]["name"] == "blog.customer.test");
-        CHECK(added[0]["record"] == "_acme-challenge.shop.customer.test. CNAME " + label + ".acme.delegated.test.");
+        CHECK(
+            added[0]["record"] ==
+            "_acme-challenge.shop.customer.test. CNAME " + label + ".acme.delegated.test."
+        );
         // Adding again keeps the label: the CNAME at the provider never changes.
         CHECK(rig.certfleet_json({"domain", "add", "shop.customer.test"})[0]["label"] == label);
         CHECK(rig.certfleet({"domain", "add", "*.shop.customer.test"}).exit_code == 2);
@@ -201,24 +236,32 @@ TEST_SUITE("integration")
         );
         CHECK(wrong.exit_code == 1);
         CHECK(wrong.err.find("master key does not open this database") != std::string::npos);
-        std::filesystem::rename(rig.config().parent_path() / "master.key", rig.dir().path() / "moved.key");
+        std::filesystem::rename(
+            rig.config().parent_path() / "master.key", rig.dir().path() / "moved.key"
+        );
         const auto missing = rig.certfleet({"cert", "list"});
         CHECK(missing.exit_code == 1);
         CHECK(missing.err.find("cannot read the master key") != std::string::npos);
         // init never replaces what exists.
-        std::filesystem::rename(rig.dir().path() / "moved.key", rig.config().parent_path() / "master.key");
+        std::filesystem::rename(
+            rig.dir().path() / "moved.key", rig.config().parent_path() / "master.key"
+        );
         const auto again = run_certfleet({"init", "--config", rig.config().string()});
         CHECK(again.exit_code == 1);
         CHECK(again.err.find("never replaces") != std::string::npos);
     }
 
-    TEST_CASE("backend: 20 certificates issued while serve is killed with SIGKILL at random moments")
+    TEST_CASE("backend: 20 certificates issued while serve is killed with SIGKILL at random moments"
+    )
     {
         constexpr int certificates = 20;
         // Two orders at a time, so that the kills land in the middle of issuance.
         backend_rig rig({.domains = numbered_domains(certificates), .max_concurrent_orders = 2});
         for (int i = 0; i < certificates; ++i) {
-            REQUIRE(rig.certfleet({"cert", "add", "--name", "n" + std::to_string(i) + ".customer.test"}).exit_code == 0);
+            REQUIRE(
+                rig.certfleet({"cert", "add", "--name", "n" + std::to_string(i) + ".customer.test"})
+                    .exit_code == 0
+            );
         }
         rig.start_serve();
         std::mt19937 random(std::random_device{}());
@@ -239,15 +282,17 @@ TEST_SUITE("integration")
             const auto show = rig.certfleet_json({"cert", "show", std::to_string(id)});
             CHECK_FALSE(show.contains("open_order"));
             const auto out = rig.dir().path() / "export" / std::to_string(id);
-            REQUIRE(rig.certfleet({"cert", "export", std::to_string(id), "--out", out.string()}).exit_code == 0);
+            REQUIRE(
+                rig.certfleet({"cert", "export", std::to_string(id), "--out", out.string()})
+                    .exit_code == 0
+            );
             CHECK_MESSAGE(key_matches(out), "certificate " << id);
         }
         CHECK(kills_mid_issuance >= 3);
         MESSAGE(
-            "orders created at Pebble for 20 certificates: " << rig.pebble_orders() << ", across "
-                                                             << kills << " kills ("
-                                                             << kills_mid_issuance
-                                                             << " before every certificate was issued)"
+            "orders created at Pebble for 20 certificates: "
+            << rig.pebble_orders() << ", across " << kills << " kills (" << kills_mid_issuance
+            << " before every certificate was issued)"
         );
     }
 
@@ -255,7 +300,10 @@ TEST_SUITE("integration")
     {
         backend_rig rig({.pebble = {.nonce_reject_percent = 30}, .domains = numbered_domains(30)});
         for (int i = 0; i < 30; ++i) {
-            REQUIRE(rig.certfleet({"cert", "add", "--name", "n" + std::to_string(i) + ".customer.test"}).exit_code == 0);
+            REQUIRE(
+                rig.certfleet({"cert", "add", "--name", "n" + std::to_string(i) + ".customer.test"})
+                    .exit_code == 0
+            );
         }
         const auto r = rig.certfleet({"renew", "--all", "--json"}, std::chrono::seconds(200));
         INFO(r.out, r.err);

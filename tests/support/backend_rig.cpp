@@ -9,9 +9,8 @@
 namespace certfleet::test {
 namespace {
 
-std::string zone_text(
-    const std::map<std::string, std::string>& cnames, const std::vector<std::string>& extra
-)
+std::string
+zone_text(const std::map<std::string, std::string>& cnames, const std::vector<std::string>& extra)
 {
     std::string text = "$ORIGIN customer.test.\n$TTL 1\n"
                        "@ IN SOA ns1.customer.test. hostmaster.customer.test. 1 3600 600 86400 1\n"
@@ -33,21 +32,24 @@ std::string config_text(
     const backend_rig_options& options
 )
 {
-    std::string text = "[store]\ndatabase = \"certfleet.db\"\nmaster_key_file = \"master.key\"\n\n"
-                       "[dns]\nlisten = [\"127.0.0.1:" +
-                       std::to_string(dns_port) +
-                       "\"]\nchallenge_ttl = 1\n\n"
-                       "[[dns.zone]]\napex = \"acme.delegated.test\"\nttl = 1\n"
-                       "soa = { mname = \"ns1\", rname = \"hostmaster.customer.test.\", minimum = 1 }\n"
-                       "ns = [ { name = \"ns1\", addresses = [\"127.0.0.1\"] } ]\n\n"
-                       "[acme]\ndirectory = \"" +
-                       pebble.directory_url() + "\"\nca_bundle = \"" + pebble.https_ca_file().string() +
-                       "\"\ncontact = [\"mailto:ops@customer.test\"]\nmax_concurrent_orders = " +
-                       std::to_string(options.max_concurrent_orders) + "\n\n"
-                       "[preflight]\nresolvers = [\"" +
-                       resolver + "\"]\n\n[renewal]\nfirst_backoff_s = 1\nmax_backoff_s = 2\n\n";
+    std::string text =
+        "[store]\ndatabase = \"certfleet.db\"\nmaster_key_file = \"master.key\"\n\n"
+        "[dns]\nlisten = [\"127.0.0.1:" +
+        std::to_string(dns_port) +
+        "\"]\nchallenge_ttl = 1\n\n"
+        "[[dns.zone]]\napex = \"acme.delegated.test\"\nttl = 1\n"
+        "soa = { mname = \"ns1\", rname = \"hostmaster.customer.test.\", minimum = 1 }\n"
+        "ns = [ { name = \"ns1\", addresses = [\"127.0.0.1\"] } ]\n\n"
+        "[acme]\ndirectory = \"" +
+        pebble.directory_url() + "\"\nca_bundle = \"" + pebble.https_ca_file().string() +
+        "\"\ncontact = [\"mailto:ops@customer.test\"]\nmax_concurrent_orders = " +
+        std::to_string(options.max_concurrent_orders) +
+        "\n\n"
+        "[preflight]\nresolvers = [\"" +
+        resolver + "\"]\n\n[renewal]\nfirst_backoff_s = 1\nmax_backoff_s = 2\n\n";
     for (const auto& [name, label] : options.domains) {
-        text += "[[domain]]\nname = \"" + name + "\"\ntarget = \"" + label + ".acme.delegated.test\"\n\n";
+        text += "[[domain]]\nname = \"" + name + "\"\ntarget = \"" + label +
+                ".acme.delegated.test\"\n\n";
     }
     return text + options.extra_config;
 }
@@ -58,17 +60,22 @@ backend_rig::backend_rig(backend_rig_options options) : dns_port_(free_port())
 {
     const auto cnames = options.cnames.value_or(options.domains);
     customer_ = std::make_unique<nsd_server>(
-        dir_, nsd_options{.zones = {nsd_zone{"customer.test", zone_text(cnames, options.extra_zone_lines)}}}
+        dir_,
+        nsd_options{
+            .zones = {nsd_zone{"customer.test", zone_text(cnames, options.extra_zone_lines)}}}
     );
     resolver_ = std::make_unique<unbound_resolver>(
-        dir_, unbound_options{
-                  .stubs = {
-                      stub_zone{"customer.test", {customer_->port()}},
-                      stub_zone{"acme.delegated.test", {dns_port_}}}}
+        dir_,
+        unbound_options{
+            .stubs =
+                {stub_zone{"customer.test", {customer_->port()}},
+                 stub_zone{"acme.delegated.test", {dns_port_}}}}
     );
     options.pebble.dns_server = resolver_->address();
     pebble_ = std::make_unique<pebble_ca>(dir_, options.pebble);
-    config_ = dir_.write("certfleet/certfleet.toml", config_text(dns_port_, *pebble_, resolver_->address(), options));
+    config_ = dir_.write(
+        "certfleet/certfleet.toml", config_text(dns_port_, *pebble_, resolver_->address(), options)
+    );
     const auto init = run_certfleet({"init", "--config", config_.string()});
     if (init.exit_code != 0) {
         throw rig_error("certfleet init failed: " + init.err);
@@ -95,8 +102,10 @@ nlohmann::json backend_rig::certfleet_json(std::vector<std::string> args) const
     const auto r = certfleet(args);
     auto j = nlohmann::json::parse(r.out, nullptr, false);
     if (j.is_discarded()) {
-        throw rig_error("certfleet " + join_command(args) + " printed no JSON (exit " +
-                        std::to_string(r.exit_code) + "): " + r.out + r.err);
+        throw rig_error(
+            "certfleet " + join_command(args) + " printed no JSON (exit " +
+            std::to_string(r.exit_code) + "): " + r.out + r.err
+        );
     }
     return j;
 }
@@ -116,11 +125,14 @@ void backend_rig::start_serve()
             .query = {.name = "acme.delegated.test", .type = dns::rr_type::soa, .flags = 0},
             .timeout = std::chrono::milliseconds(10'000),
             .process = serve_.get(),
-            .accept = [](const decoded_response& r) { return r.rcode() == 0 && r.flag(dns::flag::aa); },
+            .accept = [](const decoded_response& r
+                      ) { return r.rcode() == 0 && r.flag(dns::flag::aa); },
         }
     );
     if (!ready) {
-        throw rig_error("certfleet serve did not start; its log:\n" + tail_lines(serve_->log(), 40));
+        throw rig_error(
+            "certfleet serve did not start; its log:\n" + tail_lines(serve_->log(), 40)
+        );
     }
 }
 

@@ -37,7 +37,9 @@ public:
     ~backend_rig();
 
     // `certfleet <args> --config <file>` to completion.
-    [[nodiscard]] run_result certfleet(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)) const;
+    [[nodiscard]] run_result certfleet(
+        std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)
+    ) const;
     // The same, stdout parsed as JSON (throws rig_error with the output when it is not).
     [[nodiscard]] nlohmann::json certfleet_json(std::vector<std::string> args) const;
 

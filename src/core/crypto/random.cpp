@@ -10,7 +10,8 @@ namespace certfleet::core {
 namespace {
 
 // Uniform over `alphabet` by rejection: bytes past the largest multiple are drawn again.
-boost::system::error_code fill(char* out, std::size_t length, std::string_view alphabet, bool letter_first)
+boost::system::error_code
+fill(char* out, std::size_t length, std::string_view alphabet, bool letter_first)
 {
     const auto n = alphabet.size();
     const unsigned limit = 256 - (256 % static_cast<unsigned>(n));

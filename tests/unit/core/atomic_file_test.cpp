@@ -16,7 +16,8 @@ struct temp_dir
     temp_dir()
     {
         std::random_device random;
-        path = std::filesystem::temp_directory_path() / ("certfleet-files-" + std::to_string(random()));
+        path = std::filesystem::temp_directory_path() /
+               ("certfleet-files-" + std::to_string(random()));
         std::filesystem::create_directories(path);
     }
     ~temp_dir() { std::filesystem::remove_all(path); }

@@ -6,7 +6,8 @@ namespace certfleet::core {
 
 TEST_SUITE("core")
 {
-    TEST_CASE("issuance state: every order state and certificate state round-trips through its stored name")
+    TEST_CASE("issuance state: every order state and certificate state round-trips through its "
+              "stored name")
     {
         for (int i = 0; i <= static_cast<int>(order_state::failed); ++i) {
             const auto s = static_cast<order_state>(i);
@@ -20,12 +21,14 @@ TEST_SUITE("core")
         CHECK_FALSE(certificate_state_from_string(""));
     }
 
-    TEST_CASE("issuance state: orders move forward, may fail from any open state, never leave a final one")
+    TEST_CASE(
+        "issuance state: orders move forward, may fail from any open state, never leave a final one"
+    )
     {
-        const order_state path[] = {
-            order_state::ordering,   order_state::authorizing, order_state::publishing,
-            order_state::answering,  order_state::validating,  order_state::finalizing,
-            order_state::downloading, order_state::issued};
+        const order_state path[] = {order_state::ordering,    order_state::authorizing,
+                                    order_state::publishing,  order_state::answering,
+                                    order_state::validating,  order_state::finalizing,
+                                    order_state::downloading, order_state::issued};
         for (std::size_t i = 0; i + 1 < std::size(path); ++i) {
             CAPTURE(to_string(path[i]));
             CHECK(may_advance(path[i], path[i + 1]));

@@ -33,7 +33,9 @@ TEST_SUITE("core")
         CHECK_FALSE(plan.alert);
     }
 
-    TEST_CASE("renewal: without ARI, when a third of the lifetime remains, moved earlier by the jitter")
+    TEST_CASE(
+        "renewal: without ARI, when a third of the lifetime remains, moved earlier by the jitter"
+    )
     {
         const auto f = issued(t0, 47 * 24h); // the 47-day lifetime
         renewal_policy_options o;
@@ -52,7 +54,9 @@ TEST_SUITE("core")
         }
     }
 
-    TEST_CASE("renewal: with ARI (RFC 9773 4.2), a random point inside the window, or now once it passed")
+    TEST_CASE(
+        "renewal: with ARI (RFC 9773 4.2), a random point inside the window, or now once it passed"
+    )
     {
         auto f = issued(t0, 90 * 24h);
         f.ari_window_start = t0 + 60 * 24h;
@@ -72,7 +76,9 @@ TEST_SUITE("core")
         }
     }
 
-    TEST_CASE("renewal: exponential backoff after failures, capped, and the CA's Retry-After honoured")
+    TEST_CASE(
+        "renewal: exponential backoff after failures, capped, and the CA's Retry-After honoured"
+    )
     {
         renewal_policy_options o;
         o.first_backoff = 300s;

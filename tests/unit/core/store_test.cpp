@@ -80,8 +80,14 @@ TEST_SUITE("core")
         temp_database tmp;
         auto s = open_sqlite_store(tmp.file());
         REQUIRE(ok(s->add_domain({"www.example.com", "k3f9", "", "", std::nullopt})));
-        CHECK(s->add_domain({"www.example.com", "other", "", "", std::nullopt}).error() == errc::already_exists);
-        CHECK(s->add_domain({"api.example.com", "k3f9", "", "", std::nullopt}).error() == errc::already_exists);
+        CHECK(
+            s->add_domain({"www.example.com", "other", "", "", std::nullopt}).error() ==
+            errc::already_exists
+        );
+        CHECK(
+            s->add_domain({"api.example.com", "k3f9", "", "", std::nullopt}).error() ==
+            errc::already_exists
+        );
         REQUIRE(ok(s->record_domain_check("www.example.com", "correct", "fine", t0)));
         const auto d = s->find_domain("www.example.com").value();
         CHECK(d.label == "k3f9");
@@ -89,7 +95,8 @@ TEST_SUITE("core")
         CHECK(d.checked_at.value() == t0);
         CHECK(s->find_domain("nope.example.com").error() == errc::not_found);
 
-        certificate_spec spec{{"www.example.com", "*.example.com"}, "ec-p384", "default", "shortlived"};
+        certificate_spec spec{
+            {"www.example.com", "*.example.com"}, "ec-p384", "default", "shortlived"};
         const auto id = s->add_certificate(spec, t0).value();
         auto cert = s->get_certificate(id).value();
         CHECK(cert.spec.names == spec.names);
@@ -152,7 +159,9 @@ TEST_SUITE("core")
         temp_database tmp;
         auto s = open_sqlite_store(tmp.file());
         for (int i = 0; i < 5; ++i) {
-            REQUIRE(ok(s->append_event({0, t0 + std::chrono::seconds(i), i % 2, "kind", "message " + std::to_string(i)})));
+            REQUIRE(ok(s->append_event(
+                {0, t0 + std::chrono::seconds(i), i % 2, "kind", "message " + std::to_string(i)}
+            )));
         }
         event_filter by_certificate;
         by_certificate.certificate_id = 1;
@@ -165,12 +174,16 @@ TEST_SUITE("core")
         CHECK(s->events(page).value().front().message == "message 2");
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open(tmp.file().c_str(), &db) == SQLITE_OK);
-        CHECK(sqlite3_exec(db, "UPDATE events SET message = 'x'", nullptr, nullptr, nullptr) != SQLITE_OK);
+        CHECK(
+            sqlite3_exec(db, "UPDATE events SET message = 'x'", nullptr, nullptr, nullptr) !=
+            SQLITE_OK
+        );
         CHECK(sqlite3_exec(db, "DELETE FROM events", nullptr, nullptr, nullptr) != SQLITE_OK);
         sqlite3_close(db);
     }
 
-    TEST_CASE("store: a certificate lock is held by one live process, and a dead holder's lock is taken over")
+    TEST_CASE("store: a certificate lock is held by one live process, and a dead holder's lock is "
+              "taken over")
     {
         temp_database tmp;
         auto s = open_sqlite_store(tmp.file());
@@ -200,20 +213,25 @@ TEST_SUITE("core")
         CHECK(restored->find_domain("www.example.com").value().label == "k3f9");
     }
 
-    TEST_CASE("key vault: seals to a row, refuses a wrong key or another row, verifies its check value")
+    TEST_CASE(
+        "key vault: seals to a row, refuses a wrong key or another row, verifies its check value"
+    )
     {
         temp_database tmp;
         const auto file = tmp.dir / "master.key";
         REQUIRE_FALSE(key_vault::create_file(file));
-        CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::group_all) ==
-              std::filesystem::perms::none);
+        CHECK(
+            (std::filesystem::status(file).permissions() & std::filesystem::perms::group_all) ==
+            std::filesystem::perms::none
+        );
         CHECK(key_vault::create_file(file) == boost::system::errc::file_exists);
         const auto vault = key_vault::load(file, std::nullopt).value();
         const auto sealed = vault.seal("private key", "certificate-key/1").value();
         CHECK(sealed.find("private key") == std::string::npos);
         CHECK(vault.open(sealed, "certificate-key/1").value().view() == "private key");
         CHECK(vault.open(sealed, "certificate-key/2").error() == errc::authentication_failed);
-        const auto other = key_vault::from_text("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").value();
+        const auto other =
+            key_vault::from_text("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").value();
         CHECK(other.open(sealed, "certificate-key/1").error() == errc::authentication_failed);
         const auto check = vault.make_check_value().value();
         CHECK(vault.verifies(check));
@@ -222,7 +240,10 @@ TEST_SUITE("core")
         CHECK(key_vault::from_text("AAAA").error() == errc::invalid_key);
         CHECK_FALSE(key_vault::load(tmp.dir / "missing.key", std::nullopt).has_value());
         // The environment wins over the file.
-        CHECK(key_vault::load(tmp.dir / "missing.key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").has_value());
+        CHECK(
+            key_vault::load(tmp.dir / "missing.key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+                .has_value()
+        );
     }
 }
 
