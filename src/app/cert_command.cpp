@@ -81,6 +81,41 @@ std::optional<core::certificate_record> find_certificate(state& st, core::row_id
     return *c;
 }
 
+struct issued_certificate
+{
+    core::certificate_record cert;
+    core::certificate_version version;
+};
+
+// The certificate and its newest version, or nullopt after saying why (`what` names the
+// action: "to revoke", "to export").
+std::optional<issued_certificate> find_issued(state& st, core::row_id id, std::string_view what)
+{
+    auto c = find_certificate(st, id);
+    if (!c) {
+        return std::nullopt;
+    }
+    auto v = st.store->latest_version(c->id);
+    if (!v || !*v) {
+        std::cerr << "certfleet: certificate " << c->id << " has no issued version " << what
+                  << " (see certfleet cert show " << c->id << ").\n";
+        return std::nullopt;
+    }
+    return issued_certificate{std::move(*c), std::move(**v)};
+}
+
+void record_event(state& st, core::row_id id, std::string kind, std::string message)
+{
+    core::event_record e;
+    e.at = std::chrono::system_clock::now();
+    e.certificate_id = id;
+    e.kind = std::move(kind);
+    e.message = std::move(message);
+    if (auto r = st.store->append_event(e); !r) {
+        std::cerr << "certfleet: cannot append to the event log: " << r.error().message() << '\n';
+    }
+}
+
 int add_certificate(const cert_options& o)
 {
     return with_state(o.config_file, [&](const server_settings& s, state& st) {
@@ -125,12 +160,7 @@ int add_certificate(const cert_options& o)
             std::cerr << "certfleet: cannot add the certificate: " << id.error().message() << '\n';
             return exit_failure;
         }
-        core::event_record e;
-        e.at = std::chrono::system_clock::now();
-        e.certificate_id = *id;
-        e.kind = "added";
-        e.message = "added " + join(spec.names, ", ");
-        (void)st.store->append_event(e);
+        record_event(st, *id, "added", "added " + join(spec.names, ", "));
         bool server = false;
         if (auto running = control_client::connect(s.control_socket)) {
             server = running->reschedule({*id});
@@ -286,16 +316,12 @@ int revoke_certificate(const cert_options& o)
         return exit_usage;
     }
     return with_state(o.config_file, [&](const server_settings& s, state& st) {
-        auto c = find_certificate(st, o.id);
-        if (!c) {
+        auto issued = find_issued(st, o.id, "to revoke");
+        if (!issued) {
             return exit_failure;
         }
-        auto v = st.store->latest_version(c->id);
-        if (!v || !*v) {
-            std::cerr << "certfleet: certificate " << c->id
-                      << " has no issued version to revoke.\n";
-            return exit_failure;
-        }
+        auto* c = &issued->cert;
+        const auto* v = &issued->version;
         const auto* ca = find_ca(s, c->spec.ca);
         if (ca == nullptr) {
             std::cerr << "certfleet: the certificate's CA '" << c->spec.ca
@@ -314,7 +340,7 @@ int revoke_certificate(const cert_options& o)
                     problem = account.error().message();
                     co_return;
                 }
-                auto r = co_await session.client().revoke((*v)->chain_pem, reason);
+                auto r = co_await session.client().revoke(v->chain_pem, reason);
                 if (!r) {
                     problem = r.error().message();
                     co_return;
@@ -333,16 +359,13 @@ int revoke_certificate(const cert_options& o)
         c->next_attempt_at.reset();
         c->alert = false;
         (void)st.store->update_certificate(*c);
-        core::event_record e;
-        e.at = std::chrono::system_clock::now();
-        e.certificate_id = c->id;
-        e.kind = "revoked";
-        e.message = "revoked serial " + (*v)->serial_hex + " (" + o.reason + ")";
-        (void)st.store->append_event(e);
+        record_event(
+            st, c->id, "revoked", "revoked serial " + v->serial_hex + " (" + o.reason + ")"
+        );
         if (auto running = control_client::connect(s.control_socket)) {
             (void)running->reschedule({c->id});
         }
-        std::cout << "revoked certificate " << c->id << " (serial " << (*v)->serial_hex
+        std::cout << "revoked certificate " << c->id << " (serial " << v->serial_hex
                   << "); it will not be renewed.\n";
         return exit_ok;
     });
@@ -351,17 +374,13 @@ int revoke_certificate(const cert_options& o)
 int export_certificate(const cert_options& o)
 {
     return with_state(o.config_file, [&](const server_settings&, state& st) {
-        auto c = find_certificate(st, o.id);
-        if (!c) {
+        auto issued = find_issued(st, o.id, "to export");
+        if (!issued) {
             return exit_failure;
         }
-        auto v = st.store->latest_version(c->id);
-        if (!v || !*v) {
-            std::cerr << "certfleet: certificate " << c->id
-                      << " has not been issued yet (see certfleet cert show " << c->id << ").\n";
-            return exit_failure;
-        }
-        auto pem = st.vault.open((*v)->key_sealed, certificate_key_context(c->id));
+        const auto* c = &issued->cert;
+        const auto* v = &issued->version;
+        auto pem = st.vault.open(v->key_sealed, certificate_key_context(c->id));
         auto key = pem ? core::private_key::from_pem(pem->view())
                        : boost::system::result<core::private_key>(pem.error());
         if (!key) {
@@ -369,13 +388,13 @@ int export_certificate(const cert_options& o)
                       << " cannot be opened: " << key.error().message() << '\n';
             return exit_failure;
         }
-        auto chain = core::parse_pem_chain((*v)->chain_pem);
+        auto chain = core::parse_pem_chain(v->chain_pem);
         if (!chain || chain->empty()) {
             std::cerr << "certfleet: the stored chain is unreadable.\n";
             return exit_failure;
         }
         // The leaf alone, then the rest of the chain, as PEM blocks cut from the stored text.
-        const auto& text = (*v)->chain_pem;
+        const auto& text = v->chain_pem;
         const auto end_marker = std::string("-----END CERTIFICATE-----");
         const auto leaf_end = text.find(end_marker) + end_marker.size();
         const auto leaf_pem = text.substr(0, leaf_end) + "\n";
