@@ -10,7 +10,7 @@ build_packages=(
     openssl ca-certificates
 )
 test_packages=(
-    bind9-dnsutils knot-dnsutils nsd unbound pebble lego nginx
+    bind9-dnsutils knot-dnsutils nsd unbound pebble lego nginx python3
     clang libclang-rt-14-dev
 )
 bench_packages=(dnsperf knot)
