@@ -1,16 +1,12 @@
 #include "app/ca_session.hpp"
 
 #include "app/log.hpp"
+#include "app/sealed_keys.hpp"
 #include "app/state.hpp"
 #include "core/errc.hpp"
 
 namespace certfleet::app {
 namespace {
-
-std::string account_key_context(std::string_view ca)
-{
-    return "account-key/" + std::string(ca);
-}
 
 // The stored account key, or a new one stored (sealed) before anything uses it.
 core::private_key

@@ -14,6 +14,7 @@
 #include "app/control.hpp"
 #include "app/planning.hpp"
 #include "app/renew_report.hpp"
+#include "app/sealed_keys.hpp"
 #include "core/atomic_file.hpp"
 #include "core/challenge_name.hpp"
 #include "core/crypto/certificate.hpp"
@@ -37,11 +38,6 @@ struct cert_options
     std::string out_dir;
     std::string pfx_password_file;
 };
-
-std::string certificate_key_context(core::row_id id)
-{
-    return "certificate-key/" + std::to_string(id);
-}
 
 nlohmann::json
 summary_json(const core::certificate_record& c, const std::optional<core::certificate_version>& v)

@@ -125,7 +125,7 @@ void scheduler::start_due(clock::time_point now)
             asio::co_spawn(executor_, refresh_then_plan(id), asio::detached);
             continue;
         }
-        admit(id, ca_of(id));
+        admit(id, cert ? cert->spec.ca : ca_of(id)); // the row just read names its CA
     }
 }
 
