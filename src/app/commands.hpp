@@ -24,6 +24,9 @@ void add_renew_command(CLI::App& app, command_runner& run);
 // Registers `status` and `backup`.
 void add_status_command(CLI::App& app, command_runner& run);
 
+// Registers `token create|list|revoke`.
+void add_token_command(CLI::App& app, command_runner& run);
+
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;
 inline constexpr int exit_usage = 2;
