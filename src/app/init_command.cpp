@@ -37,7 +37,9 @@ int create_api_certificate(const server_settings& settings)
 {
     const auto& api = settings.api;
     std::error_code exists;
-    if (!api.enabled || api.tls != "self-signed" || std::filesystem::exists(api.cert_file, exists)) {
+    // tls = "acme" serves it too, until its own certificate is first issued.
+    if (!api.enabled || (api.tls != "self-signed" && api.tls != "acme") ||
+        std::filesystem::exists(api.cert_file, exists)) {
         return exit_ok;
     }
     auto key = core::private_key::generate(core::key_type::ec_p256);

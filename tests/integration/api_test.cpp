@@ -280,6 +280,42 @@ TEST_SUITE("integration")
         CHECK(unpinned.exit_code == 1);
         CHECK(unpinned.err.find("pinned") != std::string::npos);
     }
+
+    TEST_CASE("api: tls = acme serves the API's own certificate, issued through our zone, after the self-signed one")
+    {
+        backend_rig rig(
+            {.domains = {{"api.customer.test", "api"}},
+             .api = true,
+             .api_tls = "acme",
+             .api_config = "name = \"api.customer.test\""}
+        );
+        rig.start_serve();
+        auto served_serial = [&] {
+            const auto r = run(
+                {"sh", "-c",
+                 "openssl s_client -connect " + rig.api_url().substr(8) +
+                     " </dev/null 2>/dev/null | openssl x509 -noout -serial"}
+            );
+            return r.out;
+        };
+        // The certificate was added by the server itself and is issued like any other.
+        REQUIRE(rig.wait_all_valid(1, std::chrono::seconds(60)));
+        const auto show = rig.certfleet_json({"cert", "show", "1"});
+        CHECK(show["names"] == nlohmann::json::array({"api.customer.test"}));
+        std::string serial = show["serial"].get<std::string>();
+        std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) { return std::toupper(c); });
+        bool switched = false;
+        for (int i = 0; i < 50 && !switched; ++i) {
+            switched = served_serial().find(serial) != std::string::npos;
+            if (!switched) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        }
+        CHECK_MESSAGE(switched, served_serial());
+        // And after a restart it is served from the store at once.
+        rig.start_serve();
+        CHECK(served_serial().find(serial) != std::string::npos);
+    }
 }
 
 } // namespace certfleet::test

@@ -59,7 +59,7 @@ std::string config_text(
                 ".acme.delegated.test\"\n\n";
     }
     if (options.api) {
-        text += "[api]\nlisten = [\"127.0.0.1:" + std::to_string(api_port) + "\"]\ntls = \"self-signed\"\n" + options.api_config + "\n\n";
+        text += "[api]\nlisten = [\"127.0.0.1:" + std::to_string(api_port) + "\"]\ntls = \"" + options.api_tls + "\"\n" + options.api_config + "\n\n";
     }
     return text + options.extra_config;
 }

@@ -30,6 +30,7 @@ struct backend_rig_options
     std::string extra_config;                  // appended to certfleet.toml
     unsigned max_concurrent_orders = 16;
     bool api = false; // an [api] section: HTTPS on a free port with init's self-signed certificate
+    std::string api_tls = "self-signed";
     std::string api_config; // more lines of that [api] section
 };
 
