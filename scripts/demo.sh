@@ -55,12 +55,13 @@ kill "${pids[-1]}"
 
 step "2. certfleet init: configuration, master key (0600), database"
 nsd_port=$(free_port); dns_port=$(free_port); unbound_port=$(free_port)
-pebble_port=$(free_port); pebble_mgmt=$(free_port)
+pebble_port=$(free_port); pebble_mgmt=$(free_port); api_port=$(free_port)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/https-ca.key" \
     -out "$work/https-ca.pem" -days 1 -subj "/CN=demo HTTPS CA" 2>/dev/null
 "$certfleet" init --dir "$work/certfleet" --zone acme.delegated.test --listen "127.0.0.1:$dns_port" \
     --ns-address 127.0.0.1 --directory "https://127.0.0.1:$pebble_port/dir" \
-    --ca-bundle "$work/https-ca.pem" --contact mailto:ops@customer.test --resolver "127.0.0.1:$unbound_port"
+    --ca-bundle "$work/https-ca.pem" --contact mailto:ops@customer.test --resolver "127.0.0.1:$unbound_port" \
+    --api-listen "127.0.0.1:$api_port"
 config="$work/certfleet/certfleet.toml"
 sed -i 's/^challenge_ttl = 10/challenge_ttl = 1/' "$config"
 
@@ -177,5 +178,16 @@ openssl verify -CAfile "$work/root.pem" -untrusted "$work/out/chain.pem" "$work/
 step "9. the CI sweep: what is due now (nothing, it was just issued)"
 "$certfleet" renew --due --dry-run --config "$config"
 "$certfleet" status --config "$config"
+
+step "10. the HTTPS API: a CI token, the sweep and the status from elsewhere (self-signed certificate pinned)"
+wait_port "$api_port" "$serve_pid" serve
+token=$("$certfleet" token create --config "$config" --name ci --scope renew 2>/dev/null)
+fingerprint=$(openssl x509 -in "$work/certfleet/api-cert.pem" -noout -fingerprint -sha256 | cut -d= -f2)
+export CERTFLEET_SERVER="https://127.0.0.1:$api_port" CERTFLEET_TOKEN="$token" CERTFLEET_CA_FINGERPRINT="$fingerprint"
+"$certfleet" renew --due --json
+"$certfleet" status
+curl -s --cacert "$work/certfleet/api-cert.pem" -H "Authorization: Bearer $token" \
+    "https://127.0.0.1:$api_port/api/v1/certificates" |
+    python3 -c 'import json,sys; c=json.load(sys.stdin)["items"][0]; print(json.dumps({k: c[k] for k in ("id","names","state","serial","not_after")}, indent=2))'
 echo
-echo "demo complete: issued by certfleet serve through its own DNS-01 authority, stored sealed, verified."
+echo "demo complete: issued by certfleet serve through its own DNS-01 authority, stored sealed, verified, served over its API."
