@@ -34,6 +34,7 @@ bench: build
 	@bench/dns/run.sh $(BUILD)
 	@bench/issue/run.sh $(BUILD)
 	@bench/sweep/run.sh $(BUILD)
+	@bench/api/run.sh $(BUILD)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

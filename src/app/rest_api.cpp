@@ -335,22 +335,19 @@ response list_certificates(rest_context& cx, const api_call& call)
             return bad_request("the cursor is not one this server gave");
         }
     }
-    auto all = cx.st.store->list_certificates();
-    if (!all) {
-        return store_failure(all.error());
+    // One more than the page tells whether a next page exists.
+    auto page_rows = cx.st.store->list_certificates_after(after, p->limit + 1);
+    if (!page_rows) {
+        return store_failure(page_rows.error());
     }
     json items = json::array();
     std::optional<std::string> next;
-    for (const auto& c : *all) {
-        if (c.id <= after) {
-            continue;
-        }
+    for (const auto& row : *page_rows) {
         if (items.size() == p->limit) {
             next = std::to_string(items.back()["id"].get<core::row_id>());
             break;
         }
-        auto v = cx.st.store->latest_version(c.id);
-        items.push_back(certificate_json(c, v ? *v : std::nullopt));
+        items.push_back(certificate_json(row.certificate, row.newest));
     }
     return json_response(page(std::move(items), next));
 }

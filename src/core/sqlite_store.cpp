@@ -454,6 +454,34 @@ public:
         });
     }
 
+    store_result<std::vector<certificate_summary>> list_certificates_after(row_id after, std::size_t limit) override
+    {
+        return guarded([&] {
+            // One statement for the page and each certificate's newest version.
+            SQLite::Statement q(
+                db_,
+                "SELECT c.id, c.names, c.key_type, c.ca, c.profile, c.state, c.next_attempt_at, c.failures, "
+                "c.last_problem, c.alert, c.created_at, v.id, v.certificate_id, v.chain_pem, v.key_sealed, "
+                "v.serial, v.sha256, v.not_before, v.not_after, v.ari_cert_id, v.ari_start, v.ari_end, "
+                "v.ari_retry_at, v.created_at FROM certificates c LEFT JOIN certificate_versions v ON v.id = "
+                "(SELECT max(id) FROM certificate_versions WHERE certificate_id = c.id) "
+                "WHERE c.id > ? ORDER BY c.id LIMIT ?"
+            );
+            q.bind(1, after);
+            q.bind(2, static_cast<std::int64_t>(limit));
+            std::vector<certificate_summary> out;
+            while (q.executeStep()) {
+                certificate_summary row;
+                row.certificate = read_certificate(q);
+                if (!q.getColumn(11).isNull()) {
+                    row.newest = read_version(q, 11);
+                }
+                out.push_back(std::move(row));
+            }
+            return out;
+        });
+    }
+
     store_result<void> update_certificate(const certificate_record& c) override
     {
         return guarded([&]() -> store_result<void> {
@@ -1024,15 +1052,15 @@ private:
         return d;
     }
 
-    static certificate_record read_certificate(SQLite::Statement& q)
+    static certificate_record read_certificate(SQLite::Statement& q, int at = 0)
     {
         certificate_record c;
-        c.id = q.getColumn(0).getInt64();
-        c.spec.names = parse_list(q.getColumn(1).getString());
-        c.spec.key_type = q.getColumn(2).getString();
-        c.spec.ca = q.getColumn(3).getString();
-        if (!q.getColumn(4).isNull()) {
-            c.spec.profile = q.getColumn(4).getString();
+        c.id = q.getColumn(at + 0).getInt64();
+        c.spec.names = parse_list(q.getColumn(at + 1).getString());
+        c.spec.key_type = q.getColumn(at + 2).getString();
+        c.spec.ca = q.getColumn(at + 3).getString();
+        if (!q.getColumn(at + 4).isNull()) {
+            c.spec.profile = q.getColumn(at + 4).getString();
         }
         c.state = certificate_state_from_string(q.getColumn(5).getText())
                       .value_or(certificate_state::pending);
@@ -1044,22 +1072,22 @@ private:
         return c;
     }
 
-    static certificate_version read_version(SQLite::Statement& q)
+    static certificate_version read_version(SQLite::Statement& q, int at = 0)
     {
         certificate_version v;
-        v.id = q.getColumn(0).getInt64();
-        v.certificate_id = q.getColumn(1).getInt64();
-        v.chain_pem = q.getColumn(2).getString();
-        v.key_sealed = blob(q.getColumn(3));
-        v.serial_hex = q.getColumn(4).getString();
-        v.sha256_hex = q.getColumn(5).getString();
-        v.not_before = from_unix(q.getColumn(6).getInt64());
-        v.not_after = from_unix(q.getColumn(7).getInt64());
-        v.ari_cert_id = q.getColumn(8).getString();
-        v.ari_window_start = optional_time(q.getColumn(9));
-        v.ari_window_end = optional_time(q.getColumn(10));
-        v.ari_retry_at = optional_time(q.getColumn(11));
-        v.created_at = from_unix(q.getColumn(12).getInt64());
+        v.id = q.getColumn(at + 0).getInt64();
+        v.certificate_id = q.getColumn(at + 1).getInt64();
+        v.chain_pem = q.getColumn(at + 2).getString();
+        v.key_sealed = blob(q.getColumn(at + 3));
+        v.serial_hex = q.getColumn(at + 4).getString();
+        v.sha256_hex = q.getColumn(at + 5).getString();
+        v.not_before = from_unix(q.getColumn(at + 6).getInt64());
+        v.not_after = from_unix(q.getColumn(at + 7).getInt64());
+        v.ari_cert_id = q.getColumn(at + 8).getString();
+        v.ari_window_start = optional_time(q.getColumn(at + 9));
+        v.ari_window_end = optional_time(q.getColumn(at + 10));
+        v.ari_retry_at = optional_time(q.getColumn(at + 11));
+        v.created_at = from_unix(q.getColumn(at + 12).getInt64());
         return v;
     }
 

@@ -85,6 +85,12 @@ struct certificate_version
     time_point created_at{};
 };
 
+struct certificate_summary
+{
+    certificate_record certificate;
+    std::optional<certificate_version> newest;
+};
+
 struct order_record
 {
     row_id id = 0;
@@ -189,6 +195,10 @@ public:
     virtual store_result<row_id> add_certificate(const certificate_spec& spec, time_point now) = 0;
     virtual store_result<certificate_record> get_certificate(row_id id) = 0;
     virtual store_result<std::vector<certificate_record>> list_certificates() = 0;
+    // At most `limit` certificates with an id above `after`, by id, each with its newest
+    // version: one page of a long list.
+    virtual store_result<std::vector<certificate_summary>>
+    list_certificates_after(row_id after, std::size_t limit) = 0;
     // State, next attempt, failure count, last problem and alert, as the scheduler decided.
     virtual store_result<void> update_certificate(const certificate_record& c) = 0;
 

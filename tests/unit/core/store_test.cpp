@@ -154,6 +154,57 @@ TEST_SUITE("core")
         CHECK(s->count_orders().value() == 1);
     }
 
+    TEST_CASE("store: certificates page by id, and API tokens keep one live name and only a hash")
+    {
+        temp_database tmp;
+        auto s = open_sqlite_store(tmp.file());
+        const auto now = std::chrono::system_clock::now();
+        for (int i = 0; i < 5; ++i) {
+            certificate_spec spec;
+            spec.names = {"n" + std::to_string(i) + ".example.com"};
+            REQUIRE(ok(s->add_certificate(spec, now)));
+        }
+        certificate_record issued = s->get_certificate(1).value();
+        issued.state = certificate_state::valid;
+        for (const char* serial : {"01", "02"}) {
+            certificate_version v;
+            v.certificate_id = 1;
+            v.chain_pem = "-";
+            v.key_sealed = "-";
+            v.serial_hex = serial;
+            v.not_before = now;
+            v.not_after = now + std::chrono::hours(24);
+            REQUIRE(ok(s->add_version(v, 0, issued, now)));
+        }
+        const auto first = s->list_certificates_after(0, 2).value();
+        REQUIRE(first.size() == 2);
+        REQUIRE(first.front().newest.has_value());
+        CHECK(first.front().newest.value().serial_hex == "02"); // the newest of two
+        CHECK(first.front().certificate.state == certificate_state::valid);
+        const auto rest = s->list_certificates_after(first.back().certificate.id, 10).value();
+        CHECK(rest.size() == 3);
+        CHECK(rest.front().certificate.id == first.back().certificate.id + 1);
+        CHECK_FALSE(rest.front().newest.has_value());
+        CHECK(s->list_certificates_after(rest.back().certificate.id, 10).value().empty());
+
+        api_token t;
+        t.name = "ci";
+        t.scope = "renew";
+        t.secret_sha256 = std::string(64, 'a');
+        t.created_at = std::chrono::time_point_cast<std::chrono::seconds>(now);
+        REQUIRE(ok(s->add_api_token(t)));
+        t.secret_sha256 = std::string(64, 'b');
+        CHECK(s->add_api_token(t).error() == errc::already_exists); // the name is live
+        REQUIRE(ok(s->revoke_api_token("ci", now)));
+        CHECK(s->revoke_api_token("ci", now).error() == errc::not_found);
+        REQUIRE(ok(s->add_api_token(t))); // the name is free again
+        const auto all = s->list_api_tokens().value();
+        REQUIRE(all.size() == 2);
+        CHECK(all[0].revoked_at.has_value());
+        CHECK_FALSE(all[1].revoked_at.has_value());
+        CHECK(all[1].secret_sha256 == std::string(64, 'b'));
+    }
+
     TEST_CASE("store: the event log is append-only and filterable")
     {
         temp_database tmp;
