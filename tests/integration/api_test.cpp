@@ -316,6 +316,61 @@ TEST_SUITE("integration")
         rig.start_serve();
         CHECK(served_serial().find(serial) != std::string::npos);
     }
+
+    TEST_CASE("api: lists page by cursor, events filter by certificate and time, the chain comes without the key")
+    {
+        backend_rig rig({.domains = {{"www.customer.test", "www"}, {"api.customer.test", "api"}}, .api = true});
+        const auto admin = rig.make_token("admin", "admin");
+        rig.start_serve();
+        using v = http::verb;
+        for (const char* name : {"www.customer.test", "api.customer.test"}) {
+            const auto body = std::string("{\"names\": [\"") + name + "\"]}";
+            REQUIRE(rig.api(v::post, "/api/v1/certificates", admin, body).status == 201);
+        }
+        REQUIRE(rig.wait_all_valid(2, std::chrono::seconds(60)));
+
+        auto first = rig.api(v::get, "/api/v1/certificates?limit=1", admin).json();
+        REQUIRE(first["items"].size() == 1);
+        REQUIRE(first["next_cursor"].is_string());
+        auto second = rig.api(v::get, "/api/v1/certificates?limit=1&cursor=" + first["next_cursor"].get<std::string>(), admin).json();
+        REQUIRE(second["items"].size() == 1);
+        CHECK(second["items"][0]["id"] != first["items"][0]["id"]);
+        CHECK(second["next_cursor"].is_null());
+
+        // Events: every page follows the last, and nothing is seen twice.
+        std::set<long> seen;
+        std::string cursor;
+        for (int pages = 0; pages < 100; ++pages) {
+            auto page = rig.api(v::get, "/api/v1/events?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), admin).json();
+            for (const auto& e : page["items"]) {
+                CHECK(seen.insert(e["id"].get<long>()).second);
+            }
+            if (page["next_cursor"].is_null()) {
+                break;
+            }
+            cursor = page["next_cursor"].get<std::string>();
+        }
+        CHECK(seen.size() >= 4);
+        const auto mine = rig.api(v::get, "/api/v1/events?certificate=2&limit=1000", admin).json();
+        REQUIRE_FALSE(mine["items"].empty());
+        for (const auto& e : mine["items"]) {
+            CHECK(e["certificate_id"] == 2);
+        }
+        const auto future = rig.api(v::get, "/api/v1/events?since=2100-01-01T00:00:00Z", admin).json();
+        CHECK(future["items"].empty());
+        CHECK(rig.api(v::get, "/api/v1/events?since=yesterday", admin).status == 400);
+
+        const auto chain = rig.api(v::get, "/api/v1/certificates/1/chain", admin);
+        CHECK(chain.status == 200);
+        CHECK(chain.header("Content-Type") == "application/pem-certificate-chain");
+        CHECK(chain.body.find("BEGIN CERTIFICATE") != std::string::npos);
+        CHECK(chain.body.find("PRIVATE KEY") == std::string::npos);
+        const auto orders = rig.api(v::get, "/api/v1/certificates/1/orders", admin).json();
+        REQUIRE(orders["items"].size() >= 1);
+        CHECK(orders["items"].back()["state"] == "issued");
+        const auto versions = rig.api(v::get, "/api/v1/certificates/1/versions", admin).json();
+        CHECK(versions["items"].size() == 1);
+    }
 }
 
 } // namespace certfleet::test
