@@ -292,7 +292,7 @@ TEST_SUITE("http server")
         CHECK(s.stats().open_connections <= 1024);
     }
 
-    TEST_CASE("a handler that throws is a 500; HEAD has the length and no body")
+    TEST_CASE("a handler that throws is a 500, and HEAD has the length and no body")
     {
         running_server s;
         raw_client c(s.port);
