@@ -2,8 +2,10 @@
 // Everything `certfleet serve` and the store-backed commands read from the configuration file:
 // the DNS authority ([dns]), where the state lives ([store]), the CAs ([acme] is the CA named
 // "default"; more as [[ca]] tables), the preflight ([preflight]), renewal timing ([renewal])
-// and domains seeded into the store ([[domain]]). Throws core::config_error naming the key.
+// domains seeded into the store ([[domain]]) and the acme-dns compatible API ([acmedns]).
+// Throws core::config_error naming the key.
 
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -12,6 +14,7 @@
 
 #include "acme/client.hpp"
 #include "core/renewal_policy.hpp"
+#include "dns/acmedns_options.hpp"
 #include "dns/config.hpp"
 
 namespace certfleet::app {
@@ -44,6 +47,17 @@ struct preflight_settings
     std::chrono::milliseconds timeout{2000};
 };
 
+// The acme-dns compatible API on its own listener: plain HTTP (loopback, or behind a proxy that
+// terminates TLS), or HTTPS when a certificate and its key are given.
+struct acmedns_settings
+{
+    bool enabled = false;
+    std::vector<boost::asio::ip::tcp::endpoint> listen;
+    std::filesystem::path tls_certificate; // the chain, PEM; empty: plain HTTP
+    std::filesystem::path tls_key;
+    dns::acmedns_options api;
+};
+
 struct server_settings
 {
     dns::dns_config dns;
@@ -58,6 +72,7 @@ struct server_settings
     preflight_settings preflight;
     core::renewal_policy_options renewal;
     std::chrono::seconds order_timeout{600};
+    acmedns_settings acmedns;
 };
 
 // `file` empty: $CERTFLEET_CONFIG, else ./certfleet.toml when it exists, else the embedded
