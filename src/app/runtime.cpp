@@ -27,7 +27,7 @@ dns::dns_config runtime::observed(const dns::dns_config& config)
 }
 
 runtime::runtime(boost::asio::io_context& io, const server_settings& settings, state& opened)
-    : settings_(settings), state_(opened), observer_(io.get_executor(), issuer_ptr_),
+    : io_(io), settings_(settings), state_(opened), observer_(io.get_executor(), issuer_ptr_),
       authority_(io, observed(settings.dns)),
       issuer_(io.get_executor(), *opened.store, opened.vault, settings, authority_.challenges()),
       scheduler_(io.get_executor(), *opened.store, issuer_, settings)
@@ -56,9 +56,26 @@ bool runtime::start_dns()
     return authority_.start();
 }
 
+bool runtime::start_acmedns()
+{
+    if (!settings_.acmedns.enabled) {
+        return true;
+    }
+    // API tokens arrive with the REST API; until they do, no bearer token may register, and
+    // registration is open only to register_from networks or to anyone (registration = "open").
+    auto no_tokens = [](std::string_view) { return false; };
+    acmedns_ = std::make_unique<acmedns_service>(
+        io_, settings_.acmedns, *state_.store, authority_.challenges(), no_tokens
+    );
+    return acmedns_->start();
+}
+
 void runtime::stop()
 {
     scheduler_.stop();
+    if (acmedns_) {
+        acmedns_->stop();
+    }
     authority_.stop();
 }
 

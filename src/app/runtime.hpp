@@ -1,10 +1,12 @@
 #pragma once
 // What `certfleet serve` and a sweep without a server run on one io_context: the DNS authority
 // (serving again, at once, the challenge records of orders a crash interrupted), the issuer and
-// the scheduler, over the opened state.
+// the scheduler, over the opened state; and for `serve`, the acme-dns API when configured.
 
 #include <boost/asio/io_context.hpp>
+#include <memory>
 
+#include "app/acmedns_service.hpp"
 #include "app/authority.hpp"
 #include "app/issuer.hpp"
 #include "app/scheduler.hpp"
@@ -21,6 +23,9 @@ public:
     // Listens for DNS and re-publishes the stored challenge records; false (with a message
     // printed) when it cannot listen.
     [[nodiscard]] bool start_dns();
+    // Serves the acme-dns API when [acmedns] enables it; false (with a message printed) when it
+    // cannot.
+    [[nodiscard]] bool start_acmedns();
     void stop();
 
     [[nodiscard]] app::issuer& issuer() noexcept { return issuer_; }
@@ -44,6 +49,7 @@ private:
 
     [[nodiscard]] dns::dns_config observed(const dns::dns_config& config);
 
+    boost::asio::io_context& io_;
     const server_settings& settings_;
     state& state_;
     app::issuer* issuer_ptr_ = nullptr;
@@ -51,6 +57,7 @@ private:
     app::authority authority_;
     app::issuer issuer_;
     app::scheduler scheduler_;
+    std::unique_ptr<acmedns_service> acmedns_;
 };
 
 } // namespace certfleet::app
