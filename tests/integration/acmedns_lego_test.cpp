@@ -1,6 +1,11 @@
-// The acme-dns compatible API with a real client: Debian's lego and its acme-dns provider issue
-// certificates from Pebble, each challenge set through certfleet's API and answered by
-// certfleet's DNS through the customer's CNAME (NSD), as the CA's resolver (unbound) follows it.
+// The acme-dns compatible API with a real ACME client: lego issues certificates from Pebble, each
+// challenge set through certfleet's acme-dns API and answered by certfleet's DNS through the
+// customer's CNAME (NSD), as the CA's resolver (unbound) follows it.
+//
+// Debian's lego is built without its acme-dns provider (its goacmedns dependency is not packaged:
+// "unrecognized DNS provider: acme-dns"), so lego runs its exec provider with
+// tests/support/acmedns_hook.py, which does what that provider does over the same wire format
+// and account file.
 #include <doctest/doctest.h>
 
 #include <boost/algorithm/string/predicate.hpp>
@@ -47,7 +52,7 @@ public:
             "--key-type",
             "ec256",
             "--dns",
-            "acme-dns",
+            "exec",
             "--dns.resolvers",
             rig_.resolver(),
             // Our DNS listens on a test port, not on the port 53 its NS records imply: lego
@@ -66,6 +71,10 @@ public:
                            "ACME_DNS_API_BASE=http://127.0.0.1:" + std::to_string(api_port_),
                            "ACME_DNS_STORAGE_PATH=" + storage().string(),
                            "LEGO_CA_CERTIFICATES=" + rig_.pebble().https_ca_file().string(),
+                           std::string("EXEC_PATH=") + CERTFLEET_ACMEDNS_HOOK,
+                           "EXEC_MODE=RAW",
+                           "EXEC_SEQUENCE_INTERVAL=1", // exec solves one name after another
+                           "EXEC_POLLING_INTERVAL=1",
                        }}
         );
     }
