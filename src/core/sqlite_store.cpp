@@ -763,17 +763,19 @@ public:
     store_result<std::vector<acmedns_value>> purge_acmedns_values(time_point now) override
     {
         return guarded([&] {
-            write_scope t(*this);
+            // Read first: the API asks every few seconds, and most times nothing has expired,
+            // which then takes no write lock.
             SQLite::Statement q(db_, value_select + " WHERE v.expires_at <= ? ORDER BY v.rowid");
             q.bind(1, to_unix(now));
             std::vector<acmedns_value> out;
             while (q.executeStep()) {
                 out.push_back(read_value(q));
             }
-            SQLite::Statement purge(db_, "DELETE FROM acmedns_values WHERE expires_at <= ?");
-            purge.bind(1, to_unix(now));
-            purge.exec();
-            t.commit();
+            if (!out.empty()) {
+                SQLite::Statement purge(db_, "DELETE FROM acmedns_values WHERE expires_at <= ?");
+                purge.bind(1, to_unix(now));
+                purge.exec();
+            }
             return out;
         });
     }
