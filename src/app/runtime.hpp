@@ -31,6 +31,8 @@ public:
     [[nodiscard]] app::issuer& issuer() noexcept { return issuer_; }
     [[nodiscard]] app::scheduler& scheduler() noexcept { return scheduler_; }
     [[nodiscard]] app::authority& authority() noexcept { return authority_; }
+    // The acme-dns API (its counters for /metrics); null unless start_acmedns() started it.
+    [[nodiscard]] acmedns_service* acmedns() noexcept { return acmedns_.get(); }
 
 private:
     // The DNS side's news of a CA validating, handed to the issuer on its own executor.
