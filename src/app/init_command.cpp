@@ -77,6 +77,14 @@ caa = true
 max_jitter_s = 3600
 first_backoff_s = 300
 max_backoff_s = 14400
+
+# The acme-dns compatible API, for lego, acme.sh, certbot and other acme-dns clients:
+# [acmedns]
+# listen = ["127.0.0.1:8053"]
+# registration = "closed"          # "closed": register_from (and tokens); "open"; "disabled"
+# register_from = ["127.0.0.0/8"]
+# tls_certificate = "acmedns.pem"  # with tls_key: HTTPS
+# tls_key = "acmedns.key"
 )";
     return text;
 }
