@@ -11,7 +11,7 @@ build_packages=(
 )
 test_packages=(
     bind9-dnsutils knot-dnsutils nsd unbound pebble lego nginx python3
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev prometheus curl
 )
 bench_packages=(dnsperf knot)
 
@@ -23,13 +23,33 @@ case "${1:-all}" in
     *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
 esac
 
+# Node.js runs the test-only npm tools (tests/tools): Debian's, unless the machine has one.
+if [ "${1:-all}" != build ] && ! command -v npm >/dev/null 2>&1; then
+    wanted+=(nodejs npm)
+fi
+
+# The npm tools the tests use, pinned by tests/tools/package-lock.json.
+npm_tools() {
+    [ "${1:-all}" = build ] && return 0
+    local tools
+    tools="$(dirname "$0")/../tests/tools"
+    if [ ! -d "$tools/node_modules" ] || [ "$tools/package-lock.json" -nt "$tools/node_modules" ]; then
+        echo "installing the test tools from npm (tests/tools)" >&2
+        npm ci --prefix "$tools" --no-audit --no-fund --loglevel=error >/dev/null
+        touch "$tools/node_modules"
+    fi
+}
+
 missing=()
 for p in "${wanted[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
         missing+=("$p")
     fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+    npm_tools "${1:-all}"
+    exit 0
+fi
 
 echo "installing: ${missing[*]}" >&2
 sudo=""
@@ -47,3 +67,4 @@ fi
 trap '[ $created_policy -eq 1 ] && $sudo rm -f "$policy"' EXIT
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+npm_tools "${1:-all}"

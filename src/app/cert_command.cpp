@@ -12,6 +12,7 @@
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
 #include "app/control.hpp"
+#include "app/rest_client.hpp"
 #include "app/planning.hpp"
 #include "app/renew_report.hpp"
 #include "app/sealed_keys.hpp"
@@ -24,6 +25,7 @@
 
 namespace certfleet::app {
 namespace {
+namespace http = boost::beast::http;
 
 struct cert_options
 {
@@ -37,35 +39,8 @@ struct cert_options
     std::string reason = "unspecified";
     std::string out_dir;
     std::string pfx_password_file;
+    remote_options remote;
 };
-
-nlohmann::json
-summary_json(const core::certificate_record& c, const std::optional<core::certificate_version>& v)
-{
-    nlohmann::json j{
-        {"id", c.id},
-        {"names", c.spec.names},
-        {"key_type", c.spec.key_type},
-        {"ca", c.spec.ca},
-        {"profile", c.spec.profile ? nlohmann::json(*c.spec.profile) : nlohmann::json()},
-        {"state", core::to_string(c.state)},
-        {"next_attempt_at",
-         c.next_attempt_at ? nlohmann::json(format_time(c.next_attempt_at)) : nlohmann::json()},
-        {"failures", c.consecutive_failures},
-        {"last_problem", c.last_problem},
-        {"alert", c.alert},
-    };
-    if (v) {
-        j["serial"] = v->serial_hex;
-        j["sha256"] = v->sha256_hex;
-        j["not_before"] = format_time(v->not_before);
-        j["not_after"] = format_time(v->not_after);
-        if (v->ari_window_start) {
-            j["ari_window"] = {format_time(v->ari_window_start), format_time(v->ari_window_end)};
-        }
-    }
-    return j;
-}
 
 std::optional<core::certificate_record> find_certificate(state& st, core::row_id id)
 {
@@ -83,8 +58,7 @@ struct issued_certificate
     core::certificate_version version;
 };
 
-// The certificate and its newest version, or nullopt after saying why (`what` names the
-// action: "to revoke", "to export").
+// The certificate and its newest version, or nullopt after saying why.
 std::optional<issued_certificate> find_issued(state& st, core::row_id id, std::string_view what)
 {
     auto c = find_certificate(st, id);
@@ -100,78 +74,39 @@ std::optional<issued_certificate> find_issued(state& st, core::row_id id, std::s
     return issued_certificate{std::move(*c), std::move(**v)};
 }
 
-void record_event(state& st, core::row_id id, std::string kind, std::string message)
+std::string text_of(const nlohmann::json& value)
 {
-    core::event_record e;
-    e.at = std::chrono::system_clock::now();
-    e.certificate_id = id;
-    e.kind = std::move(kind);
-    e.message = std::move(message);
-    if (auto r = st.store->append_event(e); !r) {
-        std::cerr << "certfleet: cannot append to the event log: " << r.error().message() << '\n';
-    }
+    return value.is_string() ? value.get<std::string>() : "-";
+}
+
+std::vector<std::string> names_of(const nlohmann::json& c)
+{
+    return c["names"].get<std::vector<std::string>>();
 }
 
 int add_certificate(const cert_options& o)
 {
-    return with_state(o.config_file, [&](const server_settings& s, state& st) {
-        core::certificate_spec spec;
-        std::set<std::string> seen;
-        for (const auto& text : o.names) {
-            auto name = core::lower_name(text);
-            if (!seen.insert(name).second) {
-                continue;
-            }
-            const auto bare = core::managed_name_for(name);
-            if (!dns::canonical_name(bare)) {
-                std::cerr << "certfleet: '" << text << "' is not a valid DNS name.\n";
-                return exit_usage;
-            }
-            if (!st.store->find_domain(bare)) {
-                std::cerr << "certfleet: " << bare
-                          << " is not a managed domain: run `certfleet domain add " << bare
-                          << "`, create the CNAME it prints, then add the certificate.\n";
-                return exit_usage;
-            }
-            spec.names.push_back(name);
-        }
-        if (!core::key_type_from_string(o.key_type)) {
-            std::cerr << "certfleet: --key '" << o.key_type
-                      << "' is not one of ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096.\n";
-            return exit_usage;
-        }
-        if (find_ca(s, o.ca) == nullptr) {
-            std::cerr
-                << "certfleet: no CA named '" << o.ca
-                << "' in the configuration ([acme] is \"default\"; others are [[ca]] tables).\n";
-            return exit_usage;
-        }
-        spec.key_type = o.key_type;
-        spec.ca = o.ca;
+    return with_rest(o.config_file, o.remote, [&](rest_client& api) {
+        nlohmann::json request{{"names", o.names}, {"key_type", o.key_type}, {"ca", o.ca}};
         if (!o.profile.empty()) {
-            spec.profile = o.profile;
+            request["profile"] = o.profile;
         }
-        auto id = st.store->add_certificate(spec, std::chrono::system_clock::now());
-        if (!id) {
-            std::cerr << "certfleet: cannot add the certificate: " << id.error().message() << '\n';
-            return exit_failure;
+        auto reply = api.call(http::verb::post, "/api/v1/certificates", request);
+        if (!reply.ok()) {
+            return report_failure(reply);
         }
-        record_event(st, *id, "added", "added " + join(spec.names, ", "));
-        bool server = false;
-        if (auto running = control_client::connect(s.control_socket)) {
-            server = running->reschedule({*id});
-        }
+        const auto& added = reply.body;
+        // Remotely the server plans it itself; locally a running server was told, if any.
+        const bool server = api.remote() || added.value("server_notified", false);
         if (o.json) {
-            std::cout
-                << nlohmann::json{{"id", *id}, {"names", spec.names}, {"server_notified", server}}
-                       .dump()
-                << '\n';
+            std::cout << nlohmann::json{{"id", added["id"]}, {"names", added["names"]}, {"server_notified", server}}
+                             .dump()
+                      << '\n';
         } else {
-            std::cout
-                << "certificate " << *id << ": " << join(spec.names, ", ")
-                << (server ? " (the running server issues it now)"
-                           : " (issued by `certfleet serve`, or now with `certfleet renew --due`)")
-                << '\n';
+            std::cout << "certificate " << added["id"].get<core::row_id>() << ": " << join(names_of(added), ", ")
+                      << (server ? " (the running server issues it now)"
+                                 : " (issued by `certfleet serve`, or now with `certfleet renew --due`)")
+                      << '\n';
         }
         return exit_ok;
     });
@@ -179,189 +114,84 @@ int add_certificate(const cert_options& o)
 
 int list_certificates(const cert_options& o)
 {
-    return with_state(o.config_file, [&](const server_settings&, state& st) {
-        auto all = st.store->list_certificates();
+    return with_rest(o.config_file, o.remote, [&](rest_client& api) {
+        rest_reply failure;
+        auto all = api.list_all("/api/v1/certificates", failure);
         if (!all) {
-            std::cerr << "certfleet: " << all.error().message() << '\n';
-            return exit_failure;
-        }
-        const auto now = std::chrono::system_clock::now();
-        nlohmann::json out = nlohmann::json::array();
-        std::vector<std::vector<std::string>> rows;
-        for (const auto& c : *all) {
-            auto v = st.store->latest_version(c.id);
-            const auto version = v ? *v : std::optional<core::certificate_version>{};
-            out.push_back(summary_json(c, version));
-            rows.push_back({
-                std::to_string(c.id),
-                join(c.spec.names, ","),
-                std::string(core::to_string(c.state)) + (c.alert ? " ALERT" : ""),
-                version ? format_time(version->not_after) : "-",
-                c.next_attempt_at ? relative_time(*c.next_attempt_at, now) : "-",
-                c.last_problem.substr(0, 60),
-            });
+            return report_failure(failure);
         }
         if (o.json) {
-            std::cout << out.dump() << '\n';
-        } else {
-            print_table(
-                std::cout, {"ID", "NAMES", "STATE", "EXPIRES", "NEXT", "LAST PROBLEM"}, rows
-            );
+            std::cout << all->dump() << '\n';
+            return exit_ok;
         }
+        const auto now = std::chrono::system_clock::now();
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& c : *all) {
+            const auto next = c["next_attempt_at"].is_string() ? parse_time(c["next_attempt_at"].get<std::string>())
+                                                               : std::nullopt;
+            rows.push_back({
+                std::to_string(c["id"].get<core::row_id>()),
+                join(names_of(c), ","),
+                c["state"].get<std::string>() + (c.value("alert", false) ? " ALERT" : ""),
+                text_of(c["not_after"]),
+                next ? relative_time(*next, now) : "-",
+                c.value("last_problem", std::string()).substr(0, 60),
+            });
+        }
+        print_table(std::cout, {"ID", "NAMES", "STATE", "EXPIRES", "NEXT", "LAST PROBLEM"}, rows);
         return exit_ok;
     });
 }
 
 int show_certificate(const cert_options& o)
 {
-    return with_state(o.config_file, [&](const server_settings&, state& st) {
-        auto c = find_certificate(st, o.id);
-        if (!c) {
-            return exit_failure;
+    return with_rest(o.config_file, o.remote, [&](rest_client& api) {
+        auto reply = api.call(http::verb::get, "/api/v1/certificates/" + std::to_string(o.id));
+        if (!reply.ok()) {
+            return report_failure(reply);
         }
-        auto versions = st.store->versions(c->id);
-        auto open = st.store->open_order(c->id);
-        core::event_filter filter;
-        filter.certificate_id = c->id;
-        filter.limit = 1000;
-        auto events = st.store->events(filter);
-        auto j = summary_json(
-            *c, versions && !versions->empty() ? std::optional(versions->back()) : std::nullopt
-        );
-        j["versions"] = nlohmann::json::array();
-        if (versions) {
-            for (const auto& v : *versions) {
-                j["versions"].push_back(
-                    {{"serial", v.serial_hex},
-                     {"sha256", v.sha256_hex},
-                     {"not_before", format_time(v.not_before)},
-                     {"not_after", format_time(v.not_after)},
-                     {"issued_at", format_time(v.created_at)}}
-                );
-            }
-        }
-        if (open && *open) {
-            j["open_order"] = {
-                {"state", core::to_string((*open)->state)},
-                {"url", (*open)->order_url},
-                {"attempts", (*open)->attempts},
-                {"last_problem", (*open)->last_problem}};
-        }
-        j["events"] = nlohmann::json::array();
-        if (events) {
-            for (const auto& e : *events) {
-                j["events"].push_back(
-                    {{"at", format_time(e.at)}, {"kind", e.kind}, {"message", e.message}}
-                );
-            }
-        }
+        const auto& j = reply.body;
         if (o.json) {
             std::cout << j.dump(2) << '\n';
             return exit_ok;
         }
-        std::cout << "certificate " << c->id << ": " << join(c->spec.names, ", ")
-                  << "\n  state: " << core::to_string(c->state)
-                  << (c->alert ? " (ALERT: expires before its next attempt)" : "")
-                  << "\n  key: " << c->spec.key_type << ", CA: " << c->spec.ca
-                  << (c->spec.profile ? ", profile: " + *c->spec.profile : std::string())
-                  << "\n  next attempt: " << format_time(c->next_attempt_at) << '\n';
-        if (!c->last_problem.empty()) {
-            std::cout << "  last problem: " << c->last_problem << '\n';
+        std::cout << "certificate " << j["id"].get<core::row_id>() << ": " << join(names_of(j), ", ")
+                  << "\n  state: " << j["state"].get<std::string>()
+                  << (j.value("alert", false) ? " (ALERT: expires before its next attempt)" : "")
+                  << "\n  key: " << j["key_type"].get<std::string>() << ", CA: " << j["ca"].get<std::string>()
+                  << (j["profile"].is_string() ? ", profile: " + j["profile"].get<std::string>() : std::string())
+                  << "\n  next attempt: " << text_of(j["next_attempt_at"]) << '\n';
+        if (!j.value("last_problem", std::string()).empty()) {
+            std::cout << "  last problem: " << j["last_problem"].get<std::string>() << '\n';
         }
         for (const auto& v : j["versions"]) {
             std::cout << "  version serial " << v["serial"].get<std::string>() << ", valid "
-                      << v["not_before"].get<std::string>() << " to "
-                      << v["not_after"].get<std::string>() << '\n';
+                      << v["not_before"].get<std::string>() << " to " << v["not_after"].get<std::string>()
+                      << '\n';
         }
-        if (j.contains("open_order")) {
+        if (j["open_order"].is_object()) {
             std::cout << "  order in flight: " << j["open_order"]["state"].get<std::string>() << ' '
                       << j["open_order"]["url"].get<std::string>() << '\n';
         }
         for (const auto& e : j["events"]) {
-            std::cout << "  " << e["at"].get<std::string>() << ' ' << e["kind"].get<std::string>()
-                      << ": " << e["message"].get<std::string>() << '\n';
+            std::cout << "  " << e["at"].get<std::string>() << ' ' << e["kind"].get<std::string>() << ": "
+                      << e["message"].get<std::string>() << '\n';
         }
         return exit_ok;
     });
 }
 
-int revocation_reason(const std::string& name)
-{
-    // RFC 5280 5.3.1 CRLReason codes that ACME CAs accept (RFC 8555 7.6).
-    const std::vector<std::pair<std::string, int>> reasons{
-        {"unspecified", 0},
-        {"keyCompromise", 1},
-        {"affiliationChanged", 3},
-        {"superseded", 4},
-        {"cessationOfOperation", 5}};
-    for (const auto& [n, code] : reasons) {
-        if (n == name) {
-            return code;
-        }
-    }
-    return -1;
-}
-
 int revoke_certificate(const cert_options& o)
 {
-    const int reason = revocation_reason(o.reason);
-    if (reason < 0) {
-        std::cerr << "certfleet: --reason '" << o.reason
-                  << "' is not one of unspecified, keyCompromise, affiliationChanged, superseded, "
-                     "cessationOfOperation.\n";
-        return exit_usage;
-    }
-    return with_state(o.config_file, [&](const server_settings& s, state& st) {
-        auto issued = find_issued(st, o.id, "to revoke");
-        if (!issued) {
-            return exit_failure;
-        }
-        auto* c = &issued->cert;
-        const auto* v = &issued->version;
-        const auto* ca = find_ca(s, c->spec.ca);
-        if (ca == nullptr) {
-            std::cerr << "certfleet: the certificate's CA '" << c->spec.ca
-                      << "' is not configured.\n";
-            return exit_usage;
-        }
-        boost::asio::io_context io(1);
-        ca_session session(io.get_executor(), *ca, *st.store, st.vault);
-        std::string problem;
-        bool done = false;
-        boost::asio::co_spawn(
-            io,
-            [&]() -> boost::asio::awaitable<void> {
-                auto account = co_await session.ensure_account();
-                if (!account) {
-                    problem = account.error().message();
-                    co_return;
-                }
-                auto r = co_await session.client().revoke(v->chain_pem, reason);
-                if (!r) {
-                    problem = r.error().message();
-                    co_return;
-                }
-                done = true;
-            },
-            boost::asio::detached
+    return with_rest(o.config_file, o.remote, [&](rest_client& api) {
+        auto reply = api.call(
+            http::verb::post, "/api/v1/certificates/" + std::to_string(o.id) + "/revoke",
+            nlohmann::json{{"reason", o.reason}}
         );
-        io.run();
-        if (!done) {
-            std::cerr << "certfleet: the CA did not revoke certificate " << c->id << ": " << problem
-                      << "\nIt stays as it was; try again, or revoke at the CA directly.\n";
-            return exit_failure;
+        if (!reply.ok()) {
+            return report_failure(reply);
         }
-        c->state = core::certificate_state::revoked;
-        c->next_attempt_at.reset();
-        c->alert = false;
-        (void)st.store->update_certificate(*c);
-        record_event(
-            st, c->id, "revoked", "revoked serial " + v->serial_hex + " (" + o.reason + ")"
-        );
-        if (auto running = control_client::connect(s.control_socket)) {
-            (void)running->reschedule({c->id});
-        }
-        std::cout << "revoked certificate " << c->id << " (serial " << v->serial_hex
+        std::cout << "revoked certificate " << o.id << " (serial " << reply.body["serial"].get<std::string>()
                   << "); it will not be renewed.\n";
         return exit_ok;
     });
@@ -468,6 +298,7 @@ void add_cert_command(CLI::App& app, command_runner& run)
     );
     add->add_flag("--json", o->json, "JSON on stdout");
     add_config_option(*add, o->config_file);
+    add_remote_options(*add, o->remote);
     add->callback([o, &run] { run = [o] { return add_certificate(*o); }; });
 
     auto* list = cert->add_subcommand(
@@ -475,25 +306,28 @@ void add_cert_command(CLI::App& app, command_runner& run)
     );
     list->add_flag("--json", o->json, "JSON on stdout");
     add_config_option(*list, o->config_file);
+    add_remote_options(*list, o->remote);
     list->callback([o, &run] { run = [o] { return list_certificates(*o); }; });
 
     auto* show = cert->add_subcommand("show", "One certificate: versions, order in flight, events");
     show->add_option("id", o->id, "Certificate id")->required();
     show->add_flag("--json", o->json, "JSON on stdout");
     add_config_option(*show, o->config_file);
+    add_remote_options(*show, o->remote);
     show->callback([o, &run] { run = [o] { return show_certificate(*o); }; });
 
     auto* renew = cert->add_subcommand("renew", "Renew one certificate now, whatever its plan");
     renew->add_option("id", o->id, "Certificate id")->required();
     renew->add_flag("--json", o->json, "JSON on stdout");
     add_config_option(*renew, o->config_file);
+    add_remote_options(*renew, o->remote);
     renew->callback([o, &run] {
         run = [o] {
             sweep_selection selection;
             selection.ids = {o->id};
             sweep_output output;
             output.json = o->json;
-            return run_sweep(o->config_file, selection, output, std::chrono::seconds(900));
+            return run_sweep(o->config_file, selection, output, std::chrono::seconds(900), o->remote);
         };
     });
 
@@ -506,6 +340,7 @@ void add_cert_command(CLI::App& app, command_runner& run)
         "unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation"
     );
     add_config_option(*revoke, o->config_file);
+    add_remote_options(*revoke, o->remote);
     revoke->callback([o, &run] { run = [o] { return revoke_certificate(*o); }; });
 
     auto* exp = cert->add_subcommand("export", "Write the current version as PEM files and a PFX");

@@ -71,6 +71,17 @@ std::string format_time(std::optional<std::chrono::system_clock::time_point> t)
     return text;
 }
 
+std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text)
+{
+    std::tm utc{};
+    const std::string copy(text);
+    const char* end = strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+    if (end == nullptr || *end != '\0') {
+        return std::nullopt;
+    }
+    return std::chrono::system_clock::from_time_t(timegm(&utc));
+}
+
 std::string
 relative_time(std::chrono::system_clock::time_point t, std::chrono::system_clock::time_point now)
 {

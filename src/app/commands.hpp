@@ -26,6 +26,9 @@ void add_status_command(CLI::App& app, command_runner& run);
 // Registers `acmedns register|list|show|delete`.
 void add_acmedns_command(CLI::App& app, command_runner& run);
 
+// Registers `token create|list|revoke`.
+void add_token_command(CLI::App& app, command_runner& run);
+
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;
 inline constexpr int exit_usage = 2;

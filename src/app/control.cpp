@@ -120,18 +120,6 @@ std::string result_line(const run_result& r)
     return j.dump() + "\n";
 }
 
-asio::awaitable<void> collect(
-    scheduler& s,
-    core::row_id id,
-    std::shared_ptr<std::vector<run_result>> results,
-    std::shared_ptr<asio::system_timer> wake
-)
-{
-    auto result = co_await s.run_now(id);
-    results->push_back(std::move(result));
-    wake->cancel();
-}
-
 } // namespace
 
 control_server::control_server(
@@ -243,22 +231,18 @@ asio::awaitable<void> control_server::serve(local::socket socket)
         co_return;
     }
     // Every certificate runs at once (within its CA's bound); results go out as they come.
-    auto wake = std::make_shared<asio::system_timer>(
-        executor_, std::chrono::system_clock::time_point::max()
-    );
-    auto results = std::make_shared<std::vector<run_result>>();
-    for (auto id : ids) {
-        asio::co_spawn(executor_, collect(scheduler_, id, results, wake), asio::detached);
-    }
+    auto progress = scheduler_.start_all_now(ids);
+    auto& wake = progress->wake;
+    auto& results = progress->results;
     std::size_t sent = 0;
     while (sent < ids.size()) {
-        if (sent == results->size()) {
-            wake->expires_at(std::chrono::system_clock::time_point::max());
+        if (sent == results.size()) {
+            wake.expires_at(std::chrono::system_clock::time_point::max());
             boost::system::error_code wait_ec;
-            co_await wake->async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
+            co_await wake.async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
             continue;
         }
-        std::string reply = result_line((*results)[sent]);
+        std::string reply = result_line(results[sent]);
         if (!co_await send(std::move(reply))) {
             co_return;
         }

@@ -7,15 +7,14 @@
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
-#include "app/preflight.hpp"
+#include "app/rest_client.hpp"
 #include "core/challenge_name.hpp"
-#include "core/crypto/random.hpp"
-#include "core/errc.hpp"
 #include "dns/delegation_checker.hpp"
 #include "dns/name.hpp"
 
 namespace certfleet::app {
 namespace {
+namespace http = boost::beast::http;
 
 struct domain_options
 {
@@ -26,71 +25,37 @@ struct domain_options
     std::string expect;
     std::vector<std::string> resolvers;
     int timeout_ms = 2000;
+    remote_options remote;
 };
-
-std::string cname_record(const server_settings& s, const core::domain_record& d)
-{
-    return "_acme-challenge." + d.name + ". CNAME " + delegation_target(s, d.label) + ".";
-}
-
-// The managed name as stored: lower case, no final dot; nullopt with a message when it is not a
-// name we can manage.
-std::optional<std::string> managed_name(const std::string& text)
-{
-    auto name = core::lower_name(text);
-    if (name.starts_with("*.")) {
-        std::cerr << "certfleet: " << text << ": add the name without \"*.\" (" << name.substr(2)
-                  << "); a certificate may then ask for the wildcard.\n";
-        return std::nullopt;
-    }
-    if (name.empty() || !dns::canonical_name(name)) {
-        std::cerr << "certfleet: '" << text << "' is not a valid DNS name.\n";
-        return std::nullopt;
-    }
-    return name;
-}
 
 int add_domains(const domain_options& o)
 {
-    return with_state(o.config_file, [&](const server_settings& s, state& st) {
+    return with_rest(o.config_file, o.remote, [&](rest_client& api) {
         nlohmann::json out = nlohmann::json::array();
         int rc = exit_ok;
         for (const auto& text : o.names) {
-            auto name = managed_name(text);
-            if (!name) {
-                rc = exit_usage;
+            auto reply = api.call(http::verb::post, "/api/v1/domains", nlohmann::json{{"name", text}});
+            if (!reply.ok()) {
+                const int failed = report_failure(reply);
+                if (failed != exit_usage) {
+                    return failed;
+                }
+                rc = failed;
                 continue;
             }
-            auto existing = st.store->find_domain(*name);
-            core::domain_record d;
-            if (existing) {
-                d = *existing; // stable: the same name keeps its label
-            } else {
-                auto label = core::random_label();
-                if (!label) {
-                    std::cerr << "certfleet: cannot draw a label: " << label.error().message()
-                              << '\n';
-                    return exit_failure;
-                }
-                d.name = *name;
-                d.label = *label;
-                if (auto added = st.store->add_domain(d); !added) {
-                    std::cerr << "certfleet: cannot add " << *name << ": "
-                              << added.error().message() << '\n';
-                    return exit_failure;
-                }
-            }
+            const auto& d = reply.body;
+            const bool added = d.value("added", false);
             out.push_back({
-                {"name", d.name},
-                {"label", d.label},
-                {"target", delegation_target(s, d.label)},
-                {"record", cname_record(s, d)},
-                {"added", !existing.has_value()},
+                {"name", d["name"]},
+                {"label", d["label"]},
+                {"target", d["target"]},
+                {"record", d["record"]},
+                {"added", added},
             });
             if (!o.json) {
-                std::cout << (existing ? "already managed: " : "added: ") << d.name
-                          << "\nCreate this record at the DNS provider of " << d.name
-                          << " (once; it never changes):\n  " << cname_record(s, d) << '\n';
+                std::cout << (added ? "added: " : "already managed: ") << d["name"].get<std::string>()
+                          << "\nCreate this record at the DNS provider of " << d["name"].get<std::string>()
+                          << " (once; it never changes):\n  " << d["record"].get<std::string>() << '\n';
             }
         }
         if (o.json) {
@@ -102,36 +67,23 @@ int add_domains(const domain_options& o)
 
 int list_domains(const domain_options& o)
 {
-    return with_state(o.config_file, [&](const server_settings& s, state& st) {
-        auto domains = st.store->list_domains();
+    return with_rest(o.config_file, o.remote, [&](rest_client& api) {
+        rest_reply failure;
+        auto domains = api.list_all("/api/v1/domains", failure);
         if (!domains) {
-            std::cerr << "certfleet: cannot read the domains: " << domains.error().message()
-                      << '\n';
-            return exit_failure;
+            return report_failure(failure);
         }
         if (o.json) {
-            nlohmann::json out = nlohmann::json::array();
-            for (const auto& d : *domains) {
-                out.push_back({
-                    {"name", d.name},
-                    {"label", d.label},
-                    {"target", delegation_target(s, d.label)},
-                    {"record", cname_record(s, d)},
-                    {"check", d.check_status},
-                    {"check_detail", d.check_detail},
-                    {"checked_at",
-                     d.checked_at ? nlohmann::json(format_time(d.checked_at)) : nlohmann::json()},
-                });
-            }
-            std::cout << out.dump() << '\n';
+            std::cout << domains->dump() << '\n';
             return exit_ok;
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& d : *domains) {
+            const auto check = d.value("check", std::string());
             rows.push_back(
-                {d.name, delegation_target(s, d.label),
-                 d.check_status.empty() ? "never checked" : d.check_status,
-                 format_time(d.checked_at)}
+                {d["name"].get<std::string>(), d["target"].get<std::string>(),
+                 check.empty() ? "never checked" : check,
+                 d["checked_at"].is_string() ? d["checked_at"].get<std::string>() : "-"}
             );
         }
         print_table(std::cout, {"NAME", "CNAME TARGET", "LAST CHECK", "CHECKED AT"}, rows);
@@ -141,35 +93,16 @@ int list_domains(const domain_options& o)
 
 int remove_domains(const domain_options& o)
 {
-    return with_state(o.config_file, [&](const server_settings&, state& st) {
-        auto certificates = st.store->list_certificates();
-        if (!certificates) {
-            std::cerr << "certfleet: " << certificates.error().message() << '\n';
-            return exit_failure;
-        }
+    return with_rest(o.config_file, o.remote, [&](rest_client& api) {
         int rc = exit_ok;
         for (const auto& text : o.names) {
             const auto name = core::lower_name(text);
-            for (const auto& c : *certificates) {
-                if (c.state == core::certificate_state::revoked) {
-                    continue;
+            auto reply = api.call(http::verb::delete_, "/api/v1/domains/" + url_segment(name));
+            if (!reply.ok()) {
+                if (reply.status == 409) {
+                    return report_failure(reply);
                 }
-                for (const auto& n : c.spec.names) {
-                    if (core::managed_name_for(n) == name) {
-                        std::cerr << "certfleet: certificate " << c.id << " still uses " << name
-                                  << ": revoke it first (certfleet cert revoke " << c.id << ").\n";
-                        return exit_failure;
-                    }
-                }
-            }
-            if (auto removed = st.store->remove_domain(name); !removed) {
-                std::cerr << "certfleet: cannot remove " << name << ": "
-                          << removed.error().message()
-                          << (removed.error() == core::errc::not_found
-                                  ? " (see certfleet domain list)"
-                                  : "")
-                          << '\n';
-                rc = exit_failure;
+                rc = report_failure(reply);
                 continue;
             }
             std::cout << "removed " << name << "; its CNAME at the DNS provider can go too.\n";
@@ -219,59 +152,27 @@ int check_domains(const domain_options& o)
         }
         return check_ad_hoc(o);
     }
-    return with_state(o.config_file, [&](const server_settings& s, state& st) {
-        std::vector<core::domain_record> domains;
-        if (o.names.empty()) {
-            auto all = st.store->list_domains();
-            if (all) {
-                domains = std::move(*all);
-            }
+    if (!o.resolvers.empty() || o.timeout_ms != 2000) {
+        std::cerr << "certfleet: --resolver and --timeout-ms apply to --expect checks; managed names "
+                     "are checked with the server's [preflight] settings.\n";
+        return exit_usage;
+    }
+    return with_rest(o.config_file, o.remote, [&](rest_client& api) {
+        auto reply = api.call(http::verb::post, "/api/v1/domain-checks", nlohmann::json{{"names", o.names}});
+        if (!reply.ok()) {
+            return report_failure(reply);
         }
-        for (const auto& text : o.names) {
-            auto d = st.store->find_domain(core::lower_name(text));
-            if (!d) {
-                std::cerr << "certfleet: " << text << " is not managed: run `certfleet domain add "
-                          << core::lower_name(text)
-                          << "` (or pass --expect TARGET to check any name).\n";
-                return exit_usage;
-            }
-            domains.push_back(*d);
-        }
-        auto settings = s.preflight;
-        if (!o.resolvers.empty()) {
-            settings.resolvers = o.resolvers;
-        }
-        settings.timeout = std::chrono::milliseconds(o.timeout_ms);
-        preflight_request request;
-        for (const auto& d : domains) {
-            request.names.push_back({d.name, delegation_target(s, d.label)});
-        }
-        if (!s.cas.empty()) {
-            request.ca_domains = s.cas.front().caa_identities;
-        }
-        const auto report = run_preflight(request, settings);
-        const auto now = std::chrono::system_clock::now();
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& v : report.verdicts) {
-            if (v.check == "delegation") {
-                (void)st.store->record_domain_check(v.name, v.status, v.detail, now);
-            }
-            out.push_back(
-                {{"name", v.name},
-                 {"check", v.check},
-                 {"ok", v.ok},
-                 {"status", v.status},
-                 {"detail", v.detail}}
-            );
-            if (!o.json) {
-                std::cout << v.name << ": " << v.check << " " << v.status << "\n  " << v.detail
+        const auto& results = reply.body["results"];
+        if (o.json) {
+            std::cout << results.dump() << '\n';
+        } else {
+            for (const auto& v : results) {
+                std::cout << v["name"].get<std::string>() << ": " << v["check"].get<std::string>() << " "
+                          << v["status"].get<std::string>() << "\n  " << v["detail"].get<std::string>()
                           << '\n';
             }
         }
-        if (o.json) {
-            std::cout << out.dump() << '\n';
-        }
-        return report.ok ? exit_ok : exit_failure;
+        return reply.body.value("ok", false) ? exit_ok : exit_failure;
     });
 }
 
@@ -289,6 +190,7 @@ void add_domain_command(CLI::App& app, command_runner& run)
     );
     add->add_option("names", o->names, "Names, e.g. www.example.com")->required();
     add_config_option(*add, o->config_file);
+    add_remote_options(*add, o->remote);
     add->add_flag("--json", o->json, "JSON on stdout");
     add->callback([o, &run] { run = [o] { return add_domains(*o); }; });
 
@@ -307,12 +209,14 @@ void add_domain_command(CLI::App& app, command_runner& run)
     check->add_option("--timeout-ms", o->timeout_ms, "Timeout per try")
         ->check(CLI::Range(10, 60000));
     add_config_option(*check, o->config_file);
+    add_remote_options(*check, o->remote);
     check->add_flag("--json", o->json, "JSON on stdout");
     check->callback([o, &run] { run = [o] { return check_domains(*o); }; });
 
     auto* list =
         domain->add_subcommand("list", "Managed names, their CNAME targets and last check");
     add_config_option(*list, o->config_file);
+    add_remote_options(*list, o->remote);
     list->add_flag("--json", o->json, "JSON on stdout");
     list->callback([o, &run] { run = [o] { return list_domains(*o); }; });
 
@@ -320,6 +224,7 @@ void add_domain_command(CLI::App& app, command_runner& run)
         domain->add_subcommand("remove", "Stop managing names (no certificate may use them)");
     remove->add_option("names", o->names, "Names")->required();
     add_config_option(*remove, o->config_file);
+    add_remote_options(*remove, o->remote);
     remove->callback([o, &run] { run = [o] { return remove_domains(*o); }; });
 }
 

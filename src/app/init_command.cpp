@@ -1,6 +1,7 @@
 // certfleet init: a commented configuration, the master key (0600) and the database. Never
 // overwrites anything: each file is created exclusively.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <iostream>
 #include <memory>
@@ -8,6 +9,9 @@
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
 #include "core/atomic_file.hpp"
+#include "core/crypto/certificate.hpp"
+#include "core/crypto/encoding.hpp"
+#include "core/crypto/self_signed.hpp"
 #include "core/key_vault.hpp"
 #include "core/sqlite_store.hpp"
 
@@ -25,7 +29,51 @@ struct init_options
     std::string ca_bundle;
     std::vector<std::string> contact;
     std::vector<std::string> resolvers;
+    std::vector<std::string> api_listen{"127.0.0.1:8443", "[::1]:8443"};
 };
+
+// The API's self-signed certificate and key, when [api] uses one and they are not there yet.
+int create_api_certificate(const server_settings& settings)
+{
+    const auto& api = settings.api;
+    std::error_code exists;
+    if (!api.enabled || api.tls != "self-signed" || std::filesystem::exists(api.cert_file, exists)) {
+        return exit_ok;
+    }
+    auto key = core::private_key::generate(core::key_type::ec_p256);
+    core::self_signed_request request;
+    request.dns_names = {"localhost"};
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' && std::string(host) != "localhost") {
+        request.dns_names.emplace_back(host);
+    }
+    request.ip_addresses = {"127.0.0.1", "::1"};
+    for (const auto& endpoint : api.listen) {
+        const auto address = endpoint.address();
+        if (!address.is_unspecified() && !address.is_loopback()) {
+            request.ip_addresses.push_back(address.to_string());
+        }
+    }
+    auto pem = key ? core::make_self_signed_certificate(*key, request)
+                   : boost::system::result<std::string>(key.error());
+    if (!pem) {
+        std::cerr << "certfleet: cannot make the API's certificate: " << pem.error().message() << '\n';
+        return exit_failure;
+    }
+    const auto key_pem = core::secret::adopt(key->to_pem());
+    if (auto ec = core::create_file_exclusively(api.key_file, key_pem.view(), 0600)) {
+        std::cerr << "certfleet: cannot create " << api.key_file << ": " << ec.message() << '\n';
+        return exit_failure;
+    }
+    if (auto ec = core::create_file_exclusively(api.cert_file, *pem, 0644)) {
+        std::cerr << "certfleet: cannot create " << api.cert_file << ": " << ec.message() << '\n';
+        return exit_failure;
+    }
+    auto parsed = core::parse_pem_chain(*pem);
+    std::cout << "API certificate: " << api.cert_file << " (self-signed; pin it with --ca-fingerprint "
+              << (parsed ? core::to_hex(parsed->front().sha256_fingerprint) : std::string("?")) << ")\n";
+    return exit_ok;
+}
 
 std::string quoted_list(const std::vector<std::string>& items)
 {
@@ -78,10 +126,17 @@ max_jitter_s = 3600
 first_backoff_s = 300
 max_backoff_s = 14400
 
+[api]                              # REST API, /metrics; tokens: certfleet token create
+listen = )" + quoted_list(o.api_listen) +
+            R"(
+tls = "self-signed"                # api-cert.pem, made by init (pin its SHA-256); or "files"
+                                   # (cert_file, key_file), "acme" (name = ...), "off"
+# public_metrics = false           # true: /metrics without a token
+
 # The acme-dns compatible API, for lego, acme.sh, certbot and other acme-dns clients:
 # [acmedns]
 # listen = ["127.0.0.1:8053"]
-# registration = "closed"          # "closed": register_from (and tokens); "open"; "disabled"
+# registration = "closed"          # "closed": tokens of scope register, register_from; "open"; "disabled"
 # register_from = ["127.0.0.0/8"]
 # tls_certificate = "acmedns.pem"  # with tls_key: HTTPS
 # tls_key = "acmedns.key"
@@ -115,7 +170,7 @@ int create_state_files(const server_settings& settings)
     ::chmod(settings.database.c_str(), 0600);
     std::cout << "master key: " << settings.master_key_file << " (0600; back it up apart from the "
               << "database)\ndatabase:   " << settings.database << '\n';
-    return exit_ok;
+    return create_api_certificate(settings);
 }
 
 int run_init(const init_options& o)
@@ -165,6 +220,7 @@ void add_init_command(CLI::App& app, command_runner& run)
     cmd->add_option("--ca-bundle", o->ca_bundle, "PEM bundle to trust for the CA's HTTPS");
     cmd->add_option("--contact", o->contact, "Account contact, e.g. mailto:ops@example.com");
     cmd->add_option("--resolver", o->resolvers, "Preflight resolver host:port");
+    cmd->add_option("--api-listen", o->api_listen, "HTTPS API listen addresses (host:port)");
     cmd->callback([o, &run] { run = [o] { return run_init(*o); }; });
 }
 

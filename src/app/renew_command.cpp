@@ -13,6 +13,7 @@
 #include "app/commands.hpp"
 #include "app/control.hpp"
 #include "app/renew_report.hpp"
+#include "app/rest_client.hpp"
 #include "app/sweep.hpp"
 
 namespace certfleet::app {
@@ -29,17 +30,57 @@ struct renew_options
     bool json = false;
     std::string junit_file;
     int deadline_s = 900;
+    remote_options remote;
 };
 
 } // namespace
+
+// The sweep run by a remote server: the same plan, results and report as a local one.
+int run_remote_sweep(
+    const remote_options& remote, const sweep_selection& selection, const sweep_output& output
+)
+{
+    return with_rest("", remote, [&](rest_client& api) {
+        const auto started = std::chrono::system_clock::now();
+        nlohmann::json request{
+            {"all", selection.all}, {"names", selection.names}, {"ids", selection.ids}, {"dry_run", output.dry_run}};
+        auto reply = api.call(boost::beast::http::verb::post, "/api/v1/renewals", request);
+        if (!reply.ok()) {
+            return report_failure(reply);
+        }
+        std::vector<planned_renewal> planned;
+        for (const auto& p : reply.body["planned"]) {
+            planned_renewal r;
+            r.id = p["id"].get<core::row_id>();
+            r.names = p["names"].get<std::vector<std::string>>();
+            r.renew_at = parse_time(p["renew_at"].get<std::string>()).value_or(started);
+            r.reason = p.value("reason", std::string());
+            r.alert = p.value("alert", false);
+            planned.push_back(std::move(r));
+        }
+        if (output.dry_run) {
+            print_plan(planned, output, started);
+            return exit_ok;
+        }
+        std::vector<run_result> results;
+        for (const auto& r : reply.body["results"]) {
+            results.push_back(run_result_from_json(r));
+        }
+        return report_sweep(planned, results, sweep_mode::server, output, started);
+    });
+}
 
 int run_sweep(
     const std::string& config_file,
     const sweep_selection& selection,
     const sweep_output& output,
-    std::chrono::seconds deadline
+    std::chrono::seconds deadline,
+    const remote_options& remote
 )
 {
+    if (remote_requested(remote)) {
+        return run_remote_sweep(remote, selection, output);
+    }
     return with_state(config_file, [&](const server_settings& s, state& st) {
         const auto started = std::chrono::system_clock::now();
         const auto planned = select_renewals(*st.store, s, selection, started);
@@ -80,6 +121,7 @@ void add_renew_command(CLI::App& app, command_runner& run)
         "renew", "The renewal sweep (for CI): renew what is due now; exit 1 when any renewal fails"
     );
     add_config_option(*cmd, o->config_file);
+    add_remote_options(*cmd, o->remote);
     cmd->add_flag("--due", o->due, "Renew what is due now (the default)");
     cmd->add_flag("--all", o->all, "Renew every certificate that is not revoked");
     cmd->add_option("--name", o->names, "Renew the certificates holding this name (repeat)");
@@ -96,7 +138,7 @@ void add_renew_command(CLI::App& app, command_runner& run)
             sweep_selection selection{o->all, o->names, o->ids};
             sweep_output output{o->dry_run, o->json, o->junit_file};
             return run_sweep(
-                o->config_file, selection, output, std::chrono::seconds(o->deadline_s)
+                o->config_file, selection, output, std::chrono::seconds(o->deadline_s), o->remote
             );
         };
     });

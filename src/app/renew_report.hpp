@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/issuer.hpp"
+#include "app/rest_client.hpp"
 #include "app/sweep.hpp"
 
 namespace certfleet::app {
@@ -33,12 +34,13 @@ int report_sweep(
     std::chrono::system_clock::time_point started
 );
 
-// Runs a sweep and reports it (renew and cert renew).
+// Runs a sweep and reports it (renew and cert renew): here, or on the server `remote` names.
 int run_sweep(
     const std::string& config_file,
     const sweep_selection& selection,
     const sweep_output& output,
-    std::chrono::seconds deadline
+    std::chrono::seconds deadline,
+    const remote_options& remote
 );
 
 } // namespace certfleet::app

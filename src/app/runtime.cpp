@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "app/api_tokens.hpp"
 #include "app/log.hpp"
 
 namespace certfleet::app {
@@ -61,11 +62,19 @@ bool runtime::start_acmedns()
     if (!settings_.acmedns.enabled) {
         return true;
     }
-    // API tokens arrive with the REST API; until they do, no bearer token may register, and
-    // registration is open only to register_from networks or to anyone (registration = "open").
-    auto no_tokens = [](std::string_view) { return false; };
+    // A live API token of scope register (or admin) may register; tokens are read at each
+    // registration, so one created or revoked from the command line counts at once.
+    auto may_register = [store = state_.store.get()](std::string_view secret) {
+        const auto tokens = store->list_api_tokens();
+        if (!tokens) {
+            return false;
+        }
+        const auto token = authenticate(*tokens, secret, std::chrono::system_clock::now());
+        const auto scope = token ? scope_from_string(token->scope) : std::nullopt;
+        return scope && scope_allows(*scope, api_scope::register_acmedns);
+    };
     acmedns_ = std::make_unique<acmedns_service>(
-        io_, settings_.acmedns, *state_.store, authority_.challenges(), no_tokens
+        io_, settings_.acmedns, *state_.store, authority_.challenges(), std::move(may_register)
     );
     return acmedns_->start();
 }

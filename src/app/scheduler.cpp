@@ -214,4 +214,38 @@ asio::awaitable<run_result> scheduler::run_now(core::row_id id)
     co_return std::move(*w->result);
 }
 
+scheduler::batch::batch(asio::any_io_executor e) : wake(std::move(e), clock::time_point::max()) {}
+
+namespace {
+
+asio::awaitable<void>
+collect(scheduler& s, core::row_id id, std::shared_ptr<scheduler::batch> into)
+{
+    auto result = co_await s.run_now(id);
+    into->results.push_back(std::move(result));
+    into->wake.cancel();
+}
+
+} // namespace
+
+std::shared_ptr<scheduler::batch> scheduler::start_all_now(const std::vector<core::row_id>& ids)
+{
+    auto b = std::make_shared<batch>(executor_);
+    for (auto id : ids) {
+        asio::co_spawn(executor_, collect(*this, id, b), asio::detached);
+    }
+    return b;
+}
+
+asio::awaitable<std::vector<run_result>> scheduler::run_all_now(std::vector<core::row_id> ids)
+{
+    auto b = start_all_now(ids);
+    while (b->results.size() < ids.size()) {
+        b->wake.expires_at(clock::time_point::max());
+        boost::system::error_code ec;
+        co_await b->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return std::move(b->results);
+}
+
 } // namespace certfleet::app

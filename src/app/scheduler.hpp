@@ -44,6 +44,18 @@ public:
     // already, waits for that run. Resolves with the run's result.
     boost::asio::awaitable<run_result> run_now(core::row_id id);
 
+    // Runs every one now, at once (each within its CA's bound). `results` grows as each
+    // finishes, in the order they finish, and `wake` is cancelled each time.
+    struct batch
+    {
+        explicit batch(boost::asio::any_io_executor e);
+        boost::asio::system_timer wake;
+        std::vector<run_result> results;
+    };
+    [[nodiscard]] std::shared_ptr<batch> start_all_now(const std::vector<core::row_id>& ids);
+    // The same, resolving when all have finished.
+    boost::asio::awaitable<std::vector<run_result>> run_all_now(std::vector<core::row_id> ids);
+
     // Called with every finished run.
     std::function<void(const run_result&)> on_result;
 

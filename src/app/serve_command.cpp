@@ -1,9 +1,12 @@
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
 #include <memory>
 
+#include "app/api_listener.hpp"
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
@@ -94,6 +97,13 @@ void log_dns_stats(const authority& dns_authority)
                          std::to_string(stats.accept_errors));
 }
 
+// API requests in flight get a few seconds to finish; then everything stops.
+boost::asio::awaitable<void> drain_then_stop(api_listener& api, boost::asio::io_context& io)
+{
+    co_await api.shutdown(std::chrono::seconds(5));
+    io.stop();
+}
+
 int serve_dns_only(const server_settings& s)
 {
     boost::asio::io_context io(1);
@@ -130,6 +140,25 @@ int serve_backend(const server_settings& s, state& opened)
     if (!rt.start_dns() || !rt.start_acmedns()) {
         return exit_failure;
     }
+    std::unique_ptr<api_listener> api;
+    if (s.api.enabled) {
+        rest_hooks hooks;
+        hooks.reschedule = [&rt](core::row_id id) { rt.scheduler().reschedule(id); };
+        hooks.renew = [&rt](std::vector<core::row_id> ids) { return rt.scheduler().run_all_now(std::move(ids)); };
+        api = std::make_unique<api_listener>(io, s, opened, std::move(hooks));
+        if (!api->start()) {
+            return exit_failure;
+        }
+        auto previous = rt.scheduler().on_result;
+        rt.scheduler().on_result = [previous, listener = api.get()](const run_result& r) {
+            if (previous) {
+                previous(r);
+            }
+            if (r.outcome == run_outcome::issued) {
+                listener->certificate_issued(r.certificate_id);
+            }
+        };
+    }
     rt.scheduler().start();
     log(level::info, "issuance backend running: " + std::to_string(rt.scheduler().queued()) +
                          " certificate(s) planned");
@@ -139,7 +168,11 @@ int serve_backend(const server_settings& s, state& opened)
         control.stop();
         rt.stop();
         hangup.cancel();
-        io.stop();
+        if (api) {
+            boost::asio::co_spawn(io, drain_then_stop(*api, io), boost::asio::detached);
+        } else {
+            io.stop();
+        }
     });
     reload_on_hangup(hangup, s.config_file.string(), rt.authority());
     io.run();

@@ -58,6 +58,27 @@ struct acmedns_settings
     dns::acmedns_options api;
 };
 
+// The HTTPS API listener ([api]); serve runs it when the section is present.
+struct api_settings
+{
+    bool enabled = false;
+    std::vector<boost::asio::ip::tcp::endpoint> listen;
+    // "self-signed": the certificate `certfleet init` made (cert_file, key_file); "files": the
+    // operator's; "acme": issued for `name` through our own zone and renewed like any other
+    // (the self-signed one serves until the first is issued); "off": plain HTTP (behind a
+    // TLS-terminating proxy, or on loopback).
+    std::string tls = "self-signed";
+    std::filesystem::path cert_file;
+    std::filesystem::path key_file;
+    std::string name;            // tls = "acme"
+    bool public_metrics = false; // /metrics without a token
+    std::size_t max_connections = 1024;
+    std::uint64_t max_body_bytes = 1024 * 1024;
+    // Failed authentications one source address may make at once, and how many per minute after.
+    unsigned failed_auth_burst = 10;
+    unsigned failed_auth_per_minute = 10;
+};
+
 struct server_settings
 {
     dns::dns_config dns;
@@ -72,6 +93,7 @@ struct server_settings
     preflight_settings preflight;
     core::renewal_policy_options renewal;
     std::chrono::seconds order_timeout{600};
+    api_settings api;
     acmedns_settings acmedns;
 };
 

@@ -1,12 +1,12 @@
 // certfleet status: certificates by state, the next renewals, failures with the CA's own words,
 // expiry alerts. certfleet backup FILE: a consistent copy of the store while the server runs.
 #include <iostream>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
+#include "app/rest_client.hpp"
 #include "core/errc.hpp"
 
 namespace certfleet::app {
@@ -17,107 +17,57 @@ struct status_options
     std::string config_file;
     bool json = false;
     std::string backup_file;
+    remote_options remote;
 };
 
 int show_status(const status_options& o)
 {
-    return with_state(o.config_file, [&](const server_settings&, state& st) {
-        auto all = st.store->list_certificates();
-        if (!all) {
-            std::cerr << "certfleet: " << all.error().message() << '\n';
-            return exit_failure;
+    return with_rest(o.config_file, o.remote, [&](rest_client& api) {
+        auto reply = api.call(boost::beast::http::verb::get, "/api/v1/status");
+        if (!reply.ok()) {
+            return report_failure(reply);
+        }
+        const auto& j = reply.body;
+        const bool alerted = !j["alerts"].empty();
+        if (o.json) {
+            std::cout << j.dump(2) << '\n';
+            return alerted ? exit_failure : exit_ok;
         }
         const auto now = std::chrono::system_clock::now();
-        std::map<std::string, int> by_state;
-        std::vector<const core::certificate_record*> upcoming;
-        nlohmann::json failures = nlohmann::json::array();
-        nlohmann::json alerts = nlohmann::json::array();
-        std::optional<std::chrono::system_clock::time_point> earliest_expiry;
-        for (const auto& c : *all) {
-            ++by_state[std::string(core::to_string(c.state))];
-            if (c.state != core::certificate_state::revoked && c.next_attempt_at) {
-                upcoming.push_back(&c);
-            }
-            if (!c.last_problem.empty()) {
-                failures.push_back(
-                    {{"id", c.id},
-                     {"names", c.spec.names},
-                     {"state", core::to_string(c.state)},
-                     {"problem", c.last_problem}}
-                );
-            }
-            auto v = st.store->latest_version(c.id);
-            if (c.alert) {
-                alerts.push_back(
-                    {{"id", c.id},
-                     {"names", c.spec.names},
-                     {"not_after",
-                      v && *v ? nlohmann::json(format_time((*v)->not_after)) : nlohmann::json()},
-                     {"message", "expires before its next renewal attempt"}}
-                );
-            }
-            if (v && *v && c.state != core::certificate_state::revoked &&
-                (!earliest_expiry || (*v)->not_after < *earliest_expiry)) {
-                earliest_expiry = (*v)->not_after;
-            }
+        std::cout << j["certificates"].get<std::size_t>() << " certificate(s):";
+        for (const auto& [state_name, n] : j["by_state"].items()) {
+            std::cout << ' ' << n.get<int>() << ' ' << state_name;
         }
-        std::sort(upcoming.begin(), upcoming.end(), [](auto* a, auto* b) {
-            return *a->next_attempt_at < *b->next_attempt_at;
-        });
-        if (upcoming.size() > 10) {
-            upcoming.resize(10);
-        }
-        if (o.json) {
-            nlohmann::json out{
-                {"certificates", all->size()},
-                {"by_state", by_state},
-                {"next_renewals", nlohmann::json::array()},
-                {"failures", failures},
-                {"alerts", alerts},
-                {"earliest_expiry", earliest_expiry ? nlohmann::json(format_time(earliest_expiry))
-                                                    : nlohmann::json()}};
-            for (const auto* c : upcoming) {
-                out["next_renewals"].push_back(
-                    {{"id", c->id},
-                     {"names", c->spec.names},
-                     {"at", format_time(c->next_attempt_at)}}
-                );
-            }
-            std::cout << out.dump(2) << '\n';
-            return alerts.empty() ? exit_ok : exit_failure;
-        }
-        std::cout << all->size() << " certificate(s):";
-        for (const auto& [s, n] : by_state) {
-            std::cout << ' ' << n << ' ' << s;
-        }
-        std::cout << "\nearliest expiry: " << format_time(earliest_expiry) << '\n';
-        if (!upcoming.empty()) {
+        std::cout << "\nearliest expiry: "
+                  << (j["earliest_expiry"].is_string() ? j["earliest_expiry"].get<std::string>() : "-") << '\n';
+        if (!j["next_renewals"].empty()) {
             std::cout << "\nnext renewals:\n";
             std::vector<std::vector<std::string>> rows;
-            for (const auto* c : upcoming) {
+            for (const auto& c : j["next_renewals"]) {
+                const auto at = parse_time(c["at"].get<std::string>());
                 rows.push_back(
-                    {std::to_string(c->id), join(c->spec.names, ","),
-                     relative_time(*c->next_attempt_at, now)}
+                    {std::to_string(c["id"].get<core::row_id>()),
+                     join(c["names"].get<std::vector<std::string>>(), ","),
+                     at ? relative_time(*at, now) : "-"}
                 );
             }
             print_table(std::cout, {"ID", "NAMES", "WHEN"}, rows);
         }
-        if (!failures.empty()) {
+        if (!j["failures"].empty()) {
             std::cout << "\nproblems:\n";
-            for (const auto& f : failures) {
-                std::cout << "  " << f["id"].get<core::row_id>() << " "
-                          << f["state"].get<std::string>() << ": "
-                          << f["problem"].get<std::string>() << '\n';
+            for (const auto& f : j["failures"]) {
+                std::cout << "  " << f["id"].get<core::row_id>() << " " << f["state"].get<std::string>()
+                          << ": " << f["problem"].get<std::string>() << '\n';
             }
         }
-        if (!alerts.empty()) {
+        if (alerted) {
             std::cout << "\nALERTS:\n";
-            for (const auto& a : alerts) {
+            for (const auto& a : j["alerts"]) {
                 std::cout << "  certificate " << a["id"].get<core::row_id>()
                           << " expires before its next renewal attempt\n";
             }
         }
-        return alerts.empty() ? exit_ok : exit_failure;
+        return alerted ? exit_failure : exit_ok;
     });
 }
 
@@ -150,6 +100,7 @@ void add_status_command(CLI::App& app, command_runner& run)
     );
     status->add_flag("--json", o->json, "JSON on stdout");
     add_config_option(*status, o->config_file);
+    add_remote_options(*status, o->remote);
     status->callback([o, &run] { run = [o] { return show_status(*o); }; });
 
     auto* b =

@@ -16,7 +16,7 @@ namespace certfleet::core {
 namespace {
 
 // Each entry moves the schema one version up; never edit one that has shipped.
-constexpr std::array<std::string_view, 2> migrations{
+constexpr std::array<std::string_view, 3> migrations{
     R"sql(
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE cas(
@@ -100,7 +100,19 @@ CREATE TABLE locks(
     pid INTEGER NOT NULL,
     expires_at INTEGER NOT NULL);
 )sql",
-    // The acme-dns compatible API: registrations (the key only as its SHA-256) and their TXT
+    // 2: API tokens, kept as the SHA-256 of their secret; a name is unique among live tokens.
+    R"sql(
+CREATE TABLE api_tokens(
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    secret_sha256 TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER);
+CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens(name) WHERE revoked_at IS NULL;
+)sql",
+    // 3: the acme-dns compatible API: registrations (the key only as its SHA-256) and their TXT
     // values, several per registration, each until it expires. A value's rowid orders the values
     // of a registration by their last update (an update deletes and inserts).
     R"sql(
@@ -336,6 +348,61 @@ public:
         return guarded([&]() -> store_result<void> {
             SQLite::Statement q(db_, "DELETE FROM domains WHERE name = ?");
             q.bind(1, std::string(name));
+            if (q.exec() == 0) {
+                return make_error_code(errc::not_found);
+            }
+            return {};
+        });
+    }
+
+    store_result<row_id> add_api_token(const api_token& t) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "INSERT INTO api_tokens(name, scope, secret_sha256, created_at, expires_at) "
+                     "VALUES(?, ?, ?, ?, ?)"
+            );
+            q.bind(1, t.name);
+            q.bind(2, t.scope);
+            q.bind(3, t.secret_sha256);
+            q.bind(4, to_unix(t.created_at));
+            bind_time(q, 5, t.expires_at);
+            q.exec();
+            return db_.getLastInsertRowid();
+        });
+    }
+
+    store_result<std::vector<api_token>> list_api_tokens() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "SELECT id, name, scope, secret_sha256, created_at, expires_at, revoked_at "
+                     "FROM api_tokens ORDER BY id"
+            );
+            std::vector<api_token> out;
+            while (q.executeStep()) {
+                api_token t;
+                t.id = q.getColumn(0).getInt64();
+                t.name = q.getColumn(1).getString();
+                t.scope = q.getColumn(2).getString();
+                t.secret_sha256 = q.getColumn(3).getString();
+                t.created_at = from_unix(q.getColumn(4).getInt64());
+                t.expires_at = optional_time(q.getColumn(5));
+                t.revoked_at = optional_time(q.getColumn(6));
+                out.push_back(std::move(t));
+            }
+            return out;
+        });
+    }
+
+    store_result<void> revoke_api_token(std::string_view name, time_point at) override
+    {
+        return guarded([&]() -> store_result<void> {
+            SQLite::Statement q(
+                db_, "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"
+            );
+            q.bind(1, to_unix(at));
+            q.bind(2, std::string(name));
             if (q.exec() == 0) {
                 return make_error_code(errc::not_found);
             }
@@ -598,6 +665,19 @@ public:
             SQLite::Statement q(
                 db_, order_select + " WHERE state NOT IN ('issued', 'failed') ORDER BY id"
             );
+            std::vector<order_record> out;
+            while (q.executeStep()) {
+                out.push_back(read_order(q));
+            }
+            return out;
+        });
+    }
+
+    store_result<std::vector<order_record>> orders_of(row_id certificate_id) override
+    {
+        return guarded([&] {
+            SQLite::Statement q(db_, order_select + " WHERE certificate_id = ? ORDER BY id");
+            q.bind(1, certificate_id);
             std::vector<order_record> out;
             while (q.executeStep()) {
                 out.push_back(read_order(q));

@@ -127,6 +127,19 @@ struct event_filter
     std::size_t limit = 100;
 };
 
+// A bearer token of the HTTPS API. Only the SHA-256 of its secret is kept: the secret is shown
+// once, when it is made.
+struct api_token
+{
+    row_id id = 0;
+    std::string name;
+    std::string scope;         // "admin", "read", "renew", "register"
+    std::string secret_sha256; // lower-case hex
+    time_point created_at{};
+    std::optional<time_point> expires_at;
+    std::optional<time_point> revoked_at;
+};
+
 // What the renewal planner needs of each active certificate, read in one pass.
 struct planning_row
 {
@@ -225,6 +238,8 @@ public:
     virtual store_result<row_id> create_order(const order_record& o) = 0;
     virtual store_result<void> save_order(const order_record& o) = 0;
     virtual store_result<std::vector<order_record>> unfinished_orders() = 0;
+    // Every order of the certificate, oldest first.
+    virtual store_result<std::vector<order_record>> orders_of(row_id certificate_id) = 0;
     virtual store_result<std::uint64_t> count_orders() = 0;
 
     // ---- challenge records of orders in flight
@@ -263,6 +278,14 @@ public:
     try_lock_certificate(row_id certificate_id, const lock_owner& owner, time_point now) = 0;
     virtual store_result<void>
     unlock_certificate(row_id certificate_id, const lock_owner& owner) = 0;
+
+    // ---- API tokens
+    // already_exists when a live (not revoked) token has the name, or the secret is known.
+    virtual store_result<row_id> add_api_token(const api_token& t) = 0;
+    // Every token, revoked ones too, oldest first.
+    virtual store_result<std::vector<api_token>> list_api_tokens() = 0;
+    // not_found when no live token has the name.
+    virtual store_result<void> revoke_api_token(std::string_view name, time_point at) = 0;
 
     // ---- settings the server keeps about itself (the master-key check value, ...)
     virtual store_result<std::optional<std::string>> setting(std::string_view key) = 0;

@@ -98,7 +98,7 @@ struct http_client::state
 {
     state(asio::any_io_executor ex, http_client_options opts)
         : executor(std::move(ex)), options(std::move(opts)),
-          tls(make_tls_client_context(options.ca_file, options.verify_peer))
+          tls(make_tls_client_context(options.ca_file, options.verify_peer, options.pinned_sha256))
     {
         if (!valid_header_value(options.user_agent)) {
             throw std::runtime_error("user_agent contains CR, LF or NUL");

@@ -7,9 +7,12 @@
 // within read_timeout (a client trickling bytes is cut off when it elapses, not when it pauses);
 // the next request of a kept-alive connection within idle_timeout; each response written
 // within write_timeout. Limits: max_header_bytes (431), max_body_bytes (413, also for a
-// declared Content-Length before any body byte is read), max_connections (the newest connection
-// over the cap gets 503 and is closed, so a flood cannot starve requests already in flight),
-// max_requests_per_connection. A malformed request gets 400 and the connection is closed.
+// declared Content-Length before any body byte is read), max_requests_per_connection.
+// Connections: at max_connections a new one takes the place of the oldest idle connection (one
+// waiting for a request: RFC 9112 9.8 lets a server close those at any time), so a flood of idle
+// connections cannot lock clients out; when none is idle, or when its source address already
+// holds max_connections_per_source, the new one gets 503 (plain HTTP; over TLS it is closed,
+// as a refusal is not worth a handshake) while requests in flight go on. A malformed request gets 400 and the connection is closed.
 // These answers are rendered by options.render_error, so each API keeps its own error format.
 //
 // shutdown(grace): stops accepting at once, closes idle connections, lets requests in flight
@@ -82,6 +85,7 @@ struct http_server_options
     std::vector<boost::asio::ip::tcp::endpoint> listen;  // IPv4 and IPv6; port 0: any free port
     std::shared_ptr<boost::asio::ssl::context> tls;      // null: plain HTTP
     std::size_t max_connections = 1024;
+    std::size_t max_connections_per_source = 256;
     std::uint32_t max_header_bytes = 16 * 1024;
     std::uint64_t max_body_bytes = 1024 * 1024;
     std::size_t max_requests_per_connection = 10'000;
@@ -109,6 +113,10 @@ struct http_server_stats
 [[nodiscard]] std::shared_ptr<boost::asio::ssl::context>
 make_tls_server_context(const std::string& chain_file, const std::string& key_file);
 
+// The same from PEM text in memory (a key unsealed from the store). Throws std::runtime_error.
+[[nodiscard]] std::shared_ptr<boost::asio::ssl::context>
+make_tls_server_context_from_pem(std::string_view chain_pem, std::string_view key_pem);
+
 class http_server
 {
 public:
@@ -123,6 +131,10 @@ public:
 
     // The bound endpoints (with the ports chosen for port 0), in the order of options.listen.
     [[nodiscard]] std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
+
+    // Connections accepted from now on use this TLS context (a renewed certificate); open ones
+    // keep theirs.
+    void set_tls(std::shared_ptr<boost::asio::ssl::context> tls);
 
     [[nodiscard]] boost::asio::awaitable<void> shutdown(std::chrono::milliseconds grace);
     // Closes everything at once (destruction does the same).

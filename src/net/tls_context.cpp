@@ -4,6 +4,8 @@
 #include <openssl/x509v3.h>
 
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/verify_context.hpp>
+#include <cctype>
 #include <stdexcept>
 
 namespace certfleet::net {
@@ -18,8 +20,9 @@ boost::system::error_code last_ssl_error()
 
 } // namespace
 
-boost::asio::ssl::context
-make_tls_client_context(const std::optional<std::string>& ca_file, bool verify_peer)
+boost::asio::ssl::context make_tls_client_context(
+    const std::optional<std::string>& ca_file, bool verify_peer, const std::optional<std::string>& pinned_sha256
+)
 {
     namespace ssl = boost::asio::ssl;
     ssl::context ctx(ssl::context::tls_client);
@@ -38,7 +41,41 @@ make_tls_client_context(const std::optional<std::string>& ca_file, bool verify_p
             throw std::runtime_error("cannot load the system's trusted roots: " + ec.message());
         }
     }
-    ctx.set_verify_mode(verify_peer ? ssl::verify_peer : ssl::verify_none);
+    ctx.set_verify_mode(verify_peer || pinned_sha256 ? ssl::verify_peer : ssl::verify_none);
+    if (pinned_sha256) {
+        // The pinned leaf is the whole trust decision: its chain and names are not consulted
+        // (a self-signed certificate for an address is what pins are for).
+        std::string pin;
+        for (const char c : *pinned_sha256) {
+            if (c != ':') {
+                pin += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+        }
+        ctx.set_verify_callback([pin](bool, ssl::verify_context& vc) {
+            auto* store = vc.native_handle();
+            if (X509_STORE_CTX_get_error_depth(store) > 0) {
+                return true;
+            }
+            X509* leaf = X509_STORE_CTX_get_current_cert(store);
+            unsigned char digest[EVP_MAX_MD_SIZE];
+            unsigned int size = 0;
+            if (leaf == nullptr || X509_digest(leaf, EVP_sha256(), digest, &size) != 1) {
+                return false;
+            }
+            static constexpr char hex[] = "0123456789abcdef";
+            std::string seen;
+            for (unsigned i = 0; i < size; ++i) {
+                seen += hex[digest[i] >> 4];
+                seen += hex[digest[i] & 0xf];
+            }
+            if (seen != pin) {
+                X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+                return false;
+            }
+            X509_STORE_CTX_set_error(store, X509_V_OK);
+            return true;
+        });
+    }
     return ctx;
 }
 
@@ -70,6 +107,9 @@ std::string verify_failure(const SSL* ssl)
     const auto result = SSL_get_verify_result(ssl);
     if (result == X509_V_OK || (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) == 0) {
         return {};
+    }
+    if (result == X509_V_ERR_APPLICATION_VERIFICATION) {
+        return "the server's certificate does not match the pinned SHA-256";
     }
     return X509_verify_cert_error_string(result);
 }

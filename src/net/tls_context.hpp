@@ -24,8 +24,13 @@
 
 namespace certfleet::net {
 
-[[nodiscard]] boost::asio::ssl::context
-make_tls_client_context(const std::optional<std::string>& ca_file, bool verify_peer);
+// pinned_sha256 (hex, colons allowed): the server's leaf certificate must have this SHA-256
+// (of its DER), and then nothing else about it is checked.
+[[nodiscard]] boost::asio::ssl::context make_tls_client_context(
+    const std::optional<std::string>& ca_file,
+    bool verify_peer,
+    const std::optional<std::string>& pinned_sha256 = std::nullopt
+);
 
 [[nodiscard]] boost::system::error_code prepare_tls_stream(SSL* ssl, const url& target);
 

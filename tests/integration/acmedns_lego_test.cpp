@@ -71,7 +71,8 @@ public:
                            "ACME_DNS_API_BASE=http://127.0.0.1:" + std::to_string(api_port_),
                            "ACME_DNS_STORAGE_PATH=" + storage().string(),
                            "LEGO_CA_CERTIFICATES=" + rig_.pebble().https_ca_file().string(),
-                           std::string("EXEC_PATH=") + CERTFLEET_ACMEDNS_HOOK,
+                           std::string("EXEC_PATH=") + CERTFLEET_SOURCE_DIR +
+                               "/tests/support/acmedns_hook.py",
                            "EXEC_MODE=RAW",
                            "EXEC_SEQUENCE_INTERVAL=1", // exec solves one name after another
                            "EXEC_POLLING_INTERVAL=1",

@@ -280,7 +280,7 @@ TEST_SUITE("integration")
         CHECK(kills >= 10);
         for (int id = 1; id <= certificates; ++id) {
             const auto show = rig.certfleet_json({"cert", "show", std::to_string(id)});
-            CHECK_FALSE(show.contains("open_order"));
+            CHECK(show["open_order"].is_null()); // no order left in flight
             const auto out = rig.dir().path() / "export" / std::to_string(id);
             REQUIRE(
                 rig.certfleet({"cert", "export", std::to_string(id), "--out", out.string()})

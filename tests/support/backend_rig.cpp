@@ -1,8 +1,14 @@
 #include "support/backend_rig.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/string.hpp>
 #include <csignal>
 #include <thread>
 
+#include "core/crypto/certificate.hpp"
+#include "core/crypto/encoding.hpp"
+#include "net/http_client.hpp"
 #include "support/rig_certfleet.hpp"
 #include "support/rig_net.hpp"
 
@@ -27,6 +33,7 @@ zone_text(const std::map<std::string, std::string>& cnames, const std::vector<st
 
 std::string config_text(
     std::uint16_t dns_port,
+    std::uint16_t api_port,
     const pebble_ca& pebble,
     const std::string& resolver,
     const backend_rig_options& options
@@ -51,6 +58,9 @@ std::string config_text(
         text += "[[domain]]\nname = \"" + name + "\"\ntarget = \"" + label +
                 ".acme.delegated.test\"\n\n";
     }
+    if (options.api) {
+        text += "[api]\nlisten = [\"127.0.0.1:" + std::to_string(api_port) + "\"]\ntls = \"self-signed\"\n" + options.api_config + "\n\n";
+    }
     return text + options.extra_config;
 }
 
@@ -60,6 +70,9 @@ backend_rig::backend_rig(backend_rig_options options)
     : dns_port_(free_port()), cnames_(options.cnames.value_or(options.domains)),
       extra_zone_lines_(options.extra_zone_lines)
 {
+    if (options.api) {
+        api_port_ = free_port();
+    }
     customer_ = std::make_unique<nsd_server>(
         dir_,
         nsd_options{.zones = {nsd_zone{"customer.test", zone_text(cnames_, extra_zone_lines_)}}}
@@ -74,7 +87,7 @@ backend_rig::backend_rig(backend_rig_options options)
     options.pebble.dns_server = resolver_->address();
     pebble_ = std::make_unique<pebble_ca>(dir_, options.pebble);
     config_ = dir_.write(
-        "certfleet/certfleet.toml", config_text(dns_port_, *pebble_, resolver_->address(), options)
+        "certfleet/certfleet.toml", config_text(dns_port_, api_port_, *pebble_, resolver_->address(), options)
     );
     const auto init = run_certfleet({"init", "--config", config_.string()});
     if (init.exit_code != 0) {
@@ -152,6 +165,9 @@ void backend_rig::start_serve()
                       ) { return r.rcode() == 0 && r.flag(dns::flag::aa); },
         }
     );
+    if (ready && api_port_ != 0 && !wait_for_tcp(api_port_, std::chrono::milliseconds(10000), serve_.get())) {
+        throw rig_error("certfleet serve's API did not listen; its log:\n" + tail_lines(serve_->log(), 40));
+    }
     if (!ready) {
         throw rig_error(
             "certfleet serve did not start; its log:\n" + tail_lines(serve_->log(), 40)
@@ -214,6 +230,85 @@ bool backend_rig::wait_all_valid(std::size_t expected, std::chrono::seconds limi
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     return false;
+}
+
+std::string api_reply::header(std::string_view name) const
+{
+    for (const auto& [k, v] : headers) {
+        if (boost::beast::iequals(k, name)) {
+            return v;
+        }
+    }
+    return {};
+}
+
+std::string backend_rig::api_url() const
+{
+    return "https://127.0.0.1:" + std::to_string(api_port_);
+}
+
+std::string backend_rig::api_fingerprint() const
+{
+    const auto pem = read_text_file(config_.parent_path() / "api-cert.pem");
+    auto chain = core::parse_pem_chain(pem);
+    if (!chain || chain->empty()) {
+        throw rig_error("the API certificate is unreadable");
+    }
+    return core::to_hex(chain->front().sha256_fingerprint);
+}
+
+api_reply backend_rig::api(
+    boost::beast::http::verb method,
+    const std::string& target,
+    const std::string& token,
+    const std::string& body,
+    std::vector<std::pair<std::string, std::string>> headers
+) const
+{
+    boost::asio::io_context io;
+    net::http_client_options options;
+    options.pinned_sha256 = api_fingerprint();
+    options.request_timeout = std::chrono::seconds(120);
+    net::http_client client(io.get_executor(), options);
+    net::http_request request;
+    request.method = method;
+    request.url = api_url() + target;
+    request.body = body;
+    if (!body.empty()) {
+        request.content_type = "application/json";
+    }
+    if (!token.empty()) {
+        headers.emplace_back("Authorization", "Bearer " + token);
+    }
+    request.headers = std::move(headers);
+    api_reply out;
+    boost::asio::co_spawn(
+        io, client.request_detailed(std::move(request)),
+        [&out](std::exception_ptr, boost::system::result<net::http_response, net::http_error> r) {
+            if (r) {
+                out.status = r->status;
+                out.body = std::move(r->body);
+                out.headers = std::move(r->headers);
+            } else {
+                out.error = r.error().message();
+            }
+        }
+    );
+    io.run();
+    return out;
+}
+
+std::string backend_rig::make_token(const std::string& name, const std::string& scope) const
+{
+    const auto r = certfleet({"token", "create", "--name", name, "--scope", scope});
+    if (r.exit_code != 0) {
+        throw rig_error("certfleet token create failed: " + r.err);
+    }
+    auto secret = r.out;
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
+        secret.pop_back();
+    }
+    return secret;
 }
 
 } // namespace certfleet::test

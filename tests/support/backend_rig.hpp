@@ -5,6 +5,7 @@
 // (serve, renew, cert, domain) is the authority of acme.delegated.test on its own port. The
 // configuration seeds the managed domains with known labels ([[domain]]).
 
+#include <boost/beast/http/verb.hpp>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,19 @@ struct backend_rig_options
     std::vector<std::string> extra_zone_lines; // more records for customer.test
     std::string extra_config;                  // appended to certfleet.toml
     unsigned max_concurrent_orders = 16;
+    bool api = false; // an [api] section: HTTPS on a free port with init's self-signed certificate
+    std::string api_config; // more lines of that [api] section
+};
+
+// One answer of the HTTPS API.
+struct api_reply
+{
+    unsigned status = 0; // 0: no answer (error says why)
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string error;
+    [[nodiscard]] nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+    [[nodiscard]] std::string header(std::string_view name) const;
 };
 
 class backend_rig
@@ -69,11 +83,26 @@ public:
     [[nodiscard]] std::uint16_t dns_port() const noexcept { return dns_port_; }
     [[nodiscard]] std::string resolver() const { return resolver_->address(); }
 
+    // The API (options.api): its URL, the SHA-256 of its certificate, and one request to it
+    // with the certificate pinned. `token` empty: no Authorization header.
+    [[nodiscard]] std::string api_url() const;
+    [[nodiscard]] std::string api_fingerprint() const;
+    [[nodiscard]] api_reply api(
+        boost::beast::http::verb method,
+        const std::string& target,
+        const std::string& token,
+        const std::string& body = {},
+        std::vector<std::pair<std::string, std::string>> headers = {}
+    ) const;
+    // `certfleet token create` here; the secret.
+    [[nodiscard]] std::string make_token(const std::string& name, const std::string& scope) const;
+
 private:
     temp_dir dir_{"certfleet-backend"};
     std::uint16_t dns_port_;
     std::map<std::string, std::string> cnames_;
     std::vector<std::string> extra_zone_lines_;
+    std::uint16_t api_port_ = 0;
     std::unique_ptr<nsd_server> customer_;
     std::unique_ptr<unbound_resolver> resolver_;
     std::unique_ptr<pebble_ca> pebble_;
