@@ -118,6 +118,33 @@ std::string lego_output(const run_result& r)
     return "exit " + std::to_string(r.exit_code) + "\n" + tail_lines(r.out + r.err, 30);
 }
 
+// One HTTPS request with Python's client, trusting `ca_file`, with a bearer token when one is
+// given: "STATUS BODY".
+std::string https_call(
+    const std::filesystem::path& ca_file,
+    const std::string& method,
+    const std::string& url,
+    const std::string& token = ""
+)
+{
+    const auto r = run(
+        {"python3", "-c",
+         "import ssl, sys, urllib.request, urllib.error\n"
+         "context = ssl.create_default_context(cafile=sys.argv[1])\n"
+         "headers = {'Authorization': 'Bearer ' + sys.argv[4]} if sys.argv[4] else {}\n"
+         "data = b'' if sys.argv[2] == 'POST' else None\n"
+         "request = urllib.request.Request(sys.argv[3], method=sys.argv[2], data=data, "
+         "headers=headers)\n"
+         "try:\n"
+         "    with urllib.request.urlopen(request, context=context, timeout=10) as response:\n"
+         "        print(response.status, response.read().decode())\n"
+         "except urllib.error.HTTPError as e:\n"
+         "    print(e.code, e.read().decode())\n",
+         ca_file.string(), method, url, token}
+    );
+    return r.exit_code == 0 ? r.out.substr(0, r.out.find('\n')) : "failed: " + r.err;
+}
+
 } // namespace
 
 TEST_SUITE("integration")
@@ -196,6 +223,59 @@ TEST_SUITE("integration")
             t.rig().certfleet({"acmedns", "show", created["username"].get<std::string>()});
         CHECK(again.exit_code == 1);
         CHECK(again.err.find("certfleet acmedns list") != std::string::npos);
+    }
+
+    TEST_CASE("acme-dns: the API over HTTPS on IPv4 and IPv6, registration open to register_from")
+    {
+        temp_dir pki("certfleet-acmedns-tls");
+        const auto cert = pki.path() / "api.pem";
+        const auto key = pki.path() / "api.key";
+        const auto made = run(
+            {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+             "-nodes", "-days", "1", "-subj", "/CN=certfleet acme-dns test", "-addext",
+             "subjectAltName=IP:127.0.0.1,IP:::1", "-keyout", key.string(), "-out", cert.string()}
+        );
+        REQUIRE_MESSAGE(made.exit_code == 0, made.err);
+        const auto port = std::to_string(free_port());
+        backend_rig rig(
+            {.extra_config = "[acmedns]\nlisten = [\"127.0.0.1:" + port + "\", \"[::1]:" + port +
+                             "\"]\ntls_certificate = \"" + cert.string() + "\"\ntls_key = \"" +
+                             key.string() + "\"\nregister_from = [\"::1/128\"]\n"}
+        );
+        rig.start_serve();
+        REQUIRE(wait_for_tcp(
+            static_cast<std::uint16_t>(std::stoi(port)), std::chrono::seconds(10), rig.serve()
+        ));
+
+        CHECK(https_call(cert, "GET", "https://127.0.0.1:" + port + "/health") == "200 ");
+        const auto v4 = https_call(cert, "POST", "https://127.0.0.1:" + port + "/register");
+        CHECK(v4 == "401 {\"error\": \"forbidden\"}");
+        const auto v6 = https_call(cert, "POST", "https://[::1]:" + port + "/register");
+        REQUIRE(v6.starts_with("201 "));
+        const auto created = nlohmann::json::parse(v6.substr(4));
+        CHECK(
+            created["fulldomain"] ==
+            created["subdomain"].get<std::string>() + ".acme.delegated.test"
+        );
+        // An API token of scope register opens registration from anywhere; one of scope read
+        // does not.
+        const auto token = [&](const std::string& name, const std::string& scope) {
+            const auto r = rig.certfleet({"token", "create", "--name", name, "--scope", scope});
+            REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+            return r.out.substr(0, r.out.find('\n'));
+        };
+        const auto url = "https://127.0.0.1:" + port + "/register";
+        CHECK(https_call(cert, "POST", url, token("reader", "read")).starts_with("401 "));
+        CHECK(https_call(cert, "POST", url, token("ci", "register")).starts_with("201 "));
+
+        const auto listed = rig.certfleet_json({"acmedns", "list"});
+        REQUIRE(listed.size() == 2);
+        CHECK(listed[0]["created_by"] == "api from ::1");
+        CHECK(listed[1]["created_by"] == "api token from 127.0.0.1");
+        CHECK(
+            rig.serve()->log().find("acme-dns API listening on [::1]:" + port + " (HTTPS)") !=
+            std::string::npos
+        );
     }
 }
 
