@@ -23,6 +23,8 @@ void add_cert_command(CLI::App& app, command_runner& run);
 void add_renew_command(CLI::App& app, command_runner& run);
 // Registers `status` and `backup`.
 void add_status_command(CLI::App& app, command_runner& run);
+// Registers `acmedns register|list|show|delete`.
+void add_acmedns_command(CLI::App& app, command_runner& run);
 
 // Registers `token create|list|revoke`.
 void add_token_command(CLI::App& app, command_runner& run);

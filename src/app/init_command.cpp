@@ -134,6 +134,14 @@ listen = )" + quoted_list(o.api_listen) +
 tls = "self-signed"                # api-cert.pem, made by init (pin its SHA-256); or "files"
                                    # (cert_file, key_file), "acme" (name = ...), "off"
 # public_metrics = false           # true: /metrics without a token
+
+# The acme-dns compatible API, for lego, acme.sh, certbot and other acme-dns clients:
+# [acmedns]
+# listen = ["127.0.0.1:8053"]
+# registration = "closed"          # "closed": tokens of scope register, register_from; "open"; "disabled"
+# register_from = ["127.0.0.0/8"]
+# tls_certificate = "acmedns.pem"  # with tls_key: HTTPS
+# tls_key = "acmedns.key"
 )";
     return text;
 }

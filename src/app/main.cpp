@@ -17,6 +17,7 @@ int main(int argc, char** argv)
     add_renew_command(app, run);
     add_status_command(app, run);
     add_issue_command(app, run);
+    add_acmedns_command(app, run);
     add_token_command(app, run);
     try {
         app.parse(argc, argv);

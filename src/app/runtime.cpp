@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "app/api_tokens.hpp"
 #include "app/log.hpp"
 
 namespace certfleet::app {
@@ -27,7 +28,7 @@ dns::dns_config runtime::observed(const dns::dns_config& config)
 }
 
 runtime::runtime(boost::asio::io_context& io, const server_settings& settings, state& opened)
-    : settings_(settings), state_(opened), observer_(io.get_executor(), issuer_ptr_),
+    : io_(io), settings_(settings), state_(opened), observer_(io.get_executor(), issuer_ptr_),
       authority_(io, observed(settings.dns)),
       issuer_(io.get_executor(), *opened.store, opened.vault, settings, authority_.challenges()),
       scheduler_(io.get_executor(), *opened.store, issuer_, settings)
@@ -56,9 +57,34 @@ bool runtime::start_dns()
     return authority_.start();
 }
 
+bool runtime::start_acmedns()
+{
+    if (!settings_.acmedns.enabled) {
+        return true;
+    }
+    // A live API token of scope register (or admin) may register; tokens are read at each
+    // registration, so one created or revoked from the command line counts at once.
+    auto may_register = [store = state_.store.get()](std::string_view secret) {
+        const auto tokens = store->list_api_tokens();
+        if (!tokens) {
+            return false;
+        }
+        const auto token = authenticate(*tokens, secret, std::chrono::system_clock::now());
+        const auto scope = token ? scope_from_string(token->scope) : std::nullopt;
+        return scope && scope_allows(*scope, api_scope::register_acmedns);
+    };
+    acmedns_ = std::make_unique<acmedns_service>(
+        io_, settings_.acmedns, *state_.store, authority_.challenges(), std::move(may_register)
+    );
+    return acmedns_->start();
+}
+
 void runtime::stop()
 {
     scheduler_.stop();
+    if (acmedns_) {
+        acmedns_->stop();
+    }
     authority_.stop();
 }
 

@@ -1,10 +1,12 @@
 #pragma once
 // What `certfleet serve` and a sweep without a server run on one io_context: the DNS authority
 // (serving again, at once, the challenge records of orders a crash interrupted), the issuer and
-// the scheduler, over the opened state.
+// the scheduler, over the opened state; and for `serve`, the acme-dns API when configured.
 
 #include <boost/asio/io_context.hpp>
+#include <memory>
 
+#include "app/acmedns_service.hpp"
 #include "app/authority.hpp"
 #include "app/issuer.hpp"
 #include "app/scheduler.hpp"
@@ -21,11 +23,16 @@ public:
     // Listens for DNS and re-publishes the stored challenge records; false (with a message
     // printed) when it cannot listen.
     [[nodiscard]] bool start_dns();
+    // Serves the acme-dns API when [acmedns] enables it; false (with a message printed) when it
+    // cannot.
+    [[nodiscard]] bool start_acmedns();
     void stop();
 
     [[nodiscard]] app::issuer& issuer() noexcept { return issuer_; }
     [[nodiscard]] app::scheduler& scheduler() noexcept { return scheduler_; }
     [[nodiscard]] app::authority& authority() noexcept { return authority_; }
+    // The acme-dns API (its counters for /metrics); null unless start_acmedns() started it.
+    [[nodiscard]] acmedns_service* acmedns() noexcept { return acmedns_.get(); }
 
 private:
     // The DNS side's news of a CA validating, handed to the issuer on its own executor.
@@ -44,6 +51,7 @@ private:
 
     [[nodiscard]] dns::dns_config observed(const dns::dns_config& config);
 
+    boost::asio::io_context& io_;
     const server_settings& settings_;
     state& state_;
     app::issuer* issuer_ptr_ = nullptr;
@@ -51,6 +59,7 @@ private:
     app::authority authority_;
     app::issuer issuer_;
     app::scheduler scheduler_;
+    std::unique_ptr<acmedns_service> acmedns_;
 };
 
 } // namespace certfleet::app

@@ -137,7 +137,7 @@ int serve_backend(const server_settings& s, state& opened)
                   << '\n';
         return exit_failure;
     }
-    if (!rt.start_dns()) {
+    if (!rt.start_dns() || !rt.start_acmedns()) {
         return exit_failure;
     }
     std::unique_ptr<api_listener> api;

@@ -201,6 +201,114 @@ core::renewal_policy_options parse_renewal(const toml::table& root)
     return r;
 }
 
+bool config_bool(const toml::table& t, std::string_view key, const std::string& path, bool fallback)
+{
+    const auto* node = t.get(key);
+    if (node == nullptr) {
+        return fallback;
+    }
+    if (!node->is_boolean()) {
+        throw config_error(path + "." + std::string(key) + ": expected true or false");
+    }
+    return node->value_or(fallback);
+}
+
+dns::acmedns_registration_policy registration_policy(const toml::table& t)
+{
+    const auto text = core::optional_string(t, "registration", "acmedns").value_or("closed");
+    if (text == "closed") {
+        return dns::acmedns_registration_policy::closed;
+    }
+    if (text == "open") {
+        return dns::acmedns_registration_policy::open;
+    }
+    if (text == "disabled") {
+        return dns::acmedns_registration_policy::disabled;
+    }
+    throw config_error(
+        "acmedns.registration: '" + text +
+        "' is not one of \"closed\" (tokens and register_from), \"open\" (anyone), \"disabled\""
+    );
+}
+
+std::vector<boost::asio::ip::tcp::endpoint> acmedns_listen(const toml::table& t)
+{
+    std::vector<boost::asio::ip::tcp::endpoint> out;
+    for (const auto& text : core::string_array(t, "listen", "acmedns")) {
+        const auto endpoint = dns::parse_endpoint(text, 0);
+        if (!endpoint || endpoint->port() == 0) {
+            throw config_error(
+                "acmedns.listen: '" + text +
+                "' is not an address with a port (\"127.0.0.1:8053\", \"[::1]:8053\")"
+            );
+        }
+        out.emplace_back(endpoint->address(), endpoint->port());
+    }
+    if (out.empty()) {
+        throw config_error(
+            "acmedns.listen: missing; give the addresses of the API, e.g. [\"127.0.0.1:8053\"]"
+        );
+    }
+    return out;
+}
+
+// [acmedns]: off unless the section is there (and not `enabled = false`).
+acmedns_settings
+parse_acmedns(const toml::table& root, const std::filesystem::path& base, const server_settings& s)
+{
+    acmedns_settings a;
+    const auto* t = root.get_as<toml::table>("acmedns");
+    if (t == nullptr) {
+        return a;
+    }
+    a.enabled = config_bool(*t, "enabled", "acmedns", true);
+    if (!a.enabled) {
+        return a;
+    }
+    if (!s.backend) {
+        throw config_error("acmedns: the acme-dns API keeps its registrations in the store: add "
+                           "a [store] section");
+    }
+    a.listen = acmedns_listen(*t);
+    const auto certificate = core::optional_string(*t, "tls_certificate", "acmedns");
+    const auto key = core::optional_string(*t, "tls_key", "acmedns");
+    if (certificate.has_value() != key.has_value()) {
+        throw config_error("acmedns.tls_certificate and acmedns.tls_key go together: give both "
+                           "for HTTPS, or neither for plain HTTP");
+    }
+    if (certificate) {
+        a.tls_certificate = base / *certificate;
+        a.tls_key = base / *key;
+    }
+    auto& api = a.api;
+    api.zone = s.challenge_zone;
+    api.ttl = s.dns.challenge_ttl;
+    api.registration = registration_policy(*t);
+    const auto networks = core::string_array(*t, "register_from", "acmedns");
+    for (std::size_t i = 0; i < networks.size(); ++i) {
+        auto n = dns::ip_network::parse(networks[i]);
+        if (!n) {
+            throw config_error(
+                "acmedns.register_from[" + std::to_string(i) + "]: '" + networks[i] +
+                "' is not a network in CIDR notation (\"192.0.2.0/24\", \"2001:db8::/32\")"
+            );
+        }
+        api.register_from.push_back(std::move(*n));
+    }
+    api.proxy_header = core::optional_string(*t, "proxy_header", "acmedns").value_or("");
+    if (api.proxy_header.find_first_of(" \t\r\n:") != std::string::npos) {
+        throw config_error("acmedns.proxy_header: expected a header name, e.g. X-Forwarded-For");
+    }
+    api.value_lifetime = std::chrono::seconds(
+        core::config_integer<std::uint32_t>(*t, "value_lifetime_s", "acmedns", 3600)
+    );
+    api.max_values = core::config_integer<std::uint16_t>(*t, "max_values", "acmedns", 8);
+    if (api.value_lifetime.count() == 0 || api.max_values == 0) {
+        throw config_error("acmedns: value_lifetime_s and max_values must be at least 1");
+    }
+    return a;
+}
+
 } // namespace
 
 std::string default_config_file()
@@ -248,6 +356,7 @@ server_settings load_settings(const std::string& file)
             core::config_integer<unsigned>(*issuance, "order_timeout_s", "issuance", 600)
         );
     }
+    s.acmedns = parse_acmedns(root, loaded.base_dir, s);
     return s;
 }
 

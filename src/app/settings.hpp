@@ -2,7 +2,8 @@
 // Everything `certfleet serve` and the store-backed commands read from the configuration file:
 // the DNS authority ([dns]), where the state lives ([store]), the CAs ([acme] is the CA named
 // "default"; more as [[ca]] tables), the preflight ([preflight]), renewal timing ([renewal])
-// and domains seeded into the store ([[domain]]). Throws core::config_error naming the key.
+// domains seeded into the store ([[domain]]) and the acme-dns compatible API ([acmedns]).
+// Throws core::config_error naming the key.
 
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
@@ -13,6 +14,7 @@
 
 #include "acme/client.hpp"
 #include "core/renewal_policy.hpp"
+#include "dns/acmedns_options.hpp"
 #include "dns/config.hpp"
 
 namespace certfleet::app {
@@ -45,6 +47,17 @@ struct preflight_settings
     std::chrono::milliseconds timeout{2000};
 };
 
+// The acme-dns compatible API on its own listener: plain HTTP (loopback, or behind a proxy that
+// terminates TLS), or HTTPS when a certificate and its key are given.
+struct acmedns_settings
+{
+    bool enabled = false;
+    std::vector<boost::asio::ip::tcp::endpoint> listen;
+    std::filesystem::path tls_certificate; // the chain, PEM; empty: plain HTTP
+    std::filesystem::path tls_key;
+    dns::acmedns_options api;
+};
+
 // The HTTPS API listener ([api]); serve runs it when the section is present.
 struct api_settings
 {
@@ -57,7 +70,7 @@ struct api_settings
     std::string tls = "self-signed";
     std::filesystem::path cert_file;
     std::filesystem::path key_file;
-    std::string name; // tls = "acme"
+    std::string name;            // tls = "acme"
     bool public_metrics = false; // /metrics without a token
     std::size_t max_connections = 1024;
     std::uint64_t max_body_bytes = 1024 * 1024;
@@ -81,6 +94,7 @@ struct server_settings
     core::renewal_policy_options renewal;
     std::chrono::seconds order_timeout{600};
     api_settings api;
+    acmedns_settings acmedns;
 };
 
 // `file` empty: $CERTFLEET_CONFIG, else ./certfleet.toml when it exists, else the embedded

@@ -16,7 +16,7 @@ namespace certfleet::core {
 namespace {
 
 // Each entry moves the schema one version up; never edit one that has shipped.
-constexpr std::array<std::string_view, 2> migrations{
+constexpr std::array<std::string_view, 3> migrations{
     R"sql(
 CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE cas(
@@ -111,6 +111,25 @@ CREATE TABLE api_tokens(
     expires_at INTEGER,
     revoked_at INTEGER);
 CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens(name) WHERE revoked_at IS NULL;
+)sql",
+    // 3: the acme-dns compatible API: registrations (the key only as its SHA-256) and their TXT
+    // values, several per registration, each until it expires. A value's rowid orders the values
+    // of a registration by their last update (an update deletes and inserts).
+    R"sql(
+CREATE TABLE acmedns_registrations(
+    username TEXT PRIMARY KEY,
+    key_sha256 BLOB NOT NULL,
+    subdomain TEXT NOT NULL UNIQUE,
+    allowfrom TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL DEFAULT '');
+CREATE TABLE acmedns_values(
+    username TEXT NOT NULL REFERENCES acmedns_registrations(username) ON DELETE CASCADE,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    UNIQUE(username, value));
+CREATE INDEX acmedns_values_by_expiry ON acmedns_values(expires_at);
 )sql",
 };
 
@@ -747,6 +766,140 @@ public:
         });
     }
 
+    store_result<void> add_acmedns_registration(const acmedns_registration& r) override
+    {
+        return guarded([&] {
+            const durable_scope durable(*this); // its key is handed out once: never lose it
+            SQLite::Statement q(
+                db_, "INSERT INTO acmedns_registrations(username, key_sha256, subdomain, "
+                     "allowfrom, created_at, created_by) VALUES(?, ?, ?, ?, ?, ?)"
+            );
+            q.bind(1, r.username);
+            bind_blob(q, 2, r.key_sha256);
+            q.bind(3, r.subdomain);
+            q.bind(4, json_list(r.allowfrom));
+            q.bind(5, to_unix(r.created_at));
+            q.bind(6, r.created_by);
+            q.exec();
+        });
+    }
+
+    store_result<acmedns_registration> find_acmedns_registration(std::string_view username) override
+    {
+        return guarded([&]() -> store_result<acmedns_registration> {
+            SQLite::Statement q(db_, registration_select + " WHERE username = ?");
+            q.bind(1, std::string(username));
+            if (!q.executeStep()) {
+                return make_error_code(errc::not_found);
+            }
+            return read_registration(q);
+        });
+    }
+
+    store_result<std::vector<acmedns_registration>> list_acmedns_registrations() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(db_, registration_select + " ORDER BY created_at, rowid");
+            std::vector<acmedns_registration> out;
+            while (q.executeStep()) {
+                out.push_back(read_registration(q));
+            }
+            return out;
+        });
+    }
+
+    store_result<void> remove_acmedns_registration(std::string_view username) override
+    {
+        return guarded([&]() -> store_result<void> {
+            SQLite::Statement q(db_, "DELETE FROM acmedns_registrations WHERE username = ?");
+            q.bind(1, std::string(username));
+            if (q.exec() == 0) {
+                return make_error_code(errc::not_found);
+            }
+            return {};
+        });
+    }
+
+    store_result<std::vector<acmedns_value>>
+    put_acmedns_value(const acmedns_value& v, std::size_t max_values) override
+    {
+        return guarded([&]() -> store_result<std::vector<acmedns_value>> {
+            write_scope t(*this);
+            SQLite::Statement owner(
+                db_, "SELECT subdomain FROM acmedns_registrations WHERE username = ?"
+            );
+            owner.bind(1, v.username);
+            if (!owner.executeStep()) {
+                return make_error_code(errc::not_found);
+            }
+            const auto subdomain = owner.getColumn(0).getString();
+            SQLite::Statement drop(
+                db_, "DELETE FROM acmedns_values WHERE username = ? AND value = ?"
+            );
+            drop.bind(1, v.username);
+            drop.bind(2, v.value);
+            drop.exec();
+            SQLite::Statement insert(
+                db_, "INSERT INTO acmedns_values(username, value, updated_at, expires_at) "
+                     "VALUES(?, ?, ?, ?)"
+            );
+            insert.bind(1, v.username);
+            insert.bind(2, v.value);
+            insert.bind(3, to_unix(v.updated_at));
+            insert.bind(4, to_unix(v.expires_at));
+            insert.exec();
+            SQLite::Statement beyond(
+                db_, value_select + " WHERE v.username = ? ORDER BY v.rowid DESC LIMIT -1 OFFSET ?"
+            );
+            beyond.bind(1, v.username);
+            beyond.bind(2, static_cast<std::int64_t>(max_values));
+            std::vector<acmedns_value> dropped;
+            while (beyond.executeStep()) {
+                dropped.push_back(read_value(beyond));
+            }
+            for (const auto& old : dropped) {
+                drop.reset();
+                drop.bind(1, old.username);
+                drop.bind(2, old.value);
+                drop.exec();
+            }
+            t.commit();
+            return dropped;
+        });
+    }
+
+    store_result<std::vector<acmedns_value>> purge_acmedns_values(time_point now) override
+    {
+        return guarded([&] {
+            // Read first: the API asks every few seconds, and most times nothing has expired,
+            // which then takes no write lock.
+            SQLite::Statement q(db_, value_select + " WHERE v.expires_at <= ? ORDER BY v.rowid");
+            q.bind(1, to_unix(now));
+            std::vector<acmedns_value> out;
+            while (q.executeStep()) {
+                out.push_back(read_value(q));
+            }
+            if (!out.empty()) {
+                SQLite::Statement purge(db_, "DELETE FROM acmedns_values WHERE expires_at <= ?");
+                purge.bind(1, to_unix(now));
+                purge.exec();
+            }
+            return out;
+        });
+    }
+
+    store_result<std::vector<acmedns_value>> acmedns_values() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(db_, value_select + " ORDER BY v.rowid");
+            std::vector<acmedns_value> out;
+            while (q.executeStep()) {
+                out.push_back(read_value(q));
+            }
+            return out;
+        });
+    }
+
     store_result<row_id> append_event(const event_record& e) override
     {
         return guarded([&] {
@@ -1112,6 +1265,29 @@ private:
         return o;
     }
 
+    static acmedns_registration read_registration(SQLite::Statement& q)
+    {
+        acmedns_registration r;
+        r.username = q.getColumn(0).getString();
+        r.key_sha256 = blob(q.getColumn(1));
+        r.subdomain = q.getColumn(2).getString();
+        r.allowfrom = parse_list(q.getColumn(3).getString());
+        r.created_at = from_unix(q.getColumn(4).getInt64());
+        r.created_by = q.getColumn(5).getString();
+        return r;
+    }
+
+    static acmedns_value read_value(SQLite::Statement& q)
+    {
+        acmedns_value v;
+        v.username = q.getColumn(0).getString();
+        v.subdomain = q.getColumn(1).getString();
+        v.value = q.getColumn(2).getString();
+        v.updated_at = from_unix(q.getColumn(3).getInt64());
+        v.expires_at = from_unix(q.getColumn(4).getInt64());
+        return v;
+    }
+
     inline static const std::string domain_select =
         "SELECT name, label, check_status, check_detail, checked_at FROM domains";
     inline static const std::string certificate_select =
@@ -1125,6 +1301,13 @@ private:
         "SELECT id, certificate_id, state, order_url, finalize_url, certificate_url, "
         "authorization_urls, key_sealed, replaces, attempts, last_problem, created_at, "
         "updated_at FROM orders";
+
+    inline static const std::string registration_select =
+        "SELECT username, key_sha256, subdomain, allowfrom, created_at, created_by "
+        "FROM acmedns_registrations";
+    inline static const std::string value_select =
+        "SELECT v.username, r.subdomain, v.value, v.updated_at, v.expires_at "
+        "FROM acmedns_values v JOIN acmedns_registrations r ON r.username = v.username";
 
     SQLite::Database db_;
     int batch_depth_ = 0;

@@ -169,6 +169,28 @@ struct lock_owner
     std::chrono::seconds lease{120};
 };
 
+// A registration of the acme-dns compatible API: a client that may set TXT values at
+// <subdomain>.<challenge zone>. Its key is never stored, only its SHA-256.
+struct acmedns_registration
+{
+    std::string username;               // a UUID, lower case
+    std::string key_sha256;             // 32 bytes: SHA-256 of the 40-character key
+    std::string subdomain;              // a UUID, lower case: the label in the challenge zone
+    std::vector<std::string> allowfrom; // CIDR networks updates may come from; empty: any
+    time_point created_at{};
+    std::string created_by; // who registered it, for operators: "cli", "api from 192.0.2.7", ...
+};
+
+// A live TXT value of a registration, served at <subdomain>.<challenge zone> until expires_at.
+struct acmedns_value
+{
+    std::string username;
+    std::string subdomain;
+    std::string value;
+    time_point updated_at{};
+    time_point expires_at{};
+};
+
 template <class T> using store_result = boost::system::result<T>;
 
 class store
@@ -235,6 +257,26 @@ public:
     virtual store_result<void>
     remove_challenge(row_id order_id, std::string_view fqdn, std::string_view value) = 0;
     virtual store_result<std::vector<stored_challenge>> challenges_in_flight() = 0;
+
+    // ---- registrations of the acme-dns compatible API and their TXT values
+    // already_exists when the username or the subdomain is taken.
+    virtual store_result<void> add_acmedns_registration(const acmedns_registration& r) = 0;
+    virtual store_result<acmedns_registration> find_acmedns_registration(std::string_view username
+    ) = 0;
+    // Ordered by creation time.
+    virtual store_result<std::vector<acmedns_registration>> list_acmedns_registrations() = 0;
+    // Removes the registration with its values; not_found when there is none.
+    virtual store_result<void> remove_acmedns_registration(std::string_view username) = 0;
+    // Stores `v` (an existing equal value gets the new times) and keeps at most `max_values`
+    // values for the registration, dropping the least recently updated ones first. Returns the
+    // values it dropped, so that the caller takes them out of the zone. not_found when the
+    // registration is gone.
+    virtual store_result<std::vector<acmedns_value>>
+    put_acmedns_value(const acmedns_value& v, std::size_t max_values) = 0;
+    // Removes the values that expired at `now` (expires_at <= now) and returns them.
+    virtual store_result<std::vector<acmedns_value>> purge_acmedns_values(time_point now) = 0;
+    // Every stored value, its subdomain filled in, oldest first.
+    virtual store_result<std::vector<acmedns_value>> acmedns_values() = 0;
 
     // ---- events (append-only)
     virtual store_result<row_id> append_event(const event_record& e) = 0;

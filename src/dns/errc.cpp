@@ -33,6 +33,8 @@ const char* describe(errc e) noexcept
     case errc::descriptor_limit:
         return "the file-descriptor limit (RLIMIT_NOFILE) is lower than max_tcp_connections "
                "and the listeners need";
+    case errc::invalid_network:
+        return "not an IP network in CIDR notation (address/prefix length)";
     }
     return "unknown dns error";
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Errors of the dns module: wire-format decoding, names, configuration and lookups.
+// Errors of the dns module: wire-format decoding, names, configuration, lookups and networks.
 
 #include <boost/system/error_code.hpp>
 #include <type_traits>
@@ -20,6 +20,7 @@ enum class errc
     invalid_record,    // a record in configuration that cannot be encoded
     value_too_long,    // a TXT character-string longer than 255 bytes
     descriptor_limit,  // RLIMIT_NOFILE cannot hold the configured TCP connections
+    invalid_network,   // not an IP network in CIDR notation ("192.0.2.0/24")
 };
 
 [[nodiscard]] const boost::system::error_category& dns_category() noexcept;

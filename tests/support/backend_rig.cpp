@@ -66,16 +66,16 @@ std::string config_text(
 
 } // namespace
 
-backend_rig::backend_rig(backend_rig_options options) : dns_port_(free_port())
+backend_rig::backend_rig(backend_rig_options options)
+    : dns_port_(free_port()), cnames_(options.cnames.value_or(options.domains)),
+      extra_zone_lines_(options.extra_zone_lines)
 {
     if (options.api) {
         api_port_ = free_port();
     }
-    const auto cnames = options.cnames.value_or(options.domains);
     customer_ = std::make_unique<nsd_server>(
         dir_,
-        nsd_options{
-            .zones = {nsd_zone{"customer.test", zone_text(cnames, options.extra_zone_lines)}}}
+        nsd_options{.zones = {nsd_zone{"customer.test", zone_text(cnames_, extra_zone_lines_)}}}
     );
     resolver_ = std::make_unique<unbound_resolver>(
         dir_,
@@ -121,6 +121,29 @@ nlohmann::json backend_rig::certfleet_json(std::vector<std::string> args) const
         );
     }
     return j;
+}
+
+void backend_rig::set_cname(const std::string& name, const std::string& label)
+{
+    cnames_[name] = label;
+    customer_->replace_zone({"customer.test", zone_text(cnames_, extra_zone_lines_)});
+    const auto target = label + ".acme.delegated.test.";
+    const bool ready = wait_for_udp_dns(
+        customer_->port(),
+        {
+            .query = {.name = "_acme-challenge." + name, .type = dns::rr_type::cname, .flags = 0},
+            .timeout = std::chrono::milliseconds(10'000),
+            .process = &customer_->process(),
+            .accept = [&](const decoded_response& r
+                      ) { return !r.answer.empty() && r.answer.front().data == target; },
+        }
+    );
+    if (!ready) {
+        throw rig_error(
+            "NSD did not serve the new CNAME of " + name + "; its log:\n" +
+            tail_lines(customer_->process().log(), 20)
+        );
+    }
 }
 
 void backend_rig::start_serve()

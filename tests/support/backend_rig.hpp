@@ -58,6 +58,11 @@ public:
     // The same, stdout parsed as JSON (throws rig_error with the output when it is not).
     [[nodiscard]] nlohmann::json certfleet_json(std::vector<std::string> args) const;
 
+    // Points the customer's _acme-challenge.<name> at <label>.acme.delegated.test (a new CNAME
+    // or a changed one), as an operator does at their DNS provider, and waits until NSD answers
+    // it.
+    void set_cname(const std::string& name, const std::string& label);
+
     // Starts `certfleet serve` and waits until its DNS answers; stops a running one first.
     void start_serve();
     // SIGKILL to the running server (by its PID), then reaps it.
@@ -96,6 +101,8 @@ public:
 private:
     temp_dir dir_{"certfleet-backend"};
     std::uint16_t dns_port_;
+    std::map<std::string, std::string> cnames_;
+    std::vector<std::string> extra_zone_lines_;
     std::uint16_t api_port_ = 0;
     std::unique_ptr<nsd_server> customer_;
     std::unique_ptr<unbound_resolver> resolver_;

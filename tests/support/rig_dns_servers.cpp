@@ -1,5 +1,7 @@
 #include "support/rig_dns_servers.hpp"
 
+#include <csignal>
+#include <fstream>
 #include <functional>
 #include <sstream>
 
@@ -143,6 +145,20 @@ nsd_server::nsd_server(const temp_dir& dir, nsd_options options) : port_(0)
         return true;
     };
     process_ = start_on_free_port("nsd", port_, launch, ready);
+    home_ = dir.subdir("nsd-" + std::to_string(port_));
+}
+
+void nsd_server::replace_zone(const nsd_zone& zone)
+{
+    const auto file = home_ / (zone.name + ".zone");
+    const auto before = std::filesystem::last_write_time(file);
+    std::ofstream(file, std::ios::trunc) << zone.text;
+    check_config({"nsd-checkzone", zone.name, file.string()});
+    // NSD reloads a zone whose file time changed: make sure it did, even within one tick.
+    if (std::filesystem::last_write_time(file) <= before) {
+        std::filesystem::last_write_time(file, before + std::chrono::seconds(1));
+    }
+    process_->signal(SIGHUP);
 }
 
 std::string nsd_server::address() const

@@ -43,8 +43,13 @@ public:
     [[nodiscard]] child_process& process() noexcept { return *process_; }
     int stop() { return process_->stop(); }
 
+    // Writes a served zone's new text (checked with nsd-checkzone) and has NSD read it again
+    // (SIGHUP); the caller waits for the change it needs to be answered.
+    void replace_zone(const nsd_zone& zone);
+
 private:
     std::uint16_t port_;
+    std::filesystem::path home_;
     std::unique_ptr<child_process> process_;
 };
 

@@ -2,8 +2,11 @@
 
 #include <openssl/rand.h>
 
+#include <array>
 #include <string_view>
 
+#include "core/crypto/encoding.hpp"
+#include "core/crypto/openssl_support.hpp"
 #include "core/errc.hpp"
 
 namespace certfleet::core {
@@ -53,6 +56,19 @@ boost::system::result<secret> random_password(std::size_t length)
         return ec;
     }
     return password;
+}
+
+boost::system::result<std::string> random_uuid()
+{
+    std::array<unsigned char, 16> bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+        return make_error_code(errc::crypto_failure);
+    }
+    bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0FU) | 0x40U); // version 4
+    bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3FU) | 0x80U); // variant 10
+    const auto hex = to_hex(detail::chars(bytes.data(), bytes.size()));
+    return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+           hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
 } // namespace certfleet::core

@@ -1,5 +1,5 @@
 #pragma once
-// Random text from the OpenSSL CSPRNG: unguessable labels and passwords.
+// Random text from the OpenSSL CSPRNG: unguessable labels, passwords and UUIDs.
 
 #include <boost/system/result.hpp>
 #include <string>
@@ -14,5 +14,9 @@ namespace certfleet::core {
 
 // `length` characters from [A-Za-z0-9]. Errors: crypto_failure.
 [[nodiscard]] boost::system::result<secret> random_password(std::size_t length = 24);
+
+// A random (version 4) UUID in its canonical form, lower case: 8-4-4-4-12 hex digits
+// (RFC 9562 5.4). Errors: crypto_failure.
+[[nodiscard]] boost::system::result<std::string> random_uuid();
 
 } // namespace certfleet::core

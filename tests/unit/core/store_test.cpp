@@ -252,6 +252,80 @@ TEST_SUITE("core")
         CHECK(s->try_lock_certificate(8, me, t0).value()); // its holder is gone
     }
 
+    TEST_CASE("store: acme-dns registrations round-trip, and removing one removes its values")
+    {
+        temp_database tmp;
+        auto s = open_sqlite_store(tmp.file());
+        const acmedns_registration r{
+            "0b3ae2c1-8d4f-4a8e-9d3c-3f1e2a4b5c6d",
+            std::string(32, '\x01'),
+            "7f1c2d3e-4b5a-4c6d-8e9f-a0b1c2d3e4f5",
+            {"192.0.2.0/24", "2001:db8::/32"},
+            t0,
+            "cli"};
+        REQUIRE(ok(s->add_acmedns_registration(r)));
+        const auto found = s->find_acmedns_registration(r.username).value();
+        CHECK(found.key_sha256 == r.key_sha256);
+        CHECK(found.subdomain == r.subdomain);
+        CHECK(found.allowfrom == r.allowfrom);
+        CHECK(found.created_at == t0);
+        CHECK(found.created_by == "cli");
+        CHECK(s->find_acmedns_registration("nobody").error() == errc::not_found);
+
+        auto same_subdomain = r;
+        same_subdomain.username = "1c4bf3d2-9e5a-4b9f-8e4d-4a2f3b5c6d7e";
+        CHECK(s->add_acmedns_registration(same_subdomain).error() == errc::already_exists);
+        CHECK(s->add_acmedns_registration(r).error() == errc::already_exists);
+
+        REQUIRE(ok(s->put_acmedns_value({r.username, "", "value-a", t0, t0 + 1h}, 8)));
+        CHECK(s->acmedns_values().value().size() == 1);
+        REQUIRE(ok(s->remove_acmedns_registration(r.username)));
+        CHECK(s->acmedns_values().value().empty());
+        CHECK(s->list_acmedns_registrations().value().empty());
+        CHECK(s->remove_acmedns_registration(r.username).error() == errc::not_found);
+        CHECK(
+            s->put_acmedns_value({r.username, "", "value-b", t0, t0 + 1h}, 8).error() ==
+            errc::not_found
+        );
+    }
+
+    TEST_CASE("store: acme-dns values keep the newest max_values and expire")
+    {
+        temp_database tmp;
+        auto s = open_sqlite_store(tmp.file());
+        const std::string user = "0b3ae2c1-8d4f-4a8e-9d3c-3f1e2a4b5c6d";
+        REQUIRE(ok(s->add_acmedns_registration({user, "k", "sub", {}, t0, "cli"})));
+        for (int i = 0; i < 3; ++i) {
+            const auto dropped =
+                s->put_acmedns_value({user, "", "v" + std::to_string(i), t0, t0 + 10s}, 3);
+            REQUIRE(ok(dropped));
+            CHECK(dropped.value().empty());
+        }
+        // Updating v0 again makes it the newest: v1 is now the oldest and goes first.
+        REQUIRE(ok(s->put_acmedns_value({user, "", "v0", t0 + 1s, t0 + 20s}, 3)));
+        const auto dropped = s->put_acmedns_value({user, "", "v3", t0 + 2s, t0 + 30s}, 3).value();
+        REQUIRE(dropped.size() == 1);
+        CHECK(dropped[0].value == "v1");
+        CHECK(dropped[0].subdomain == "sub");
+
+        auto values = s->acmedns_values().value();
+        REQUIRE(values.size() == 3);
+        CHECK(values[0].value == "v2");
+        CHECK(values[1].value == "v0");
+        CHECK(values[1].expires_at == t0 + 20s);
+        CHECK(values[2].value == "v3");
+        CHECK(values[2].subdomain == "sub");
+
+        const auto purged = s->purge_acmedns_values(t0 + 20s).value();
+        REQUIRE(purged.size() == 2); // expires_at <= now
+        CHECK(purged[0].value == "v2");
+        CHECK(purged[1].value == "v0");
+        values = s->acmedns_values().value();
+        REQUIRE(values.size() == 1);
+        CHECK(values[0].value == "v3");
+        CHECK(s->purge_acmedns_values(t0 + 20s).value().empty());
+    }
+
     TEST_CASE("store: backup makes a consistent copy and never overwrites")
     {
         temp_database tmp;
