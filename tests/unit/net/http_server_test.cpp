@@ -248,7 +248,7 @@ TEST_SUITE("http server")
         CHECK(idle.front()->read_until_closed(1000ms).empty());
     }
 
-    TEST_CASE("one source over its share gets 503; other sources are served")
+    TEST_CASE("one source over its share gets 503 while other sources are served")
     {
         net::http_server_options o;
         o.max_connections_per_source = 4;
@@ -338,7 +338,7 @@ TEST_SUITE("http server")
         CHECK(ec);
     }
 
-    TEST_CASE("TLS: a client pinning the certificate's SHA-256 connects; another pin is refused")
+    TEST_CASE("TLS: a client pinning the certificate SHA-256 connects, another pin is refused")
     {
         const auto ca = test::pki_issue("pin test", nullptr);
         const auto leaf = test::pki_issue("127.0.0.1", &ca, "IP:127.0.0.1");
