@@ -6,6 +6,7 @@
 
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
+#include "app/rest_views.hpp"
 #include "core/errc.hpp"
 #include "dns/acmedns_accounts.hpp"
 
@@ -19,32 +20,6 @@ struct acmedns_command_options
     std::vector<std::string> allowfrom;
     bool json = false;
 };
-
-nlohmann::json values_json(const std::vector<core::acmedns_value>& values)
-{
-    auto out = nlohmann::json::array();
-    for (const auto& v : values) {
-        out.push_back(
-            {{"txt", v.value},
-             {"updated_at", format_time(v.updated_at)},
-             {"expires_at", format_time(v.expires_at)}}
-        );
-    }
-    return out;
-}
-
-nlohmann::json account_json(const dns::acmedns_account& a)
-{
-    return {
-        {"username", a.username},
-        {"subdomain", a.subdomain},
-        {"fulldomain", a.fulldomain},
-        {"allowfrom", a.allowfrom},
-        {"created_at", format_time(a.created_at)},
-        {"created_by", a.created_by},
-        {"values", values_json(a.values)},
-    };
-}
 
 std::string allowfrom_text(const std::vector<std::string>& allowfrom)
 {
@@ -120,7 +95,7 @@ int list_accounts(const acmedns_command_options& o)
         if (o.json) {
             auto out = nlohmann::json::array();
             for (const auto& a : *accounts) {
-                out.push_back(account_json(a));
+                out.push_back(rest::acmedns_account_json(a));
             }
             std::cout << out.dump() << '\n';
             return exit_ok;
@@ -148,7 +123,7 @@ int show_account(const acmedns_command_options& o)
             return exit_failure;
         }
         if (o.json) {
-            std::cout << account_json(*a).dump() << '\n';
+            std::cout << rest::acmedns_account_json(*a).dump() << '\n';
             return exit_ok;
         }
         const auto now = std::chrono::system_clock::now();

@@ -18,6 +18,7 @@
 #include "core/challenge_name.hpp"
 #include "core/crypto/random.hpp"
 #include "core/errc.hpp"
+#include "dns/acmedns_accounts.hpp"
 #include "dns/name.hpp"
 
 namespace certfleet::app {
@@ -752,6 +753,45 @@ response list_events(rest_context& cx, const api_call& call)
     return json_response(page(std::move(items), next));
 }
 
+// ---- acme-dns registrations
+
+response list_acmedns(rest_context& cx, const api_call&)
+{
+    auto accounts = dns::list_acmedns_accounts(*cx.st.store, cx.settings.challenge_zone);
+    if (!accounts) {
+        return store_failure(accounts.error());
+    }
+    json items = json::array();
+    for (const auto& a : *accounts) {
+        items.push_back(acmedns_account_json(a));
+    }
+    return json_response({{"items", items}});
+}
+
+response get_acmedns(rest_context& cx, const api_call& call)
+{
+    const auto& username = call.path.at("username");
+    auto account = dns::describe_acmedns_account(*cx.st.store, cx.settings.challenge_zone, username);
+    if (!account) {
+        return account.error() == core::errc::not_found
+                   ? api_error(404, "not_found", "no acme-dns registration " + username)
+                   : store_failure(account.error());
+    }
+    return json_response(acmedns_account_json(*account));
+}
+
+response delete_acmedns(rest_context& cx, const api_call& call)
+{
+    const auto& username = call.path.at("username");
+    if (auto r = dns::delete_acmedns_account(*cx.st.store, username); !r) {
+        return r.error() == core::errc::not_found
+                   ? api_error(404, "not_found", "no acme-dns registration " + username)
+                   : store_failure(r.error());
+    }
+    record_event(cx, std::nullopt, "acmedns_deleted", "acme-dns registration " + username + " deleted by " + call.caller);
+    return json_response({{"removed", username}});
+}
+
 // ---- tokens
 
 response list_tokens(rest_context& cx, const api_call&)
@@ -920,6 +960,10 @@ std::unique_ptr<api_router> make_rest_router(rest_context& cx)
     add(route(v::get, "/api/v1/tokens", admin, "listTokens", "API tokens (never their secrets)", sync(cx, list_tokens)), "", 200, "TokenList");
     add(route(v::post, "/api/v1/tokens", admin, "createToken", "Make a token; its secret is shown once", sync(cx, create_token)), "TokenCreate", 201, "TokenCreated");
     add(route(v::delete_, "/api/v1/tokens/{name}", admin, "revokeToken", "Revoke a token", sync(cx, revoke_token)), "", 200, "Removed");
+
+    add(route(v::get, "/api/v1/acmedns/registrations", admin, "listAcmednsRegistrations", "acme-dns registrations and their live TXT values (never their keys)", sync(cx, list_acmedns)), "", 200, "AcmednsRegistrationList");
+    add(route(v::get, "/api/v1/acmedns/registrations/{username}", admin, "getAcmednsRegistration", "One acme-dns registration", sync(cx, get_acmedns)), "", 200, "AcmednsRegistration");
+    add(route(v::delete_, "/api/v1/acmedns/registrations/{username}", admin, "deleteAcmednsRegistration", "Delete an acme-dns registration and its values", sync(cx, delete_acmedns)), "", 200, "Removed");
 
     for (auto& extra : cx.hooks.extra_routes) {
         routes.push_back(std::move(extra));

@@ -168,6 +168,23 @@ json planned_json(const planned_renewal& p)
     };
 }
 
+json acmedns_account_json(const dns::acmedns_account& a)
+{
+    json values = json::array();
+    for (const auto& v : a.values) {
+        values.push_back({{"txt", v.value}, {"updated_at", format_time(v.updated_at)}, {"expires_at", format_time(v.expires_at)}});
+    }
+    return {
+        {"username", a.username},
+        {"subdomain", a.subdomain},
+        {"fulldomain", a.fulldomain},
+        {"allowfrom", a.allowfrom},
+        {"created_at", format_time(a.created_at)},
+        {"created_by", a.created_by},
+        {"values", values},
+    };
+}
+
 json schemas()
 {
     const json nullable_time = nullable("string");
@@ -331,6 +348,22 @@ json schemas()
          {"revoked_at", nullable_time}},
         json::array({"id", "name", "scope", "created_at"})
     );
+    s["AcmednsRegistration"] = object_schema(
+        {{"username", string_type},
+         {"subdomain", string_type},
+         {"fulldomain", string_type},
+         {"allowfrom", string_list},
+         {"created_at", string_type},
+         {"created_by", string_type},
+         {"values",
+          array_of(object_schema(
+              {{"txt", string_type}, {"updated_at", string_type}, {"expires_at", string_type}},
+              json::array({"txt", "updated_at", "expires_at"})
+          ))}},
+        json::array({"username", "subdomain", "fulldomain", "allowfrom", "values"})
+    );
+    s["AcmednsRegistrationList"] =
+        object_schema({{"items", array_of(ref("AcmednsRegistration"))}}, json::array({"items"}));
     s["TokenList"] = object_schema({{"items", array_of(ref("Token"))}}, json::array({"items"}));
     s["TokenCreate"] = object_schema(
         {{"name", string_type},

@@ -11,6 +11,7 @@
 #include "app/rest_api.hpp"
 #include "app/sweep.hpp"
 #include "core/store.hpp"
+#include "dns/acmedns_accounts.hpp"
 
 namespace certfleet::app::rest {
 
@@ -23,6 +24,7 @@ namespace certfleet::app::rest {
 [[nodiscard]] nlohmann::json event_json(const core::event_record& e);
 [[nodiscard]] nlohmann::json token_json(const core::api_token& t);
 [[nodiscard]] nlohmann::json planned_json(const planned_renewal& p);
+[[nodiscard]] nlohmann::json acmedns_account_json(const dns::acmedns_account& a);
 
 // The component schemas of the OpenAPI document.
 [[nodiscard]] nlohmann::json schemas();
