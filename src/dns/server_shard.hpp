@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
 #include <cstdint>
@@ -43,6 +44,13 @@ struct shard_stats
     core::local_counter accept_errors;
     core::local_counter rate_limited_dropped;
     core::local_counter rate_limited_truncated;
+    std::array<core::local_counter, rcode_slots> responses;
+
+    // Counts a response respond() wrote, by its RCODE.
+    void count_response(std::span<const std::uint8_t> response) noexcept
+    {
+        responses[rcode_slot(response_rcode(response))].add();
+    }
     void add_to(server_stats& s) const noexcept;
 };
 
