@@ -250,6 +250,34 @@ TEST_SUITE("integration")
         // Pebble's validation came through unbound to our authority, and so did the preflight.
         CHECK(value_of(text, rcode_series("NOERROR")) >= 1);
     }
+
+    TEST_CASE("metrics: GET /metrics of certfleet serve, after it issued, as promtool reads it")
+    {
+        backend_rig rig({.domains = {{"www.customer.test", "www"}}, .api = true});
+        REQUIRE(rig.certfleet({"cert", "add", "--name", "www.customer.test"}).exit_code == 0);
+        const auto token = rig.make_token("prometheus", "read");
+        rig.start_serve();
+        REQUIRE(rig.wait_all_valid(1, 120s));
+
+        CHECK(rig.api(boost::beast::http::verb::get, "/metrics", "").status == 401);
+        const auto reply = rig.api(boost::beast::http::verb::get, "/metrics", token);
+        INFO(reply.error, reply.body);
+        REQUIRE(reply.status == 200);
+        CHECK(reply.header("Content-Type").starts_with("text/plain; version=0.0.4"));
+        const auto& text = reply.body;
+        check_with_promtool(rig.dir(), text);
+        CHECK(value_of(text, R"(certfleet_certificates{state="valid"})") == 1);
+        CHECK(value_of(text, R"(certfleet_renewals_total{ca="default",outcome="issued"})") == 1);
+        CHECK(
+            value_of(
+                text,
+                R"(certfleet_acme_requests_total{ca="default",endpoint="newOrder",outcome="2xx"})"
+            ) == 1
+        );
+        CHECK(value_of(text, "certfleet_certificate_earliest_expiry_seconds") > 0);
+        CHECK(value_of(text, rcode_series("NOERROR")) >= 1);
+        CHECK(value_of(text, "certfleet_start_time_seconds") > 0);
+    }
 }
 
 } // namespace certfleet::test
