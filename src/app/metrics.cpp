@@ -3,6 +3,7 @@
 #include <array>
 
 #include "app/log.hpp"
+#include "dns/acmedns_api.hpp"
 
 #ifndef CERTFLEET_VERSION
 #define CERTFLEET_VERSION "unknown"
@@ -177,6 +178,35 @@ metric_family counters_by(
         f.samples.push_back({labels{{label, value}}, static_cast<double>(count)});
     }
     return f;
+}
+
+metrics_collector acmedns_metrics(const dns::acmedns_stats& stats)
+{
+    return [&stats](std::vector<metric_family>& out) {
+        out.push_back(counters_by(
+            "certfleet_acmedns_updates_total",
+            "acme-dns API updates (POST /update), by result: ok, bad_request, forbidden, or failed "
+            "on our side.",
+            "result",
+            {{"ok", stats.updates_ok.load()},
+             {"bad_request", stats.updates_bad_request.load()},
+             {"forbidden", stats.updates_forbidden.load()},
+             {"failed", stats.updates_failed.load()}}
+        ));
+        out.push_back(counters_by(
+            "certfleet_acmedns_registrations_total",
+            "acme-dns API registrations (POST /register), by result.", "result",
+            {{"ok", stats.registrations_ok.load()},
+             {"bad_request", stats.registrations_bad_request.load()},
+             {"forbidden", stats.registrations_forbidden.load()},
+             {"failed", stats.registrations_failed.load()}}
+        ));
+        out.push_back(counter(
+            "certfleet_acmedns_values_expired_total",
+            "acme-dns TXT values removed from the zone at the end of their lifetime.",
+            stats.values_expired.load()
+        ));
+    };
 }
 
 std::vector<metric_family> collect_metrics(const metrics_sources& sources, clock::time_point now)

@@ -20,11 +20,14 @@
 #include "core/store.hpp"
 #include "dns/server.hpp"
 
+namespace certfleet::dns {
+struct acmedns_stats;
+} // namespace certfleet::dns
+
 namespace certfleet::app {
 
-// A part wired in at start-up that adds families at scrape time, appending them to `out`. The
-// acme-dns API adds certfleet_acmedns_updates_total{result} this way, from its stats (see
-// counters_by()).
+// A part wired in at start-up that adds families at scrape time, appending them to `out` (the
+// acme-dns API's counts, acmedns_metrics()).
 using metrics_collector = std::function<void(std::vector<metric_family>& out)>;
 
 struct metrics_sources
@@ -58,5 +61,10 @@ counter_family_of(std::string name, std::string help, const core::counter_family
     const std::string& label,
     const std::vector<std::pair<std::string, std::uint64_t>>& counts
 );
+
+// The acme-dns API's counts: certfleet_acmedns_updates_total{result},
+// certfleet_acmedns_registrations_total{result} (result: ok, bad_request, forbidden, failed) and
+// certfleet_acmedns_values_expired_total. `stats` must outlive the collector.
+[[nodiscard]] metrics_collector acmedns_metrics(const dns::acmedns_stats& stats);
 
 } // namespace certfleet::app

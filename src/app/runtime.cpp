@@ -86,6 +86,9 @@ metrics_sources runtime::metrics() const
     sources.dns_stats = [this] { return authority_.server().stats(); };
     sources.issuance = &issuer_.counters();
     sources.started = started_;
+    if (acmedns_) {
+        sources.collectors.push_back(acmedns_metrics(acmedns_->stats()));
+    }
     return sources;
 }
 

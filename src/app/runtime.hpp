@@ -35,9 +35,9 @@ public:
     // The acme-dns API (its counters for /metrics); null unless start_acmedns() started it.
     [[nodiscard]] acmedns_service* acmedns() noexcept { return acmedns_.get(); }
 
-    // What GET /metrics reads (app/metrics.hpp): the store, the DNS server and the issuer's
-    // counters; valid while this runtime lives. The acme-dns API adds its collector to the
-    // result's `collectors`.
+    // What GET /metrics reads (app/metrics.hpp): the store, the DNS server, the issuer's
+    // counters and, once start_acmedns() started it, the acme-dns API's; valid while this
+    // runtime lives.
     [[nodiscard]] metrics_sources metrics() const;
 
 private:

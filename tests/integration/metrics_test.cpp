@@ -100,7 +100,7 @@ TEST_SUITE("integration")
         // Label values with every character the format escapes.
         sources.collectors.push_back([](std::vector<app::metric_family>& out) {
             out.push_back(app::counters_by(
-                "certfleet_acmedns_updates_total", "acme-dns updates, by result.", "result",
+                "certfleet_escaped_labels_total", "Label values the format escapes.", "value",
                 {{"ok", 3}, {"odd \"name\"\\with\nnewline", 1}}
             ));
         });
@@ -124,7 +124,7 @@ TEST_SUITE("integration")
         );
         CHECK(
             value_of(
-                text, R"(certfleet_acmedns_updates_total{result="odd \"name\"\\with\nnewline"})"
+                text, R"(certfleet_escaped_labels_total{value="odd \"name\"\\with\nnewline"})"
             ) == 1
         );
     }
@@ -251,13 +251,39 @@ TEST_SUITE("integration")
         CHECK(value_of(text, rcode_series("NOERROR")) >= 1);
     }
 
-    TEST_CASE("metrics: GET /metrics of certfleet serve, after it issued, as promtool reads it")
+    TEST_CASE("metrics: GET /metrics of certfleet serve, after it issued and acme-dns clients "
+              "updated, as promtool reads it")
     {
-        backend_rig rig({.domains = {{"www.customer.test", "www"}}, .api = true});
+        const auto acmedns_port = free_port();
+        const auto acmedns = "http://127.0.0.1:" + std::to_string(acmedns_port);
+        backend_rig rig(
+            {.domains = {{"www.customer.test", "www"}},
+             .extra_config = "[acmedns]\nlisten = [\"127.0.0.1:" + std::to_string(acmedns_port) +
+                             "\"]\nregistration = \"open\"\n",
+             .api = true}
+        );
         REQUIRE(rig.certfleet({"cert", "add", "--name", "www.customer.test"}).exit_code == 0);
         const auto token = rig.make_token("prometheus", "read");
         rig.start_serve();
         REQUIRE(rig.wait_all_valid(1, 120s));
+
+        // An acme-dns client registers, updates once, then once with a wrong key.
+        REQUIRE(wait_for_tcp(acmedns_port, 10s, rig.serve()));
+        const auto registered = run({"curl", "-sS", "-X", "POST", acmedns + "/register"});
+        const auto account = nlohmann::json::parse(registered.out, nullptr, false);
+        INFO(registered.out, registered.err);
+        REQUIRE(account.is_object());
+        const auto update = [&](const std::string& key) {
+            const nlohmann::json body{
+                {"subdomain", account.value("subdomain", "")}, {"txt", std::string(43, 'x')}};
+            return run(
+                {"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H",
+                 "X-Api-User: " + account.value("username", ""), "-H", "X-Api-Key: " + key,
+                 "--data", body.dump(), acmedns + "/update"}
+            );
+        };
+        CHECK(update(account.value("password", "")).out == "200");
+        CHECK(update("not-the-key-of-this-account-at-all-00000000").out == "401");
 
         CHECK(rig.api(boost::beast::http::verb::get, "/metrics", "").status == 401);
         const auto reply = rig.api(boost::beast::http::verb::get, "/metrics", token);
@@ -277,6 +303,10 @@ TEST_SUITE("integration")
         CHECK(value_of(text, "certfleet_certificate_earliest_expiry_seconds") > 0);
         CHECK(value_of(text, rcode_series("NOERROR")) >= 1);
         CHECK(value_of(text, "certfleet_start_time_seconds") > 0);
+        CHECK(value_of(text, R"(certfleet_acmedns_registrations_total{result="ok"})") == 1);
+        CHECK(value_of(text, R"(certfleet_acmedns_updates_total{result="ok"})") == 1);
+        CHECK(value_of(text, R"(certfleet_acmedns_updates_total{result="forbidden"})") == 1);
+        CHECK(value_of(text, R"(certfleet_acmedns_updates_total{result="bad_request"})") == 0);
     }
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "core/sqlite_store.hpp"
+#include "dns/acmedns_api.hpp"
 #include "support/exposition_reader.hpp"
 #include "support/store_fixture.hpp"
 
@@ -69,7 +70,7 @@ TEST_SUITE("app")
         CHECK(text.find("NaN") == std::string::npos);
     }
 
-    TEST_CASE("metrics: issuance counters, the start time and collectors wired in later")
+    TEST_CASE("metrics: issuance counters, the start time and the acme-dns API counts")
     {
         issuance_counters counts;
         counts.runs.touch({"default", "failed"});
@@ -80,12 +81,11 @@ TEST_SUITE("app")
         metrics_sources sources;
         sources.issuance = &counts;
         sources.started = t0 - 1h;
-        sources.collectors.push_back([](std::vector<metric_family>& out) {
-            out.push_back(counters_by(
-                "certfleet_acmedns_updates_total", "acme-dns updates, by result.", "result",
-                {{"ok", 5}, {"forbidden", 2}}
-            ));
-        });
+        dns::acmedns_stats acmedns;
+        acmedns.updates_ok = 5;
+        acmedns.updates_forbidden = 2;
+        acmedns.values_expired = 1;
+        sources.collectors.push_back(acmedns_metrics(acmedns));
 
         const auto text = render_metrics(sources, t0);
         CHECK(
@@ -117,6 +117,9 @@ TEST_SUITE("app")
         CHECK(
             exposition_value(text, R"(certfleet_acmedns_updates_total{result="forbidden"})") == 2
         );
+        CHECK(exposition_value(text, R"(certfleet_acmedns_updates_total{result="ok"})") == 5);
+        CHECK(exposition_value(text, R"(certfleet_acmedns_registrations_total{result="ok"})") == 0);
+        CHECK(exposition_value(text, "certfleet_acmedns_values_expired_total") == 1);
         CHECK(exposition_value(text, "certfleet_start_time_seconds") == 1'800'000'000 - 3600);
         CHECK(text.find("# TYPE certfleet_renewals_total counter\n") != std::string::npos);
         // Neither a store nor a DNS server: their families are left out.
