@@ -4,12 +4,14 @@
 //   bench_sweep create FILE N   a synthetic store (90-day certificates renewed at two thirds
 //                               of their lifetime, about 1 % due now)
 //   bench_sweep plan FILE       prints seconds and peak resident memory, one figure a line
+//   bench_sweep metrics FILE    seconds of one GET /metrics body over that store
 #include <sys/resource.h>
 
 #include <chrono>
 #include <iostream>
 #include <random>
 
+#include "app/metrics.hpp"
 #include "app/settings.hpp"
 #include "app/sweep.hpp"
 #include "core/sqlite_store.hpp"
@@ -82,6 +84,20 @@ int plan(const std::string& file)
     return 0;
 }
 
+int metrics(const std::string& file)
+{
+    auto store = core::open_sqlite_store(file, {.create = false});
+    app::metrics_sources sources;
+    sources.store = store.get();
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto text = app::render_metrics(sources, clock_type::now());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::cout << "metrics_seconds " << seconds << "\n";
+    std::cout << "metrics_bytes " << text.size() << "\n";
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -93,6 +109,10 @@ int main(int argc, char** argv)
     if (mode == "plan" && argc == 3) {
         return plan(argv[2]);
     }
-    std::cerr << "usage: bench_sweep create FILE N | bench_sweep plan FILE\n";
+    if (mode == "metrics" && argc == 3) {
+        return metrics(argv[2]);
+    }
+    std::cerr << "usage: bench_sweep create FILE N | bench_sweep plan FILE | bench_sweep metrics "
+                 "FILE\n";
     return 2;
 }

@@ -127,9 +127,8 @@ task<directory> client::load_directory()
     if (!transport_allowed(options_.directory_url)) {
         co_return make_failure(errc::insecure_url, "directory " + options_.directory_url);
     }
-    ++stats_.requests;
     auto request = plain_request(http_verb::get, options_.directory_url);
-    auto r = co_await http_.request(std::move(request));
+    auto r = co_await fetch(std::move(request), endpoint::directory);
     if (!r) {
         co_return make_failure(r.error(), "fetch directory " + options_.directory_url);
     }
@@ -147,6 +146,18 @@ task<directory> client::load_directory()
     co_return *directory_;
 }
 
+asio::awaitable<boost::system::result<net::http_response>>
+client::fetch(net::http_request request, endpoint where)
+{
+    ++stats_.requests;
+    auto r = co_await http_.request(std::move(request));
+    if (options_.on_request) {
+        options_.on_request(request_report{
+            where, r ? request_outcome(r->status, r->body) : network_error});
+    }
+    co_return r;
+}
+
 task<std::string> client::take_nonce()
 {
     if (auto n = nonces_.take()) {
@@ -156,10 +167,9 @@ task<std::string> client::take_nonce()
     if (!d) {
         co_return d.error();
     }
-    ++stats_.requests;
     ++stats_.nonces_fetched;
     auto request = plain_request(http_verb::head, d->new_nonce);
-    auto r = co_await http_.request(std::move(request));
+    auto r = co_await fetch(std::move(request), endpoint::new_nonce);
     if (!r) {
         co_return make_failure(r.error(), "fetch a nonce");
     }
@@ -197,8 +207,7 @@ task<net::http_response> client::post(
         if (options.accept_pem) {
             request.headers.emplace_back("Accept", "application/pem-certificate-chain");
         }
-        ++stats_.requests;
-        auto r = co_await http_.request(std::move(request));
+        auto r = co_await fetch(std::move(request), options.where);
         if (!r) {
             co_return make_failure(r.error(), step);
         }
@@ -227,6 +236,7 @@ task<account_info> client::new_account(nlohmann::json payload, std::string step)
         co_return d.error();
     }
     post_options by_jwk;
+    by_jwk.where = endpoint::new_account;
     by_jwk.by = signer::account_jwk;
     auto r = co_await post(d->new_account, std::move(payload), by_jwk, step);
     if (!r) {
@@ -349,7 +359,8 @@ task<void> client::rollover_key(core::private_key new_key)
     if (!inner) {
         co_return make_failure(inner.error(), "key rollover: sign with the new key");
     }
-    const post_options by_kid;
+    post_options by_kid;
+    by_kid.where = endpoint::key_change;
     std::string step = "key rollover";
     auto r = co_await post(d->key_change, std::move(*inner), by_kid, step);
     if (!r) {
@@ -454,6 +465,7 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
         }
         if (auto* send = std::get_if<send_request>(&step)) {
             post_options how;
+            how.where = send->where;
             how.accept_pem = send->accept_pem_chain;
             auto r = co_await post(send->url, send->payload, how, send->step);
             if (r) {
@@ -524,9 +536,8 @@ task<renewal_info_result> client::renewal_info(std::string leaf_pem)
         url += '/';
     }
     url += *id;
-    ++stats_.requests;
     auto request = plain_request(http_verb::get, url);
-    auto r = co_await http_.request(std::move(request));
+    auto r = co_await fetch(std::move(request), endpoint::renewal_info);
     if (!r) {
         co_return make_failure(r.error(), "renewal info");
     }
@@ -557,6 +568,7 @@ client::revoke(std::string leaf_pem, int reason, std::optional<core::private_key
         payload["reason"] = reason;
     }
     post_options options;
+    options.where = endpoint::revoke_cert;
     if (certificate_key) {
         options.key = &*certificate_key; // RFC 8555 7.6: signed by the certificate's key, with jwk
     } else if (account_url_.empty()) {

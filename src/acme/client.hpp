@@ -23,6 +23,7 @@
 #include "acme/failure.hpp"
 #include "acme/nonce_pool.hpp"
 #include "acme/order_machine.hpp"
+#include "acme/request_outcome.hpp"
 #include "core/challenge_board.hpp"
 #include "core/crypto/private_key.hpp"
 #include "net/http_client.hpp"
@@ -57,6 +58,9 @@ struct client_options
     std::chrono::milliseconds first_poll_delay{50};
     std::chrono::milliseconds max_poll_delay{10'000};
     std::chrono::milliseconds first_issuance_poll_delay{10}; // after finalize
+    // Told of every HTTP request once it ended (badNonce retries included), on the client's
+    // executor; for metrics. May be empty.
+    std::function<void(const request_report&)> on_request;
 };
 
 struct issued_certificate
@@ -176,6 +180,7 @@ private:
     };
     struct post_options
     {
+        endpoint where = endpoint::account;
         signer by = signer::account_kid;
         const core::private_key* key = nullptr; // another key (certificate-key revocation)
         bool accept_pem = false;
@@ -187,6 +192,9 @@ private:
         post_options options,
         std::string step
     );
+    // Sends one request, counted in stats() and reported to options.on_request.
+    boost::asio::awaitable<boost::system::result<net::http_response>>
+    fetch(net::http_request request, endpoint where);
     task<std::string> take_nonce();
     task<account_info> new_account(nlohmann::json payload, std::string step);
     task<account_info> post_account(nlohmann::json payload, std::string step);

@@ -43,6 +43,41 @@ const char* describe(errc e) noexcept
 
 } // namespace
 
+std::string_view to_string(errc e) noexcept
+{
+    switch (e) {
+    case errc::malformed_response:
+        return "malformed_response";
+    case errc::missing_field:
+        return "missing_field";
+    case errc::value_too_large:
+        return "value_too_large";
+    case errc::problem:
+        return "problem";
+    case errc::unexpected_status:
+        return "unexpected_status";
+    case errc::timeout:
+        return "timeout";
+    case errc::order_invalid:
+        return "order_invalid";
+    case errc::authorization_invalid:
+        return "authorization_invalid";
+    case errc::no_dns01_challenge:
+        return "no_dns01_challenge";
+    case errc::bad_nonce_exhausted:
+        return "bad_nonce_exhausted";
+    case errc::rate_limited:
+        return "rate_limited";
+    case errc::unsupported:
+        return "unsupported";
+    case errc::no_account:
+        return "no_account";
+    case errc::insecure_url:
+        return "insecure_url";
+    }
+    return "unknown";
+}
+
 const boost::system::error_category& acme_category() noexcept
 {
     static const core::enum_category<errc> instance("certfleet.acme", describe);

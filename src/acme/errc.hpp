@@ -3,6 +3,7 @@
 // A CA's own explanation travels beside the code as an acme::problem (problem.hpp).
 
 #include <boost/system/error_code.hpp>
+#include <string_view>
 #include <type_traits>
 
 namespace certfleet::acme {
@@ -26,6 +27,9 @@ enum class errc
 };
 
 [[nodiscard]] const boost::system::error_category& acme_category() noexcept;
+
+// The enumerator's name: "malformed_response", "timeout", ... (stable, for metrics labels).
+[[nodiscard]] std::string_view to_string(errc e) noexcept;
 
 [[nodiscard]] inline boost::system::error_code make_error_code(errc e) noexcept
 {

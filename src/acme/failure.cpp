@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "core/errc.hpp"
+
 namespace certfleet::acme {
 
 std::string failure::message() const
@@ -12,6 +14,21 @@ std::string failure::message() const
         out += " — CA says: " + ca_problem->summary();
     }
     return out;
+}
+
+std::string_view failure_class(const failure& f) noexcept
+{
+    if (f.ca_problem) {
+        const auto& p = *f.ca_problem;
+        if (p.is("compound") && !p.subproblems.empty()) {
+            return registered_short_type(p.subproblems.front().type);
+        }
+        return registered_short_type(p.type);
+    }
+    if (f.code.category() == acme_category()) {
+        return to_string(static_cast<errc>(f.code.value()));
+    }
+    return f.code.category() == core::core_category() ? "internal" : "network";
 }
 
 void throw_exception_from_error(const failure& f, const boost::source_location&)

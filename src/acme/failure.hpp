@@ -27,6 +27,12 @@ struct failure
     }
 };
 
+// A short stable class of a failure, for metrics labels (a small fixed set, never the CA's text):
+// the CA's problem type (registered_short_type(); for "compound", its first subproblem's), else
+// our acme::errc name ("timeout", "bad_nonce_exhausted"), else "internal" for certfleet's own
+// errors (core: the store, keys) or "network" for the rest (transport, TLS, resolution).
+[[nodiscard]] std::string_view failure_class(const failure& f) noexcept;
+
 [[noreturn]] void throw_exception_from_error(const failure& f, const boost::source_location& loc);
 
 template <class T> using outcome = boost::system::result<T, failure>;

@@ -157,12 +157,12 @@ action order_machine::create_order()
     return send(send_request{
         options_.new_order_url,
         new_order_payload(dns_identifiers(request_.names), replaces, request_.profile), false,
-        "new order"});
+        "new order", endpoint::new_order});
 }
 
 action order_machine::fetch_order(std::string step)
 {
-    return send(send_request{order_url_, std::nullopt, false, std::move(step)});
+    return send(send_request{order_url_, std::nullopt, false, std::move(step), endpoint::order});
 }
 
 action order_machine::create_csr()
@@ -188,7 +188,7 @@ action order_machine::finalize()
     return send(
         send_request{
             finalize_url_, nlohmann::json{{"csr", core::base64url_encode(csr_der_)}}, false,
-            "finalize"},
+            "finalize", endpoint::finalize},
         true
     );
 }
@@ -296,7 +296,8 @@ action order_machine::on_order(const order& o, std::optional<std::chrono::second
         }
         certificate_url_ = net::resolve_reference(order_url_, *o.certificate);
         phase_ = order_phase::downloading;
-        return send(send_request{certificate_url_, std::nullopt, true, "download certificate"});
+        return send(send_request{
+            certificate_url_, std::nullopt, true, "download certificate", endpoint::certificate});
     case status::invalid:
         order_problem_ = o.error;
         if (!authorization_urls_.empty()) {
@@ -356,7 +357,8 @@ action order_machine::next_authorization()
 {
     if (next_authorization_ < authorization_urls_.size()) {
         return send(send_request{
-            authorization_urls_[next_authorization_], std::nullopt, false, "fetch authorization"});
+            authorization_urls_[next_authorization_], std::nullopt, false, "fetch authorization",
+            endpoint::authorization});
     }
     if (pending_records_.empty()) {
         phase_ = order_phase::polling_validation;
@@ -373,7 +375,8 @@ action order_machine::answer_next_challenge()
 {
     if (next_challenge_ < challenge_urls_.size()) {
         return send(send_request{
-            challenge_urls_[next_challenge_], nlohmann::json::object(), false, "answer challenge"});
+            challenge_urls_[next_challenge_], nlohmann::json::object(), false, "answer challenge",
+            endpoint::challenge});
     }
     answered_ = true;
     phase_ = order_phase::polling_validation;
@@ -395,7 +398,7 @@ action order_machine::collect_next_error()
     if (next_authorization_ < authorization_urls_.size()) {
         return send(send_request{
             authorization_urls_[next_authorization_], std::nullopt, false,
-            "fetch authorization errors"});
+            "fetch authorization errors", endpoint::authorization});
     }
     problem p = order_problem_.value_or(problem{});
     if (p.type.empty()) {
@@ -428,7 +431,8 @@ action order_machine::on_certificate(const net::http_response& r)
         phase_ = order_phase::fetching_alternates;
         next_alternate_ = 0;
         return send(send_request{
-            result_.alternate_urls[0], std::nullopt, true, "download alternate chain"});
+            result_.alternate_urls[0], std::nullopt, true, "download alternate chain",
+            endpoint::certificate});
     }
     phase_ = order_phase::done;
     return finished{result_};
@@ -444,8 +448,8 @@ action order_machine::on_alternate(const net::http_response& r)
     }
     if (++next_alternate_ < result_.alternate_urls.size()) {
         return send(send_request{
-            result_.alternate_urls[next_alternate_], std::nullopt, true, "download alternate chain"}
-        );
+            result_.alternate_urls[next_alternate_], std::nullopt, true, "download alternate chain",
+            endpoint::certificate});
     }
     phase_ = order_phase::done; // no chain from the preferred issuer: keep the default one
     return finished{result_};
@@ -466,7 +470,9 @@ action order_machine::poll_later(std::optional<std::chrono::seconds> retry_after
             last_request_.step + ": the CA did not finish before the order's deadline"
         );
     }
-    return send_at(at, send_request{order_url_, std::nullopt, false, "poll order"});
+    return send_at(
+        at, send_request{order_url_, std::nullopt, false, "poll order", endpoint::order}
+    );
 }
 
 } // namespace certfleet::acme

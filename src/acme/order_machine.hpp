@@ -33,6 +33,7 @@
 
 #include "acme/failure.hpp"
 #include "acme/objects.hpp"
+#include "acme/request_outcome.hpp"
 #include "core/crypto/key_type.hpp"
 #include "net/http_message.hpp"
 
@@ -67,6 +68,7 @@ struct send_request
     std::optional<nlohmann::json> payload; // nullopt: POST-as-GET (RFC 8555 6.3)
     bool accept_pem_chain = false;
     std::string step; // for error messages and logs
+    endpoint where = endpoint::order;
 };
 struct present_challenges
 {

@@ -199,6 +199,46 @@ bool iequals_prefix(std::string_view s, std::string_view lower_prefix) noexcept
 
 } // namespace
 
+std::string_view registered_short_type(std::string_view type) noexcept
+{
+    // RFC 8555 6.7 (and errata), RFC 9773 7.4 (alreadyReplaced), the profiles draft
+    // (invalidProfile); sorted for the binary search.
+    static constexpr std::array<std::string_view, 26> registered{
+        "accountDoesNotExist",
+        "alreadyReplaced",
+        "alreadyRevoked",
+        "badCSR",
+        "badNonce",
+        "badPublicKey",
+        "badRevocationReason",
+        "badSignatureAlgorithm",
+        "caa",
+        "compound",
+        "connection",
+        "dns",
+        "externalAccountRequired",
+        "incorrectResponse",
+        "invalidContact",
+        "invalidProfile",
+        "malformed",
+        "orderNotReady",
+        "rateLimited",
+        "rejectedIdentifier",
+        "serverInternal",
+        "tls",
+        "unauthorized",
+        "unsupportedContact",
+        "unsupportedIdentifier",
+        "userActionRequired",
+    };
+    if (!type.starts_with(acme_error_prefix)) {
+        return "other";
+    }
+    const auto name = type.substr(acme_error_prefix.size());
+    const auto it = std::lower_bound(registered.begin(), registered.end(), name);
+    return it != registered.end() && *it == name ? *it : std::string_view("other");
+}
+
 bool problem::is(std::string_view acme_type) const noexcept
 {
     if (acme_type.empty()) {

@@ -47,6 +47,11 @@ struct problem
     [[nodiscard]] std::string summary() const;
 };
 
+// The short name of a problem type that is an ACME error type registered by RFC 8555 6.7 or a
+// later RFC ("badNonce" for "urn:ietf:params:acme:error:badNonce"), else "other": a label from a
+// fixed set, for metrics.
+[[nodiscard]] std::string_view registered_short_type(std::string_view type) noexcept;
+
 // Reads a response body as a problem document.
 // - Status >= 400: always a problem. A JSON object is read leniently (a member of the wrong
 //   type is ignored, long strings are cut, at most 100 subproblems are kept); a missing type is

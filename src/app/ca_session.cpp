@@ -48,7 +48,8 @@ ca_session::ca_session(
     boost::asio::any_io_executor executor,
     const ca_settings& settings,
     core::store& store,
-    const core::key_vault& vault
+    const core::key_vault& vault,
+    issuance_counters* counters
 )
     : settings_(settings), store_(store)
 {
@@ -80,6 +81,11 @@ ca_session::ca_session(
     }
     acme::client_options options;
     options.directory_url = settings.directory;
+    if (counters != nullptr) {
+        options.on_request = [counters, ca = settings.name](const acme::request_report& r) {
+            counters->acme_requests.add({ca, acme::to_string(r.where), r.outcome});
+        };
+    }
     client_ = std::make_unique<acme::client>(*http_, std::move(key), options);
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "acme/client.hpp"
+#include "app/issuance_counters.hpp"
 #include "app/settings.hpp"
 #include "core/key_vault.hpp"
 #include "core/store.hpp"
@@ -19,12 +20,13 @@ class ca_session
 {
 public:
     // Throws startup_error when the CA's ca_bundle cannot be loaded or its account key is
-    // unreadable.
+    // unreadable. Every ACME request is counted in `counters` (by this CA's name) when given.
     ca_session(
         boost::asio::any_io_executor executor,
         const ca_settings& settings,
         core::store& store,
-        const core::key_vault& vault
+        const core::key_vault& vault,
+        issuance_counters* counters = nullptr
     );
 
     // Registers the account (or finds the one its key already has) once; later calls return

@@ -87,9 +87,7 @@ run_result run_result_from_json(const nlohmann::json& j)
         }
     }
     const auto outcome = j.value("outcome", std::string("failed"));
-    for (auto o :
-         {run_outcome::issued, run_outcome::failed, run_outcome::retrying,
-          run_outcome::preflight_failed, run_outcome::busy, run_outcome::skipped}) {
+    for (auto o : all_run_outcomes) {
         if (to_string(o) == outcome) {
             r.outcome = o;
         }

@@ -102,7 +102,14 @@ issuer::issuer(
     core::challenge_board& zone
 )
     : executor_(std::move(executor)), store_(store), vault_(vault), settings_(settings), zone_(zone)
-{}
+{
+    // Every configured CA's runs exist at 0 from the start, so that rates over them are known.
+    for (const auto& ca : settings_.cas) {
+        for (const auto outcome : all_run_outcomes) {
+            counters_.runs.touch({ca.name, to_string(outcome)});
+        }
+    }
+}
 
 issuer::~issuer()
 {
@@ -121,7 +128,7 @@ ca_session& issuer::session(std::string_view ca)
             "' is configured: add it as [acme] (the CA named \"default\") or a [[ca]] table"
         );
     }
-    auto created = std::make_unique<ca_session>(executor_, *configured, store_, vault_);
+    auto created = std::make_unique<ca_session>(executor_, *configured, store_, vault_, &counters_);
     auto& ref = *created;
     sessions_.emplace(std::string(ca), std::move(created));
     return ref;
@@ -131,6 +138,14 @@ unsigned issuer::running(std::string_view ca) const
 {
     const auto it = running_->find(ca);
     return it == running_->end() ? 0 : it->second;
+}
+
+void issuer::count(std::string_view ca, const run_result& result)
+{
+    counters_.runs.add({ca, to_string(result.outcome)});
+    if (!result.reason.empty()) {
+        counters_.failures.add({ca, result.reason});
+    }
 }
 
 void issuer::challenge_queried(std::string_view fqdn)
@@ -209,8 +224,10 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
         auto d = store_.find_domain(bare);
         if (!d) {
             co_return record_preflight_failure(
-                ctx, bare + " is not a managed domain: run `certfleet domain add " + bare +
-                         "` and create the CNAME it prints"
+                ctx,
+                bare + " is not a managed domain: run `certfleet domain add " + bare +
+                    "` and create the CNAME it prints",
+                "preflight_unmanaged_domain"
             );
         }
         ctx.targets[bare] = delegation_target(settings_, d->label);
@@ -218,7 +235,7 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
     try {
         ctx.session = &session(ctx.cert.spec.ca);
     } catch (const startup_error& e) {
-        co_return record_preflight_failure(ctx, e.what());
+        co_return record_preflight_failure(ctx, e.what(), "preflight_ca_unavailable");
     }
     // The account first: CAA's accounturi (RFC 8657) names it.
     auto account = co_await ctx.session->ensure_account();
@@ -226,8 +243,9 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
         co_return record_failure(ctx, account.error());
     }
     log(level::debug, "certificate " + std::to_string(ctx.cert.id) + ": preflight");
-    if (auto problem = co_await preflight(ctx)) {
-        co_return record_preflight_failure(ctx, std::move(*problem));
+    if (auto report = co_await preflight(ctx)) {
+        const std::string reason = "preflight_" + std::string(report->failed_check());
+        co_return record_preflight_failure(ctx, report->problems(), reason);
     }
     log(level::debug, "certificate " + std::to_string(ctx.cert.id) + ": preflight passed");
     auto issued = co_await order(ctx);
@@ -242,7 +260,7 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
     co_return result;
 }
 
-asio::awaitable<std::optional<std::string>> issuer::preflight(const run_context& ctx)
+asio::awaitable<std::optional<preflight_report>> issuer::preflight(const run_context& ctx)
 {
     if (!settings_.preflight.delegation && !settings_.preflight.caa) {
         co_return std::nullopt;
@@ -274,7 +292,7 @@ asio::awaitable<std::optional<std::string>> issuer::preflight(const run_context&
     if (report.ok) {
         co_return std::nullopt;
     }
-    co_return report.problems();
+    co_return report;
 }
 
 run_result issuer::record_success(run_context& ctx, acme::issued_certificate issued)
@@ -351,6 +369,7 @@ run_result issuer::record_failure(run_context& ctx, const acme::failure& f, std:
     result.certificate_id = ctx.cert.id;
     result.names = ctx.cert.spec.names;
     result.problem = std::move(problem);
+    result.reason = acme::failure_class(f);
     const bool transient = is_transient(f);
     if (ctx.order.id != 0) {
         // A transient failure keeps the order open: the next attempt resumes it.
@@ -402,11 +421,13 @@ run_result issuer::record_failure(run_context& ctx, const acme::failure& f, std:
     return result;
 }
 
-run_result issuer::record_preflight_failure(run_context& ctx, std::string problem)
+run_result
+issuer::record_preflight_failure(run_context& ctx, std::string problem, std::string_view reason)
 {
     acme::failure f{make_error_code(core::errc::invalid_argument), std::nullopt, problem};
     auto result = record_failure(ctx, f, problem);
     result.outcome = run_outcome::preflight_failed;
+    result.reason = reason;
     // The failure event says "failed"; the kind tells monitoring that no order was placed.
     event(ctx.cert.id, "preflight_failed", f.context);
     return result;

@@ -8,6 +8,7 @@
 //
 // Runs on one io_context; many runs at once share the CAs' clients and accounts.
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -16,6 +17,8 @@
 
 #include "acme/client.hpp"
 #include "app/ca_session.hpp"
+#include "app/issuance_counters.hpp"
+#include "app/preflight.hpp"
 #include "app/settings.hpp"
 #include "core/challenge_board.hpp"
 #include "core/key_vault.hpp"
@@ -33,6 +36,10 @@ enum class run_outcome
     skipped,          // revoked, or not found
 };
 
+inline constexpr std::array all_run_outcomes{run_outcome::issued,   run_outcome::failed,
+                                             run_outcome::retrying, run_outcome::preflight_failed,
+                                             run_outcome::busy,     run_outcome::skipped};
+
 [[nodiscard]] std::string_view to_string(run_outcome o) noexcept;
 
 struct run_result
@@ -41,6 +48,9 @@ struct run_result
     std::vector<std::string> names;
     run_outcome outcome = run_outcome::failed;
     std::string problem; // for humans: the CA's own words, or the checker's
+    // For metrics, when the run failed: a short class from a fixed set (acme::failure_class(),
+    // "preflight_delegation", "preflight_caa", ...); empty otherwise.
+    std::string reason;
     std::optional<std::chrono::system_clock::time_point> next_attempt_at;
     std::string serial_hex;
     std::optional<std::chrono::system_clock::time_point> not_after;
@@ -75,15 +85,21 @@ public:
     // The CA's session; throws startup_error when the CA is not configured or cannot start.
     ca_session& session(std::string_view ca);
 
+    // Counts a finished run of a certificate at `ca` (the scheduler calls it for each).
+    void count(std::string_view ca, const run_result& result);
+    [[nodiscard]] const issuance_counters& counters() const noexcept { return counters_; }
+
 private:
     struct run_context;
     boost::asio::awaitable<run_result> run_locked(core::certificate_record cert);
-    boost::asio::awaitable<std::optional<std::string>> preflight(const run_context& ctx);
+    // The report of a preflight that failed; nullopt when it passed or is turned off.
+    boost::asio::awaitable<std::optional<preflight_report>> preflight(const run_context& ctx);
     boost::asio::awaitable<acme::outcome<acme::issued_certificate>> order(run_context& ctx);
     run_result record_success(run_context& ctx, acme::issued_certificate issued);
     run_result record_failure(run_context& ctx, const acme::failure& f);
     run_result record_failure(run_context& ctx, const acme::failure& f, std::string problem);
-    run_result record_preflight_failure(run_context& ctx, std::string problem);
+    run_result
+    record_preflight_failure(run_context& ctx, std::string problem, std::string_view reason);
     boost::asio::awaitable<void>
     fetch_renewal_window(run_context& ctx, std::string chain_pem, run_result& result);
     // Stores the CA's window for the newest version and plans the certificate again.
@@ -96,6 +112,7 @@ private:
     const core::key_vault& vault_;
     const server_settings& settings_;
     core::challenge_board& zone_;
+    issuance_counters counters_;
     std::map<std::string, std::unique_ptr<ca_session>, std::less<>> sessions_;
     std::shared_ptr<std::map<std::string, unsigned, std::less<>>> running_ =
         std::make_shared<std::map<std::string, unsigned, std::less<>>>();

@@ -62,6 +62,16 @@ std::string preflight_report::problems() const
     return out;
 }
 
+std::string_view preflight_report::failed_check() const noexcept
+{
+    for (const auto& v : verdicts) {
+        if (!v.ok) {
+            return v.check;
+        }
+    }
+    return {};
+}
+
 preflight_report run_preflight(const preflight_request& request, const preflight_settings& settings)
 {
     // Every lookup waits on the network: all of them run at once.

@@ -41,6 +41,8 @@ struct preflight_report
     std::vector<name_verdict> verdicts; // one per name and check
     // "www.example.com: missing — ..." for every failing name, one line each.
     [[nodiscard]] std::string problems() const;
+    // The check of the first failing verdict ("delegation", "caa"); empty when none failed.
+    [[nodiscard]] std::string_view failed_check() const noexcept;
 };
 
 [[nodiscard]] preflight_report

@@ -79,6 +79,19 @@ bool runtime::start_acmedns()
     return acmedns_->start();
 }
 
+metrics_sources runtime::metrics() const
+{
+    metrics_sources sources;
+    sources.store = state_.store.get();
+    sources.dns_stats = [this] { return authority_.server().stats(); };
+    sources.issuance = &issuer_.counters();
+    sources.started = started_;
+    if (acmedns_) {
+        sources.collectors.push_back(acmedns_metrics(acmedns_->stats()));
+    }
+    return sources;
+}
+
 void runtime::stop()
 {
     scheduler_.stop();

@@ -9,6 +9,7 @@
 #include "app/acmedns_service.hpp"
 #include "app/authority.hpp"
 #include "app/issuer.hpp"
+#include "app/metrics.hpp"
 #include "app/scheduler.hpp"
 #include "app/state.hpp"
 #include "core/challenge_observer.hpp"
@@ -34,6 +35,11 @@ public:
     // The acme-dns API (its counters for /metrics); null unless start_acmedns() started it.
     [[nodiscard]] acmedns_service* acmedns() noexcept { return acmedns_.get(); }
 
+    // What GET /metrics reads (app/metrics.hpp): the store, the DNS server, the issuer's
+    // counters and, once start_acmedns() started it, the acme-dns API's; valid while this
+    // runtime lives.
+    [[nodiscard]] metrics_sources metrics() const;
+
 private:
     // The DNS side's news of a CA validating, handed to the issuer on its own executor.
     class validation_observer final : public core::challenge_observer
@@ -54,6 +60,7 @@ private:
     boost::asio::io_context& io_;
     const server_settings& settings_;
     state& state_;
+    std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
     app::issuer* issuer_ptr_ = nullptr;
     validation_observer observer_;
     app::authority authority_;

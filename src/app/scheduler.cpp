@@ -165,6 +165,7 @@ asio::awaitable<void> scheduler::run_one(core::row_id id, std::string ca)
         result.certificate_id = id;
         result.outcome = run_outcome::failed;
         result.problem = std::string("internal error: ") + e.what();
+        result.reason = "internal";
         log(level::error, "certificate " + std::to_string(id) + ": " + result.problem);
     }
     finish(id, ca, result);
@@ -173,6 +174,7 @@ asio::awaitable<void> scheduler::run_one(core::row_id id, std::string ca)
 void scheduler::finish(core::row_id id, const std::string& ca, const run_result& result)
 {
     --active_[ca];
+    issuer_.count(ca, result);
     auto waiters = std::move(running_[id]);
     running_.erase(id);
     for (auto& w : waiters) {

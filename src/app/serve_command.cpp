@@ -144,7 +144,12 @@ int serve_backend(const server_settings& s, state& opened)
     if (s.api.enabled) {
         rest_hooks hooks;
         hooks.reschedule = [&rt](core::row_id id) { rt.scheduler().reschedule(id); };
-        hooks.renew = [&rt](std::vector<core::row_id> ids) { return rt.scheduler().run_all_now(std::move(ids)); };
+        hooks.renew = [&rt](std::vector<core::row_id> ids) {
+            return rt.scheduler().run_all_now(std::move(ids));
+        };
+        hooks.metrics = [&rt] {
+            return render_metrics(rt.metrics(), std::chrono::system_clock::now());
+        };
         api = std::make_unique<api_listener>(io, s, opened, std::move(hooks));
         if (!api->start()) {
             return exit_failure;

@@ -1056,6 +1056,33 @@ public:
         });
     }
 
+    store_result<certificate_totals> summarize_certificates() override
+    {
+        return guarded([&] {
+            SQLite::Statement q(
+                db_, "SELECT c.state, count(*), min(v.not_after), "
+                     "coalesce(sum(c.alert != 0), 0) FROM certificates c "
+                     "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
+                     "GROUP BY c.state"
+            );
+            certificate_totals out;
+            while (q.executeStep()) {
+                const auto state = certificate_state_from_string(q.getColumn(0).getText())
+                                       .value_or(certificate_state::pending);
+                out.by_state[state] += static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+                if (state == certificate_state::revoked) {
+                    continue;
+                }
+                if (const auto earliest = optional_time(q.getColumn(2))) {
+                    out.earliest_not_after =
+                        std::min(out.earliest_not_after.value_or(*earliest), *earliest);
+                }
+                out.alerts += static_cast<std::uint64_t>(q.getColumn(3).getInt64());
+            }
+            return out;
+        });
+    }
+
     store_result<void> backup_to(const std::filesystem::path& file) override
     {
         return guarded([&]() -> store_result<void> {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -158,6 +159,16 @@ struct planning_row
     std::optional<time_point> ari_window_start;
     std::optional<time_point> ari_window_end;
     std::optional<time_point> ari_retry_at; // ask the CA for its window again at this time
+};
+
+// What monitoring reads of the certificates (GET /metrics), in one pass.
+struct certificate_totals
+{
+    std::map<certificate_state, std::uint64_t> by_state; // a state no certificate is in: absent
+    // The earliest not_after of a newest version, over the certificates that are not revoked;
+    // none until one is issued.
+    std::optional<time_point> earliest_not_after;
+    std::uint64_t alerts = 0; // certificates not revoked whose alert is set
 };
 
 // Who holds a certificate's issuance lock: a process on a host. A lock whose holder is dead (its
@@ -303,6 +314,7 @@ public:
 
     // ---- planning and maintenance
     virtual store_result<std::vector<planning_row>> planning_rows() = 0;
+    virtual store_result<certificate_totals> summarize_certificates() = 0;
     // Runs `body` as one transaction: the writes it makes through this store commit together
     // when it returns success, and none do otherwise (bulk imports, tools).
     virtual store_result<void> in_transaction(const std::function<store_result<void>()>& body) = 0;

@@ -535,6 +535,26 @@ std::size_t truncate_response(
     return end;
 }
 
+std::uint16_t response_rcode(std::span<const std::uint8_t> response) noexcept
+{
+    if (response.size() < header_size) {
+        return 0;
+    }
+    const auto code = static_cast<std::uint16_t>(response[3] & 0x0FU);
+    // The responder writes its OPT last. An upper RCODE (only BADVERS) comes with NOERROR's low
+    // bits and nothing but that OPT after the question: ANCOUNT = NSCOUNT = 0, ARCOUNT = 1.
+    const auto count = [&](std::size_t at) {
+        return static_cast<std::uint16_t>((response[at] << 8U) | response[at + 1]);
+    };
+    const std::size_t size = response.size();
+    if (code != 0 || count(6) != 0 || count(8) != 0 || count(10) != 1 ||
+        size < header_size + opt_record_size || response[size - 11] != 0 ||
+        response[size - 10] != 0 || response[size - 9] != static_cast<std::uint8_t>(rr_type::opt)) {
+        return code;
+    }
+    return static_cast<std::uint16_t>(response[size - 6] << 4U); // RFC 6891 6.1.3
+}
+
 void notify_challenge_query(
     core::challenge_observer& observer,
     std::span<const std::uint8_t> response,

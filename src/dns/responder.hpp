@@ -89,6 +89,10 @@ void notify_challenge_query(
     const response_info& info
 ) noexcept;
 
+// The RCODE of a response respond() wrote, with the upper bits from its OPT record (BADVERS is
+// 16); 0 for fewer bytes than a header. Reads a few header bytes: cheap enough per query.
+[[nodiscard]] std::uint16_t response_rcode(std::span<const std::uint8_t> response) noexcept;
+
 // Cuts a response of `size` bytes written by respond() down to its header, question and OPT,
 // with TC set: the "slip" of response rate limiting, which sends a resolver to TCP (RFC 7766 5).
 // Returns the new size.

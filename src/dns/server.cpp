@@ -32,6 +32,9 @@ void shard_stats::add_to(server_stats& s) const noexcept
     s.accept_errors += accept_errors.get();
     s.rate_limited_dropped += rate_limited_dropped.get();
     s.rate_limited_truncated += rate_limited_truncated.get();
+    for (std::size_t i = 0; i < rcode_slots; ++i) {
+        s.responses[i] += responses[i].get();
+    }
 }
 
 tcp_registry::decision tcp_registry::admit(const std::shared_ptr<tcp_connection>& connection)
@@ -114,6 +117,13 @@ bool descriptors_available(std::size_t needed)
 }
 
 } // namespace
+
+std::string_view rcode_slot_name(std::size_t slot) noexcept
+{
+    static constexpr std::array<std::string_view, rcode_slots> names{
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "other"};
+    return slot < names.size() ? names[slot] : "other";
+}
 
 std::size_t available_cpus()
 {

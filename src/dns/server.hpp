@@ -11,6 +11,7 @@
 // query never waits for a lock. The first thread is the caller's: it runs the io_context given
 // to the constructor.
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "core/challenge_observer.hpp"
+#include "dns/message.hpp"
 #include "dns/rate_limiter.hpp"
 #include "dns/responder.hpp"
 
@@ -47,6 +49,20 @@ struct server_options
     core::challenge_observer* observer = nullptr;
 };
 
+// The response codes answers are counted by (RFC 1035 4.1.1; BADVERS, RFC 6891 6.1.3): a slot
+// for each code the responder sends, one for any other.
+inline constexpr std::size_t rcode_slots = 8;
+
+[[nodiscard]] constexpr std::size_t rcode_slot(std::uint16_t rcode) noexcept
+{
+    if (rcode <= 5) {
+        return rcode; // NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED
+    }
+    return rcode == rcode_badvers ? 6 : 7;
+}
+// "NOERROR", ..., "REFUSED", "BADVERS" (IANA's mnemonics), "other".
+[[nodiscard]] std::string_view rcode_slot_name(std::size_t slot) noexcept;
+
 struct server_stats
 {
     std::uint64_t udp_queries = 0;
@@ -58,6 +74,9 @@ struct server_stats
     std::uint64_t accept_errors = 0;           // accept() failures (EMFILE...), each backed off
     std::uint64_t rate_limited_dropped = 0;    // UDP answers over the rate, not sent
     std::uint64_t rate_limited_truncated = 0;  // UDP answers over the rate, sent as TC=1 slips
+    // Responses the responder wrote, by rcode_slot() of their RCODE; counted before rate
+    // limiting, which may drop or truncate a UDP one (counted above).
+    std::array<std::uint64_t, rcode_slots> responses{};
 };
 
 class server

@@ -4,7 +4,7 @@
 
 #include <sys/socket.h>
 
-#include <atomic>
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <cerrno>
 #include <cstdint>
@@ -12,6 +12,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "dns/challenge_records.hpp"
 #include "dns/rate_limiter.hpp"
 #include "dns/server.hpp"
@@ -31,36 +32,25 @@ namespace certfleet::dns::detail {
     return {};
 }
 
-// A counter written by one thread and read by any: a load and a store, no locked instruction on
-// the query path.
-class counter
-{
-public:
-    void add(std::uint64_t n = 1) noexcept
-    {
-        value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-    }
-    [[nodiscard]] std::uint64_t get() const noexcept
-    {
-        return value_.load(std::memory_order_relaxed);
-    }
-
-private:
-    std::atomic<std::uint64_t> value_{0};
-};
-
+// One thread's counts: written by that thread alone, summed by stats() (core::local_counter).
 struct shard_stats
 {
-    counter udp_queries;
-    counter tcp_queries;
-    counter dropped;
-    counter tcp_refused_connections;
-    counter tcp_evicted_connections;
-    counter tcp_expired_connections;
-    counter accept_errors;
-    counter rate_limited_dropped;
-    counter rate_limited_truncated;
+    core::local_counter udp_queries;
+    core::local_counter tcp_queries;
+    core::local_counter dropped;
+    core::local_counter tcp_refused_connections;
+    core::local_counter tcp_evicted_connections;
+    core::local_counter tcp_expired_connections;
+    core::local_counter accept_errors;
+    core::local_counter rate_limited_dropped;
+    core::local_counter rate_limited_truncated;
+    std::array<core::local_counter, rcode_slots> responses;
 
+    // Counts a response respond() wrote, by its RCODE.
+    void count_response(std::span<const std::uint8_t> response) noexcept
+    {
+        responses[rcode_slot(response_rcode(response))].add();
+    }
     void add_to(server_stats& s) const noexcept;
 };
 

@@ -143,6 +143,7 @@ void tcp_connection::answer(std::size_t size)
         read_length();
         return;
     }
+    shard_.stats.count_response(std::span{scratch.data() + 2, written});
     scratch[0] = static_cast<std::uint8_t>(written >> 8U);
     scratch[1] = static_cast<std::uint8_t>(written);
     out_.assign(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(written + 2));

@@ -179,8 +179,11 @@ void udp_listener::answer_batch(std::size_t received)
             // the identity costs a hash: only for the rate limiter (or the issuer's observer)
             limited || observer != nullptr ? &info : nullptr
         );
-        if (observer != nullptr && size != 0) {
-            notify_challenge_query(*observer, std::span{s.out.data(), size}, info);
+        if (size != 0) {
+            shard_.stats.count_response(std::span{s.out.data(), size});
+            if (observer != nullptr) {
+                notify_challenge_query(*observer, std::span{s.out.data(), size}, info);
+            }
         }
         if (size != 0 && limited) {
             size = limit_rate(s, size, info, now);

@@ -123,19 +123,7 @@ TEST_SUITE("integration")
     TEST_CASE("backend: a broken delegation or a CAA record for another CA places no order and "
               "fails the sweep")
     {
-        backend_rig rig({
-            .domains =
-                {{"good.customer.test", "good"},
-                 {"missing.customer.test", "missing"},
-                 {"wrong.customer.test", "wrong"},
-                 {"caa.customer.test", "caa"}},
-            .cnames =
-                std::map<std::string, std::string>{
-                    {"good.customer.test", "good"},
-                    {"wrong.customer.test", "somewhere-else"},
-                    {"caa.customer.test", "caa"}},
-            .extra_zone_lines = {"caa IN CAA 0 issue \"otherca.example\""},
-        });
+        backend_rig rig(preflight_cases());
         for (const auto* name : {"good", "missing", "wrong", "caa"}) {
             REQUIRE(
                 rig.certfleet({"cert", "add", "--name", std::string(name) + ".customer.test"})

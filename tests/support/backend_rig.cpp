@@ -66,6 +66,23 @@ std::string config_text(
 
 } // namespace
 
+backend_rig_options preflight_cases()
+{
+    return {
+        .domains =
+            {{"good.customer.test", "good"},
+             {"missing.customer.test", "missing"},
+             {"wrong.customer.test", "wrong"},
+             {"caa.customer.test", "caa"}},
+        .cnames =
+            std::map<std::string, std::string>{
+                {"good.customer.test", "good"},
+                {"wrong.customer.test", "somewhere-else"},
+                {"caa.customer.test", "caa"}},
+        .extra_zone_lines = {"caa IN CAA 0 issue \"otherca.example\""},
+    };
+}
+
 backend_rig::backend_rig(backend_rig_options options)
     : dns_port_(free_port()), cnames_(options.cnames.value_or(options.domains)),
       extra_zone_lines_(options.extra_zone_lines)

@@ -45,6 +45,10 @@ struct api_reply
     [[nodiscard]] std::string header(std::string_view name) const;
 };
 
+// Four managed names for the preflight: good (its CNAME right), missing (no CNAME), wrong (a
+// CNAME to another label) and caa (a CAA record for another CA).
+[[nodiscard]] backend_rig_options preflight_cases();
+
 class backend_rig
 {
 public:

@@ -208,6 +208,41 @@ TEST_SUITE("acme")
         });
     }
 
+    TEST_CASE("every request is reported with its endpoint and how it ended")
+    {
+        harness f;
+        std::vector<std::pair<std::string, std::string>> reports;
+        acme::client_options options;
+        options.on_request = [&reports](const acme::request_report& r) {
+            reports.emplace_back(acme::to_string(r.where), r.outcome);
+        };
+        auto client = f.client(options);
+        unused_board board;
+        test::run(f.io, [&]() -> boost::asio::awaitable<void> {
+            acme::account_options account;
+            account.agree_to_terms = true;
+            f.ca.bad_nonces_to_send = 1;
+            REQUIRE((co_await client.register_account(account)).has_value());
+            acme::order_request request;
+            request.names = {"www.example.com"};
+            REQUIRE_FALSE((co_await client.issue(std::move(request), board)).has_value());
+
+            // Nothing listens on port 1 of loopback.
+            options.directory_url = "http://127.0.0.1:1/dir";
+            auto unreachable = f.client(options);
+            REQUIRE_FALSE((co_await unreachable.load_directory()).has_value());
+        });
+        const std::vector<std::pair<std::string, std::string>> expected{
+            {"directory", "2xx"},
+            {"newNonce", "2xx"},
+            {"newAccount", "badNonce"},
+            {"newAccount", "2xx"},
+            {"newOrder", "rejectedIdentifier"},
+            {"directory", "network_error"},
+        };
+        CHECK(reports == expected);
+    }
+
     TEST_CASE("a plain http:// directory is refused unless its host is loopback")
     {
         harness f;

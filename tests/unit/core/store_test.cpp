@@ -4,11 +4,11 @@
 #include <sqlite3.h>
 
 #include <filesystem>
-#include <random>
 
 #include "core/errc.hpp"
 #include "core/key_vault.hpp"
 #include "core/sqlite_store.hpp"
+#include "support/store_fixture.hpp"
 
 namespace certfleet::core {
 namespace {
@@ -16,19 +16,7 @@ namespace {
 using namespace std::chrono_literals;
 const time_point t0 = time_point(std::chrono::seconds(1'800'000'000));
 
-struct temp_database
-{
-    temp_database()
-    {
-        std::random_device random;
-        dir = std::filesystem::temp_directory_path() /
-              ("certfleet-store-" + std::to_string(random()) + std::to_string(random()));
-        std::filesystem::create_directories(dir);
-    }
-    ~temp_database() { std::filesystem::remove_all(dir); }
-    std::filesystem::path file() const { return dir / "certfleet.db"; }
-    std::filesystem::path dir;
-};
+using test::temp_database;
 
 void set_user_version(const std::filesystem::path& file, int version)
 {
@@ -369,6 +357,38 @@ TEST_SUITE("core")
             key_vault::load(tmp.dir / "missing.key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
                 .has_value()
         );
+    }
+
+    TEST_CASE("store: the certificate summary counts by state and takes the earliest expiry of "
+              "newest versions, revoked ones aside")
+    {
+        temp_database tmp;
+        auto s = open_sqlite_store(tmp.file());
+        const auto empty = s->summarize_certificates().value();
+        CHECK(empty.by_state.empty());
+        CHECK_FALSE(empty.earliest_not_after.has_value());
+
+        using test::store_certificate;
+        using state = certificate_state;
+        // An older version's earlier expiry does not count: the newest is in service.
+        store_certificate(
+            *s, {{"a.example.com"}, state::valid, {t0 + 10 * 24h, t0 + 60 * 24h}}, t0
+        );
+        store_certificate(
+            *s, {{"b.example.com"}, state::valid, {t0 + 30 * 24h}, "default", true}, t0
+        );
+        store_certificate(*s, {{"c.example.com"}, state::failed, {t0 + 20 * 24h}}, t0);
+        store_certificate(*s, {{"d.example.com"}, state::revoked, {t0 + 24h}, "default", true}, t0);
+        store_certificate(*s, {{"e.example.com"}, state::pending, {}}, t0);
+
+        const auto summary = s->summarize_certificates().value();
+        CHECK(summary.by_state.at(state::valid) == 2);
+        CHECK(summary.by_state.at(state::failed) == 1);
+        CHECK(summary.by_state.at(state::revoked) == 1);
+        CHECK(summary.by_state.at(state::pending) == 1);
+        CHECK_FALSE(summary.by_state.contains(state::issuing));
+        CHECK(summary.earliest_not_after.value() == t0 + 20 * 24h);
+        CHECK(summary.alerts == 1);
     }
 }
 

@@ -295,6 +295,55 @@ TEST_SUITE("dns")
         }
     }
 
+    TEST_CASE_FIXTURE(fixture, "response_rcode reads the RCODE written, BADVERS from the OPT")
+    {
+        const auto rcode_of = [&](const query_spec& q) {
+            const auto n = respond(
+                make_query(q), out, zone_data{&zones, &challenges}, transport::udp,
+                responder_options{}
+            );
+            REQUIRE(n != 0);
+            return response_rcode(std::span{out.data(), n});
+        };
+        const std::optional<std::uint16_t> edns = 1232;
+        CHECK(rcode_of({.name = "acme.example.net", .type = rr_type::soa}) == 0);
+        CHECK(
+            rcode_of({.name = "acme.example.net", .type = rr_type::ns, .edns_payload = edns}) == 0
+        );
+        CHECK(rcode_of({.name = "nothing.acme.example.net", .type = rr_type::a}) == 3);
+        CHECK(rcode_of({.name = "www.example.com", .type = rr_type::a, .edns_payload = edns}) == 5);
+        CHECK(rcode_of({.name = "acme.example.net", .type = rr_type::soa, .flags = 5 << 11}) == 4);
+        CHECK(
+            rcode_of(
+                {.name = "acme.example.net",
+                 .type = rr_type::soa,
+                 .edns_payload = edns,
+                 .edns_version = 1}
+            ) == rcode_badvers
+        );
+        // Nothing but the OPT after the question, yet NOERROR: a NODATA of QCLASS ANY (no SOA)
+        // and an empty truncated answer.
+        CHECK(
+            rcode_of(
+                {.name = "static.acme.example.net",
+                 .type = rr_type::a,
+                 .qclass = 255,
+                 .edns_payload = edns}
+            ) == 0
+        );
+        CHECK(
+            rcode_of({.name = "big.acme.example.net", .type = rr_type::txt, .edns_payload = 512}) ==
+            0
+        );
+        auto malformed = make_query({.name = "acme.example.net", .type = rr_type::soa});
+        malformed.push_back(0);
+        const auto n = respond(
+            malformed, out, zone_data{&zones, &challenges}, transport::udp, responder_options{}
+        );
+        CHECK(response_rcode(std::span{out.data(), n}) == 1);
+        CHECK(response_rcode(std::span{out.data(), 11}) == 0); // shorter than a header
+    }
+
     // Checked against NSD 4: QCLASS ANY gets the IN data, without AA, and negative answers
     // without the SOA; other classes stay REFUSED.
     TEST_CASE_FIXTURE(fixture, "QCLASS ANY is answered as IN, as NSD does")
