@@ -6,13 +6,23 @@
 //   bench_api throughput NAME URL TOKEN PIN BODY SECONDS CONNECTIONS
 //                                  POSTs of BODY from CONNECTIONS concurrent kept-alive clients
 //                                  for SECONDS; prints NAME_per_second
+//   bench_api acmedns URL PIN USER KEY SUBDOMAIN DNS_PORT FULLDOMAIN SECONDS CONNECTIONS N
+//                                  acme-dns POST /update: per second from CONNECTIONS kept-alive
+//                                  TLS clients for SECONDS, then N times the time from a 200 to
+//                                  the new value in our DNS's TXT answer (p50, p99)
 // PIN is the SHA-256 of the server's certificate; TOKEN "-" sends no Authorization.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/sqlite_store.hpp"
@@ -163,6 +173,128 @@ int throughput(
     return failed > done / 100 ? 1 : 0;
 }
 
+std::string random_txt(std::mt19937_64& random)
+{
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out(43, 'A');
+    for (auto& c : out) {
+        c = alphabet[random() % 64];
+    }
+    return out;
+}
+
+// One UDP TXT query to 127.0.0.1:port; whether the answer (within 1 s) holds `value`.
+bool dns_answers(int fd, std::uint16_t port, const std::string& name, const std::string& value)
+{
+    // One question, and an OPT record (EDNS0, 1232 bytes): several values outgrow 512 bytes.
+    std::string query("\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01", 12);
+    std::size_t start = 0;
+    for (;;) {
+        const auto dot = name.find('.', start);
+        const auto label = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        query += static_cast<char>(label.size());
+        query += label;
+        if (dot == std::string::npos) {
+            break;
+        }
+        start = dot + 1;
+    }
+    query += std::string("\x00\x00\x10\x00\x01", 5);
+    query += std::string("\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x00", 11);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::sendto(fd, query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0) {
+        return false;
+    }
+    char reply[4096];
+    const auto n = ::recv(fd, reply, sizeof reply, 0);
+    return n > 0 && std::string_view(reply, static_cast<std::size_t>(n)).find(value) != std::string_view::npos;
+}
+
+asio::awaitable<void> update_then_resolve(
+    net::http_client& client, net::http_request request, std::string subdomain, std::uint16_t dns_port,
+    std::string fulldomain, int n, std::vector<double>& samples, int& failures
+)
+{
+    std::mt19937_64 random(11);
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    timeval tv{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    for (int i = 0; i < n; ++i) {
+        const auto value = random_txt(random);
+        request.body = nlohmann::json{{"subdomain", subdomain}, {"txt", value}}.dump();
+        auto r = co_await client.request(request);
+        const auto t0 = std::chrono::steady_clock::now();
+        if (!r || r->status != 200) {
+            ++failures;
+            continue;
+        }
+        bool seen = false;
+        for (int tries = 0; tries < 1000 && !seen; ++tries) {
+            seen = dns_answers(fd, dns_port, fulldomain, value);
+        }
+        if (!seen) {
+            ++failures;
+            continue;
+        }
+        samples.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    ::close(fd);
+}
+
+int acmedns(const std::vector<std::string>& a)
+{
+    const auto& url = a[1];
+    const auto& pin = a[2];
+    const auto& subdomain = a[5];
+    const auto dns_port = static_cast<std::uint16_t>(std::stoi(a[6]));
+    const auto& fulldomain = a[7];
+    net::http_request update = make_request(http::verb::post, url + "/update", "-", "");
+    update.content_type = "application/json";
+    update.headers = {{"X-Api-User", a[3]}, {"X-Api-Key", a[4]}};
+    std::mt19937_64 random(5);
+    update.body = nlohmann::json{{"subdomain", subdomain}, {"txt", random_txt(random)}}.dump();
+
+    // Throughput: the same valid update from every connection.
+    {
+        asio::io_context io;
+        auto options = client_options(pin);
+        const int connections = std::stoi(a[9]);
+        options.max_idle_connections_per_host = static_cast<std::size_t>(connections);
+        net::http_client client(io.get_executor(), options);
+        long done = 0;
+        long failed = 0;
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(std::stod(a[8])));
+        for (int i = 0; i < connections; ++i) {
+            asio::co_spawn(io, hammer(client, update, until, done, failed), asio::detached);
+        }
+        io.run();
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (failed > 0) {
+            std::cerr << "bench/api: acmedns: " << failed << " updates failed\n";
+            return 1;
+        }
+        std::cout << "acmedns_update_per_second " << static_cast<double>(done) / elapsed << "\n";
+    }
+    // Update to answer.
+    asio::io_context io;
+    net::http_client client(io.get_executor(), client_options(pin));
+    std::vector<double> samples;
+    int failures = 0;
+    asio::co_spawn(io, update_then_resolve(client, update, subdomain, dns_port, fulldomain, std::stoi(a[10]), samples, failures), asio::detached);
+    io.run();
+    if (samples.empty() || failures > 0) {
+        std::cerr << "bench/api: acmedns: " << failures << " updates not answered\n";
+        return 1;
+    }
+    std::cout << "acmedns_update_to_dns_p50_ms " << percentile(samples, 0.50) << "\n";
+    std::cout << "acmedns_update_to_dns_p99_ms " << percentile(samples, 0.99) << "\n";
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -176,6 +308,9 @@ int main(int argc, char** argv)
     }
     if (a.size() == 8 && a[0] == "throughput") {
         return throughput(a[1], a[2], a[3], a[4], a[5], std::stod(a[6]), std::stoi(a[7]));
+    }
+    if (a.size() == 11 && a[0] == "acmedns") {
+        return acmedns(a);
     }
     std::cerr << "usage: bench_api populate FILE N | latency NAME URL TOKEN PIN N | "
                  "throughput NAME URL TOKEN PIN BODY SECONDS CONNECTIONS\n";

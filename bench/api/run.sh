@@ -5,8 +5,8 @@
 #     p50 and p99 over sequential requests on one connection; the anchor is nginx returning
 #     that page as a static file;
 #   - REST GET /api/v1/certificates?limit=1000 (the largest page), likewise;
-#   - POST throughput over 16 kept-alive connections (REST POST /api/v1/domain-checks' cheapest
-#     sibling is GET, so the write path is measured on the acme-dns API when it is configured).
+#   - acme-dns POST /update per second from 16 kept-alive TLS connections, and the time from a
+#     successful update until our DNS answers the new TXT value (p50, p99).
 set -euo pipefail
 build=$(cd "${1:-build/default}" && pwd)
 certfleet=$build/src/app/certfleet
@@ -36,9 +36,21 @@ wait_port() {
     exit 1
 }
 
-dns_port=$(free_port); api_port=$(free_port); nginx_port=$(free_port)
+dns_port=$(free_port); api_port=$(free_port); nginx_port=$(free_port); acmedns_port=$(free_port)
 "$certfleet" init --dir "$work/cf" --listen "127.0.0.1:$dns_port" --api-listen "127.0.0.1:$api_port" \
     --directory "https://127.0.0.1:1/dir" >/dev/null
+cat >>"$work/cf/certfleet.toml" <<CONF
+
+[acmedns]
+listen = ["127.0.0.1:$acmedns_port"]
+tls_certificate = "api-cert.pem"
+tls_key = "api-key.pem"
+
+[dns.rate_limit]                   # the bench asks one name over and over from one address
+enabled = false
+CONF
+registration=$("$certfleet" acmedns register --config "$work/cf/certfleet.toml" --json)
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])" <<<"$registration"; }
 "$bench" populate "$work/cf/certfleet.db" "${BENCH_CERTIFICATES:-10000}"
 "$certfleet" serve --config "$work/cf/certfleet.toml" 2>"$work/serve.log" &
 pids+=($!)
@@ -84,6 +96,8 @@ anchor="https://127.0.0.1:$nginx_port"
 "$bench" latency nginx_page100 "$anchor/page100.json" - "$pin" "$requests" | tee -a "$work/a.txt"
 "$bench" latency certificates_page1000 "$api/api/v1/certificates?limit=1000" "$token" "$pin" $((requests / 10)) | tee -a "$work/a.txt"
 "$bench" latency nginx_page1000 "$anchor/page1000.json" - "$pin" $((requests / 10)) | tee -a "$work/a.txt"
+"$bench" acmedns "https://127.0.0.1:$acmedns_port" "$pin" "$(field username)" "$(field password)" \
+    "$(field subdomain)" "$dns_port" "$(field fulldomain)" "${BENCH_SECONDS:-5}" 16 "${BENCH_UPDATES:-500}"
 awk '{v[$1]=$2} END {
     printf "ratio_page100_p50 %.2f\n", v["certificates_page100_p50_ms"] / v["nginx_page100_p50_ms"];
     printf "ratio_page100_p99 %.2f\n", v["certificates_page100_p99_ms"] / v["nginx_page100_p99_ms"];
