@@ -53,6 +53,20 @@ void record_event(rest_context& cx, std::optional<core::row_id> id, std::string 
     (void)cx.st.store->append_event(e);
 }
 
+// {"items": [...]} of the rows, each through `view`; the store's failure when there are none.
+template <class Row, class View>
+response items_response(const core::store_result<std::vector<Row>>& rows, View view)
+{
+    if (!rows) {
+        return store_failure(rows.error());
+    }
+    json items = json::array();
+    for (const auto& row : *rows) {
+        items.push_back(view(row));
+    }
+    return json_response({{"items", items}});
+}
+
 // ---- health, status
 
 response health(rest_context& cx, const api_call&)
@@ -469,15 +483,7 @@ response certificate_versions(rest_context& cx, const api_call& call)
     if (auto* r = std::get_if<response>(&found)) {
         return *r;
     }
-    auto versions = cx.st.store->versions(std::get<core::certificate_record>(found).id);
-    if (!versions) {
-        return store_failure(versions.error());
-    }
-    json items = json::array();
-    for (const auto& v : *versions) {
-        items.push_back(version_json(v));
-    }
-    return json_response({{"items", items}});
+    return items_response(cx.st.store->versions(std::get<core::certificate_record>(found).id), version_json);
 }
 
 response certificate_chain(rest_context& cx, const api_call& call)
@@ -508,28 +514,12 @@ response certificate_orders(rest_context& cx, const api_call& call)
     if (auto* r = std::get_if<response>(&found)) {
         return *r;
     }
-    auto orders = cx.st.store->orders_of(std::get<core::certificate_record>(found).id);
-    if (!orders) {
-        return store_failure(orders.error());
-    }
-    json items = json::array();
-    for (const auto& o : *orders) {
-        items.push_back(order_json(o));
-    }
-    return json_response({{"items", items}});
+    return items_response(cx.st.store->orders_of(std::get<core::certificate_record>(found).id), order_json);
 }
 
 response list_orders(rest_context& cx, const api_call&)
 {
-    auto orders = cx.st.store->unfinished_orders();
-    if (!orders) {
-        return store_failure(orders.error());
-    }
-    json items = json::array();
-    for (const auto& o : *orders) {
-        items.push_back(order_json(o));
-    }
-    return json_response({{"items", items}});
+    return items_response(cx.st.store->unfinished_orders(), order_json);
 }
 
 int revocation_reason(const std::string& name)
@@ -757,15 +747,7 @@ response list_events(rest_context& cx, const api_call& call)
 
 response list_acmedns(rest_context& cx, const api_call&)
 {
-    auto accounts = dns::list_acmedns_accounts(*cx.st.store, cx.settings.challenge_zone);
-    if (!accounts) {
-        return store_failure(accounts.error());
-    }
-    json items = json::array();
-    for (const auto& a : *accounts) {
-        items.push_back(acmedns_account_json(a));
-    }
-    return json_response({{"items", items}});
+    return items_response(dns::list_acmedns_accounts(*cx.st.store, cx.settings.challenge_zone), acmedns_account_json);
 }
 
 response get_acmedns(rest_context& cx, const api_call& call)
@@ -796,15 +778,7 @@ response delete_acmedns(rest_context& cx, const api_call& call)
 
 response list_tokens(rest_context& cx, const api_call&)
 {
-    auto tokens = cx.st.store->list_api_tokens();
-    if (!tokens) {
-        return store_failure(tokens.error());
-    }
-    json items = json::array();
-    for (const auto& t : *tokens) {
-        items.push_back(token_json(t));
-    }
-    return json_response({{"items", items}});
+    return items_response(cx.st.store->list_api_tokens(), token_json);
 }
 
 response create_token(rest_context& cx, const api_call& call)
