@@ -10,43 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string_view> segments(std::string_view path)
-{
-    std::vector<std::string_view> out;
-    while (!path.empty()) {
-        if (path.front() == '/') {
-            path.remove_prefix(1);
-            continue;
-        }
-        const auto slash = path.find('/');
-        out.push_back(path.substr(0, slash));
-        path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
-    }
-    return out;
-}
-
-std::optional<std::string> percent_decode(std::string_view text)
-{
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out += text[i];
-            continue;
-        }
-        if (i + 2 >= text.size()) {
-            return std::nullopt;
-        }
-        const auto hex = std::string(text.substr(i + 1, 2));
-        if (!std::isxdigit(static_cast<unsigned char>(hex[0])) ||
-            !std::isxdigit(static_cast<unsigned char>(hex[1]))) {
-            return std::nullopt;
-        }
-        out += static_cast<char>(std::stoi(hex, nullptr, 16));
-        i += 2;
-    }
-    return out;
-}
-
 std::string source_of(const net::server_request& r)
 {
     return r.peer.to_string();
@@ -124,36 +87,6 @@ void auth_throttle::failed(const std::string& source, std::chrono::steady_clock:
     }
     refill(it->second, now);
     it->second.tokens = std::max(0.0, it->second.tokens - 1.0);
-}
-
-std::optional<std::map<std::string, std::string>>
-match_path(std::string_view template_path, std::string_view path)
-{
-    if (path.empty() || path.front() != '/') {
-        return std::nullopt;
-    }
-    // A trailing slash names another resource; only "/" itself ends in one.
-    if (path.size() > 1 && path.back() == '/') {
-        return std::nullopt;
-    }
-    const auto want = segments(template_path);
-    const auto have = segments(path);
-    if (want.size() != have.size()) {
-        return std::nullopt;
-    }
-    std::map<std::string, std::string> bound;
-    for (std::size_t i = 0; i < want.size(); ++i) {
-        if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
-            auto value = percent_decode(have[i]);
-            if (!value || value->empty()) {
-                return std::nullopt;
-            }
-            bound.emplace(std::string(want[i].substr(1, want[i].size() - 2)), std::move(*value));
-        } else if (want[i] != have[i]) {
-            return std::nullopt;
-        }
-    }
-    return bound;
 }
 
 api_router::api_router(std::vector<api_route> routes, token_source tokens, auth_throttle_options throttle)
@@ -273,7 +206,7 @@ json api_router::openapi(const json& schemas, std::string_view version) const
             }
             parameters.push_back(std::move(param));
         }
-        for (const auto& segment : segments(r.path)) {
+        for (const auto& segment : path_segments(r.path)) {
             if (segment.size() > 2 && segment.front() == '{') {
                 const auto name = std::string(segment.substr(1, segment.size() - 2));
                 if (!described.contains(name)) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "app/api_paths.hpp"
 #include "app/api_tokens.hpp"
 #include "net/http_server.hpp"
 
@@ -122,10 +123,5 @@ private:
     token_source tokens_;
     auth_throttle throttle_;
 };
-
-// Matches a path against a template; the {parameters} it binds, percent-decoded. nullopt when it
-// does not match (or a parameter is empty or badly encoded).
-[[nodiscard]] std::optional<std::map<std::string, std::string>>
-match_path(std::string_view template_path, std::string_view path);
 
 } // namespace certfleet::app

@@ -25,6 +25,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "net/http_query.hpp"
+
 namespace certfleet::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -35,45 +37,6 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-int hex_value(char c) noexcept
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::optional<std::string> form_decode(std::string_view text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '+') {
-            out += ' ';
-        } else if (text[i] != '%') {
-            out += text[i];
-        } else {
-            if (i + 2 >= text.size()) {
-                return std::nullopt;
-            }
-            const int high = hex_value(text[i + 1]);
-            const int low = hex_value(text[i + 2]);
-            if (high < 0 || low < 0) {
-                return std::nullopt;
-            }
-            out += static_cast<char>(high * 16 + low);
-            i += 2;
-        }
-    }
-    return out;
-}
 
 // The key a connection counts against in the per-source cap: the address, IPv4-mapped IPv6
 // folded to IPv4 so one client cannot double its share.
@@ -99,19 +62,7 @@ std::optional<std::string_view> server_request::header(std::string_view name) co
 
 std::optional<std::string> server_request::query_parameter(std::string_view name) const
 {
-    std::string_view rest = query;
-    while (!rest.empty()) {
-        const auto amp = rest.find('&');
-        const auto pair = rest.substr(0, amp);
-        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-        const auto eq = pair.find('=');
-        auto key = form_decode(pair.substr(0, eq));
-        if (!key || *key != name) {
-            continue;
-        }
-        return form_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
-    }
-    return std::nullopt;
+    return net::query_parameter(query, name);
 }
 
 server_response json_error_response(unsigned status, std::string_view code, std::string_view message)
