@@ -176,10 +176,8 @@ api_router::dispatch(net::server_request request, std::optional<core::api_token>
         }
         caller_name = caller->name;
     }
-    const bool head = request.method == http::verb::head;
     api_call call{std::move(request), std::move(bound), std::move(caller_name)};
     auto response = co_await route->handler(std::move(call));
-    (void)head; // the server sends a HEAD response's headers only
     co_return response;
 }
 

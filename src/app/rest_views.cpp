@@ -391,6 +391,11 @@ parsed_body object_body(const api_call& call, bool optional)
     return out;
 }
 
+std::optional<core::row_id> parse_id(std::string_view text)
+{
+    return positive_integer(text);
+}
+
 std::optional<core::row_id> id_parameter(const api_call& call, std::string_view name)
 {
     const auto it = call.path.find(std::string(name));
@@ -420,6 +425,30 @@ std::optional<page_request> page_parameters(const api_call& call, net::server_re
 json page(json items, const std::optional<std::string>& next)
 {
     return {{"items", std::move(items)}, {"next_cursor", next ? json(*next) : json()}};
+}
+
+std::optional<core::row_id> cursor_id(const page_request& p)
+{
+    if (p.cursor.empty()) {
+        return core::row_id{0};
+    }
+    const auto id = positive_integer(p.cursor);
+    if (!id) {
+        return std::nullopt;
+    }
+    return *id;
+}
+
+void record_event(
+    core::store& store, std::optional<core::row_id> certificate, std::string kind, std::string message
+)
+{
+    core::event_record e;
+    e.at = std::chrono::system_clock::now();
+    e.certificate_id = certificate;
+    e.kind = std::move(kind);
+    e.message = std::move(message);
+    (void)store.append_event(e);
 }
 
 net::server_response store_failure(const boost::system::error_code& ec)

@@ -37,6 +37,8 @@ struct parsed_body
 };
 [[nodiscard]] parsed_body object_body(const api_call& call, bool optional = false);
 
+// A positive integer id; nullopt for any other text.
+[[nodiscard]] std::optional<core::row_id> parse_id(std::string_view text);
 // {id} as a positive integer, or the 400 to answer.
 [[nodiscard]] std::optional<core::row_id> id_parameter(const api_call& call, std::string_view name);
 
@@ -53,7 +55,48 @@ page_parameters(const api_call& call, net::server_response& error);
 // {"items": [...], "next_cursor": "..." | null}
 [[nodiscard]] nlohmann::json page(nlohmann::json items, const std::optional<std::string>& next);
 
+// The page's cursor as the id to continue after: 0 for the first page, nullopt when it is not
+// one this server gave.
+[[nodiscard]] std::optional<core::row_id> cursor_id(const page_request& p);
+
+// {"items": [...], "next_cursor": ...} of rows fetched with one more than `limit`: the extra row
+// tells that a next page exists, which starts after the last item's "id".
+template <class Row, class View>
+[[nodiscard]] nlohmann::json id_page(const std::vector<Row>& rows, std::size_t limit, View view)
+{
+    nlohmann::json items = nlohmann::json::array();
+    std::optional<std::string> next;
+    for (const auto& row : rows) {
+        if (items.size() == limit) {
+            next = std::to_string(items.back()["id"].template get<core::row_id>());
+            break;
+        }
+        items.push_back(view(row));
+    }
+    return page(std::move(items), next);
+}
+
 [[nodiscard]] net::server_response store_failure(const boost::system::error_code& ec);
 [[nodiscard]] net::server_response bad_request(std::string_view message);
+
+// {"items": [...]} of the rows, each through `view`; the store's failure when there are none.
+template <class Row, class View>
+[[nodiscard]] net::server_response
+items_response(const boost::system::result<std::vector<Row>>& rows, View view)
+{
+    if (!rows) {
+        return store_failure(rows.error());
+    }
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& row : *rows) {
+        items.push_back(view(row));
+    }
+    return json_response({{"items", items}});
+}
+
+// Appends to the event log; a failure to do so does not fail the request it records.
+void record_event(
+    core::store& store, std::optional<core::row_id> certificate, std::string kind, std::string message
+);
 
 } // namespace certfleet::app::rest
