@@ -44,7 +44,9 @@ int populate(const std::string& file, long count)
     auto r = store->in_transaction([&]() -> core::store_result<void> {
         for (long i = 0; i < count; ++i) {
             core::certificate_spec spec;
-            spec.names = {"host" + std::to_string(i) + ".example.com", "alt" + std::to_string(i) + ".example.com"};
+            spec.names = {
+                "host" + std::to_string(i) + ".example.com",
+                "alt" + std::to_string(i) + ".example.com"};
             auto id = store->add_certificate(spec, now);
             if (!id) {
                 return id.error();
@@ -82,7 +84,9 @@ net::http_client_options client_options(const std::string& pin)
     return o;
 }
 
-net::http_request make_request(http::verb method, const std::string& url, const std::string& token, const std::string& body)
+net::http_request make_request(
+    http::verb method, const std::string& url, const std::string& token, const std::string& body
+)
 {
     net::http_request r;
     r.method = method;
@@ -100,15 +104,25 @@ net::http_request make_request(http::verb method, const std::string& url, const 
 double percentile(std::vector<double> samples, double p)
 {
     std::sort(samples.begin(), samples.end());
-    return samples[std::min(samples.size() - 1, static_cast<std::size_t>(p * static_cast<double>(samples.size())))];
+    return samples[std::min(
+        samples.size() - 1, static_cast<std::size_t>(p * static_cast<double>(samples.size()))
+    )];
 }
 
-asio::awaitable<void> sequential(net::http_client& client, net::http_request request, int n, std::vector<double>& out, int& failures)
+asio::awaitable<void> sequential(
+    net::http_client& client,
+    net::http_request request,
+    int n,
+    std::vector<double>& out,
+    int& failures
+)
 {
     for (int i = 0; i < n + 20; ++i) { // the first 20 warm up
         const auto t0 = std::chrono::steady_clock::now();
         auto r = co_await client.request(request);
-        const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        const auto ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
         if (!r || r->status != 200) {
             ++failures;
         } else if (i >= 20) {
@@ -117,13 +131,22 @@ asio::awaitable<void> sequential(net::http_client& client, net::http_request req
     }
 }
 
-int latency(const std::string& name, const std::string& url, const std::string& token, const std::string& pin, int n)
+int latency(
+    const std::string& name,
+    const std::string& url,
+    const std::string& token,
+    const std::string& pin,
+    int n
+)
 {
     asio::io_context io;
     net::http_client client(io.get_executor(), client_options(pin));
     std::vector<double> samples;
     int failures = 0;
-    asio::co_spawn(io, sequential(client, make_request(http::verb::get, url, token, ""), n, samples, failures), asio::detached);
+    asio::co_spawn(
+        io, sequential(client, make_request(http::verb::get, url, token, ""), n, samples, failures),
+        asio::detached
+    );
     io.run();
     if (samples.empty() || failures > 0) {
         std::cerr << "bench/api: " << name << ": " << failures << " requests failed\n";
@@ -135,7 +158,11 @@ int latency(const std::string& name, const std::string& url, const std::string& 
 }
 
 asio::awaitable<void> hammer(
-    net::http_client& client, net::http_request request, std::chrono::steady_clock::time_point until, long& done, long& failed
+    net::http_client& client,
+    net::http_request request,
+    std::chrono::steady_clock::time_point until,
+    long& done,
+    long& failed
 )
 {
     while (std::chrono::steady_clock::now() < until) {
@@ -149,8 +176,13 @@ asio::awaitable<void> hammer(
 }
 
 int throughput(
-    const std::string& name, const std::string& url, const std::string& token, const std::string& pin,
-    const std::string& body, double seconds, int connections
+    const std::string& name,
+    const std::string& url,
+    const std::string& token,
+    const std::string& pin,
+    const std::string& body,
+    double seconds,
+    int connections
 )
 {
     asio::io_context io;
@@ -160,12 +192,19 @@ int throughput(
     long done = 0;
     long failed = 0;
     const auto t0 = std::chrono::steady_clock::now();
-    const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
+    const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                std::chrono::duration<double>(seconds)
+                            );
     for (int i = 0; i < connections; ++i) {
-        asio::co_spawn(io, hammer(client, make_request(http::verb::post, url, token, body), until, done, failed), asio::detached);
+        asio::co_spawn(
+            io,
+            hammer(client, make_request(http::verb::post, url, token, body), until, done, failed),
+            asio::detached
+        );
     }
     io.run();
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (failed > 0) {
         std::cerr << "bench/api: " << name << ": " << failed << " requests failed\n";
     }
@@ -175,7 +214,8 @@ int throughput(
 
 std::string random_txt(std::mt19937_64& random)
 {
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static constexpr char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     std::string out(43, 'A');
     for (auto& c : out) {
         c = alphabet[random() % 64];
@@ -191,7 +231,8 @@ bool dns_answers(int fd, std::uint16_t port, const std::string& name, const std:
     std::size_t start = 0;
     for (;;) {
         const auto dot = name.find('.', start);
-        const auto label = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        const auto label =
+            name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
         query += static_cast<char>(label.size());
         query += label;
         if (dot == std::string::npos) {
@@ -205,17 +246,26 @@ bool dns_answers(int fd, std::uint16_t port, const std::string& name, const std:
     to.sin_family = AF_INET;
     to.sin_port = htons(port);
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::sendto(fd, query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) < 0) {
+    if (::sendto(
+            fd, query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to
+        ) < 0) {
         return false;
     }
     char reply[4096];
     const auto n = ::recv(fd, reply, sizeof reply, 0);
-    return n > 0 && std::string_view(reply, static_cast<std::size_t>(n)).find(value) != std::string_view::npos;
+    return n > 0 && std::string_view(reply, static_cast<std::size_t>(n)).find(value) !=
+                        std::string_view::npos;
 }
 
 asio::awaitable<void> update_then_resolve(
-    net::http_client& client, net::http_request request, std::string subdomain, std::uint16_t dns_port,
-    std::string fulldomain, int n, std::vector<double>& samples, int& failures
+    net::http_client& client,
+    net::http_request request,
+    std::string subdomain,
+    std::uint16_t dns_port,
+    std::string fulldomain,
+    int n,
+    std::vector<double>& samples,
+    int& failures
 )
 {
     std::mt19937_64 random(11);
@@ -239,7 +289,9 @@ asio::awaitable<void> update_then_resolve(
             ++failures;
             continue;
         }
-        samples.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        samples.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()
+        );
     }
     ::close(fd);
 }
@@ -267,12 +319,15 @@ int acmedns(const std::vector<std::string>& a)
         long done = 0;
         long failed = 0;
         const auto t0 = std::chrono::steady_clock::now();
-        const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(std::stod(a[8])));
+        const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                    std::chrono::duration<double>(std::stod(a[8]))
+                                );
         for (int i = 0; i < connections; ++i) {
             asio::co_spawn(io, hammer(client, update, until, done, failed), asio::detached);
         }
         io.run();
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (failed > 0) {
             std::cerr << "bench/api: acmedns: " << failed << " updates failed\n";
             return 1;
@@ -284,7 +339,13 @@ int acmedns(const std::vector<std::string>& a)
     net::http_client client(io.get_executor(), client_options(pin));
     std::vector<double> samples;
     int failures = 0;
-    asio::co_spawn(io, update_then_resolve(client, update, subdomain, dns_port, fulldomain, std::stoi(a[10]), samples, failures), asio::detached);
+    asio::co_spawn(
+        io,
+        update_then_resolve(
+            client, update, subdomain, dns_port, fulldomain, std::stoi(a[10]), samples, failures
+        ),
+        asio::detached
+    );
     io.run();
     if (samples.empty() || failures > 0) {
         std::cerr << "bench/api: acmedns: " << failures << " updates not answered\n";

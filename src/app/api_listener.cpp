@@ -18,8 +18,11 @@ asio::awaitable<net::server_response> route_request(api_router* router, net::ser
 
 } // namespace
 
-api_listener::api_listener(asio::io_context& io, const server_settings& settings, state& st, rest_hooks hooks)
-    : io_(io), settings_(settings), state_(st), context_{io.get_executor(), settings, st, std::move(hooks)}
+api_listener::api_listener(
+    asio::io_context& io, const server_settings& settings, state& st, rest_hooks hooks
+)
+    : io_(io), settings_(settings),
+      state_(st), context_{io.get_executor(), settings, st, std::move(hooks)}
 {}
 
 api_listener::~api_listener()
@@ -36,7 +39,8 @@ bool api_listener::ensure_own_certificate()
         return false;
     }
     for (const auto& c : *all) {
-        if (c.spec.names == std::vector<std::string>{name} && c.state != core::certificate_state::revoked) {
+        if (c.spec.names == std::vector<std::string>{name} &&
+            c.state != core::certificate_state::revoked) {
             own_ = c.id;
             return true;
         }
@@ -51,7 +55,8 @@ bool api_listener::ensure_own_certificate()
     spec.names = {name};
     auto id = state_.store->add_certificate(spec, std::chrono::system_clock::now());
     if (!id) {
-        std::cerr << "certfleet: cannot add the API's certificate: " << id.error().message() << '\n';
+        std::cerr << "certfleet: cannot add the API's certificate: " << id.error().message()
+                  << '\n';
         return false;
     }
     own_ = *id;
@@ -69,7 +74,8 @@ std::shared_ptr<asio::ssl::context> api_listener::context_from_store(core::row_i
     }
     auto key = state_.vault.open((*v)->key_sealed, certificate_key_context(id));
     if (!key) {
-        log(level::error, "the API certificate's stored key cannot be opened: " + key.error().message());
+        log(level::error,
+            "the API certificate's stored key cannot be opened: " + key.error().message());
         return nullptr;
     }
     try {
@@ -96,13 +102,16 @@ bool api_listener::start()
         }
         if (!options.tls) {
             try {
-                options.tls = net::make_tls_server_context(api.cert_file.string(), api.key_file.string());
+                options.tls =
+                    net::make_tls_server_context(api.cert_file.string(), api.key_file.string());
             } catch (const std::exception& e) {
-                std::cerr << "certfleet: " << e.what()
-                          << (api.tls == "files" ? "\nFix api.cert_file and api.key_file."
-                                                 : "\nRun `certfleet init` to make the API's self-signed certificate, "
-                                                   "or set api.tls = \"files\" with your own.")
-                          << '\n';
+                std::cerr
+                    << "certfleet: " << e.what()
+                    << (api.tls == "files"
+                            ? "\nFix api.cert_file and api.key_file."
+                            : "\nRun `certfleet init` to make the API's self-signed certificate, "
+                              "or set api.tls = \"files\" with your own.")
+                    << '\n';
                 return false;
             }
         }
@@ -110,19 +119,23 @@ bool api_listener::start()
     router_ = make_rest_router(context_);
     server_ = std::make_unique<net::http_server>(
         io_.get_executor(), options,
-        [router = router_.get()](net::server_request request) { return route_request(router, std::move(request)); }
+        [router = router_.get()](net::server_request request) {
+            return route_request(router, std::move(request));
+        }
     );
     if (auto ec = server_->start()) {
         std::cerr << "certfleet: cannot listen for the API on api.listen: " << ec.message()
-                  << (ec == boost::system::errc::address_in_use ? "\nAnother program holds the port: stop it or change api.listen."
-                                                                : "")
+                  << (ec == boost::system::errc::address_in_use
+                          ? "\nAnother program holds the port: stop it or change api.listen."
+                          : "")
                   << '\n';
         return false;
     }
     for (const auto& endpoint : server_->local_endpoints()) {
         std::ostringstream text;
         text << endpoint;
-        log(level::info, std::string("API listening on ") + (api.tls == "off" ? "http://" : "https://") + text.str());
+        log(level::info, std::string("API listening on ") +
+                             (api.tls == "off" ? "http://" : "https://") + text.str());
     }
     return true;
 }

@@ -16,7 +16,9 @@ namespace certfleet::app {
 class api_listener
 {
 public:
-    api_listener(boost::asio::io_context& io, const server_settings& settings, state& st, rest_hooks hooks);
+    api_listener(
+        boost::asio::io_context& io, const server_settings& settings, state& st, rest_hooks hooks
+    );
     ~api_listener();
 
     // Loads the certificate and listens; false after printing what is wrong and what to do.

@@ -50,7 +50,9 @@ net::server_response json_response(const json& body, unsigned status)
 void auth_throttle::refill(bucket& b, std::chrono::steady_clock::time_point now) const
 {
     const auto elapsed = std::chrono::duration<double, std::milli>(now - b.updated).count();
-    b.tokens = std::min<double>(options_.burst, b.tokens + elapsed / static_cast<double>(options_.refill.count()));
+    b.tokens = std::min<double>(
+        options_.burst, b.tokens + elapsed / static_cast<double>(options_.refill.count())
+    );
     b.updated = now;
 }
 
@@ -78,9 +80,10 @@ void auth_throttle::failed(const std::string& source, std::chrono::steady_clock:
         if (buckets_.size() >= options_.max_sources) {
             // Forget the source that failed longest ago: the table stays bounded under a spray of
             // addresses, and a source forgotten starts again with a full budget only.
-            auto stalest = std::min_element(buckets_.begin(), buckets_.end(), [](const auto& a, const auto& b) {
-                return a.second.updated < b.second.updated;
-            });
+            auto stalest = std::min_element(
+                buckets_.begin(), buckets_.end(),
+                [](const auto& a, const auto& b) { return a.second.updated < b.second.updated; }
+            );
             buckets_.erase(stalest);
         }
         it = buckets_.emplace(source, bucket{static_cast<double>(options_.burst), now}).first;
@@ -89,7 +92,9 @@ void auth_throttle::failed(const std::string& source, std::chrono::steady_clock:
     it->second.tokens = std::max(0.0, it->second.tokens - 1.0);
 }
 
-api_router::api_router(std::vector<api_route> routes, token_source tokens, auth_throttle_options throttle)
+api_router::api_router(
+    std::vector<api_route> routes, token_source tokens, auth_throttle_options throttle
+)
     : routes_(std::move(routes)), tokens_(std::move(tokens)), throttle_(throttle)
 {}
 
@@ -103,8 +108,9 @@ boost::asio::awaitable<net::server_response> api_router::serve_trusted(net::serv
     return dispatch(std::move(request), std::nullopt, true);
 }
 
-boost::asio::awaitable<net::server_response>
-api_router::dispatch(net::server_request request, std::optional<core::api_token> caller, bool trusted)
+boost::asio::awaitable<net::server_response> api_router::dispatch(
+    net::server_request request, std::optional<core::api_token> caller, bool trusted
+)
 {
     const api_route* route = nullptr;
     std::map<std::string, std::string> bound;
@@ -114,8 +120,8 @@ api_router::dispatch(net::server_request request, std::optional<core::api_token>
         if (!m) {
             continue;
         }
-        const bool same_method = r.method == request.method ||
-                                 (r.method == http::verb::get && request.method == http::verb::head);
+        const bool same_method = r.method == request.method || (r.method == http::verb::get &&
+                                                                request.method == http::verb::head);
         if (!same_method) {
             allowed.insert(std::string(http::to_string(r.method)));
             continue;
@@ -147,7 +153,8 @@ api_router::dispatch(net::server_request request, std::optional<core::api_token>
                 "too many failed authentications from this address; retry later"
             );
             r.headers.emplace_back(
-                "Retry-After", std::to_string(std::chrono::ceil<std::chrono::seconds>(*wait).count())
+                "Retry-After",
+                std::to_string(std::chrono::ceil<std::chrono::seconds>(*wait).count())
             );
             co_return r;
         }
@@ -209,7 +216,10 @@ json api_router::openapi(const json& schemas, std::string_view version) const
                 const auto name = std::string(segment.substr(1, segment.size() - 2));
                 if (!described.contains(name)) {
                     parameters.push_back(
-                        {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}
+                        {{"name", name},
+                         {"in", "path"},
+                         {"required", true},
+                         {"schema", {{"type", "string"}}}}
                     );
                 }
             }
@@ -221,13 +231,15 @@ json api_router::openapi(const json& schemas, std::string_view version) const
             op["requestBody"] = {
                 {"required", true},
                 {"content",
-                 {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + r.request_schema}}}}}}},
+                 {{"application/json",
+                   {{"schema", {{"$ref", "#/components/schemas/" + r.request_schema}}}}}}},
             };
         }
         json success{{"description", r.summary}};
         if (!r.response_schema.empty()) {
             success["content"] = {
-                {r.response_type, {{"schema", {{"$ref", "#/components/schemas/" + r.response_schema}}}}}};
+                {r.response_type,
+                 {{"schema", {{"$ref", "#/components/schemas/" + r.response_schema}}}}}};
         } else if (r.response_type != "application/json") {
             success["content"] = {{r.response_type, {{"schema", {{"type", "string"}}}}}};
         }
@@ -236,11 +248,13 @@ json api_router::openapi(const json& schemas, std::string_view version) const
             op["security"] = json::array({{{"bearer", json::array()}}});
             responses["401"] = error_response_doc("no valid token");
             responses["403"] = error_response_doc("the token's scope does not allow this");
-            responses["429"] = error_response_doc("too many failed authentications from this address");
+            responses["429"] =
+                error_response_doc("too many failed authentications from this address");
         } else {
             op["security"] = json::array({json::object()});
         }
-        if (!r.request_schema.empty() || !r.parameters.empty() || r.path.find('{') != std::string::npos) {
+        if (!r.request_schema.empty() || !r.parameters.empty() ||
+            r.path.find('{') != std::string::npos) {
             responses["400"] = error_response_doc("invalid request");
         }
         if (r.path.find('{') != std::string::npos) {

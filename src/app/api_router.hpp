@@ -38,7 +38,7 @@ using api_handler = std::function<boost::asio::awaitable<net::server_response>(a
 struct api_parameter
 {
     std::string name;
-    std::string in = "query"; // "query" or "path"
+    std::string in = "query";    // "query" or "path"
     std::string type = "string"; // JSON Schema type: "string", "integer", "boolean"
     std::string description;
     bool required = false;
@@ -47,12 +47,12 @@ struct api_parameter
 struct api_route
 {
     boost::beast::http::verb method = boost::beast::http::verb::get;
-    std::string path; // "/api/v1/certificates/{id}"
+    std::string path;               // "/api/v1/certificates/{id}"
     std::optional<api_scope> scope; // none: open to all (health, the OpenAPI document)
     std::string operation_id;
     std::string summary;
     std::vector<api_parameter> parameters; // path parameters may be omitted: strings then
-    std::string request_schema;  // a component schema name, or "" for no body
+    std::string request_schema;            // a component schema name, or "" for no body
     unsigned success_status = 200;
     std::string response_schema; // a component schema name, or "" for none
     std::string response_type = "application/json";
@@ -101,17 +101,21 @@ public:
     // CLI take effect at once).
     using token_source = std::function<std::vector<core::api_token>()>;
 
-    api_router(std::vector<api_route> routes, token_source tokens, auth_throttle_options throttle = {});
+    api_router(
+        std::vector<api_route> routes, token_source tokens, auth_throttle_options throttle = {}
+    );
 
     // Serves one request: matches, authenticates, authorizes, calls the handler. Requests whose
     // path is not under one of the routes' prefixes are still answered (404).
     [[nodiscard]] boost::asio::awaitable<net::server_response> serve(net::server_request request);
 
     // For the local CLI: the same dispatch as an admin caller, without a token.
-    [[nodiscard]] boost::asio::awaitable<net::server_response> serve_trusted(net::server_request request);
+    [[nodiscard]] boost::asio::awaitable<net::server_response>
+    serve_trusted(net::server_request request);
 
     // The OpenAPI 3.1 document of these routes, with `schemas` as its component schemas.
-    [[nodiscard]] nlohmann::json openapi(const nlohmann::json& schemas, std::string_view version) const;
+    [[nodiscard]] nlohmann::json
+    openapi(const nlohmann::json& schemas, std::string_view version) const;
 
     [[nodiscard]] const std::vector<api_route>& routes() const noexcept { return routes_; }
 

@@ -12,9 +12,9 @@
 #include "app/commands.hpp"
 #include "app/config_file.hpp"
 #include "app/control.hpp"
-#include "app/rest_client.hpp"
 #include "app/planning.hpp"
 #include "app/renew_report.hpp"
+#include "app/rest_client.hpp"
 #include "app/sealed_keys.hpp"
 #include "core/atomic_file.hpp"
 #include "core/challenge_name.hpp"
@@ -99,14 +99,18 @@ int add_certificate(const cert_options& o)
         // Remotely the server plans it itself; locally a running server was told, if any.
         const bool server = api.remote() || added.value("server_notified", false);
         if (o.json) {
-            std::cout << nlohmann::json{{"id", added["id"]}, {"names", added["names"]}, {"server_notified", server}}
-                             .dump()
-                      << '\n';
+            std::cout
+                << nlohmann::
+                       json{{"id", added["id"]}, {"names", added["names"]}, {"server_notified", server}}
+                           .dump()
+                << '\n';
         } else {
-            std::cout << "certificate " << added["id"].get<core::row_id>() << ": " << join(names_of(added), ", ")
-                      << (server ? " (the running server issues it now)"
-                                 : " (issued by `certfleet serve`, or now with `certfleet renew --due`)")
-                      << '\n';
+            std::cout
+                << "certificate " << added["id"].get<core::row_id>() << ": "
+                << join(names_of(added), ", ")
+                << (server ? " (the running server issues it now)"
+                           : " (issued by `certfleet serve`, or now with `certfleet renew --due`)")
+                << '\n';
         }
         return exit_ok;
     });
@@ -127,8 +131,9 @@ int list_certificates(const cert_options& o)
         const auto now = std::chrono::system_clock::now();
         std::vector<std::vector<std::string>> rows;
         for (const auto& c : *all) {
-            const auto next = c["next_attempt_at"].is_string() ? parse_time(c["next_attempt_at"].get<std::string>())
-                                                               : std::nullopt;
+            const auto next = c["next_attempt_at"].is_string()
+                                  ? parse_time(c["next_attempt_at"].get<std::string>())
+                                  : std::nullopt;
             rows.push_back({
                 std::to_string(c["id"].get<core::row_id>()),
                 join(names_of(c), ","),
@@ -155,27 +160,29 @@ int show_certificate(const cert_options& o)
             std::cout << j.dump(2) << '\n';
             return exit_ok;
         }
-        std::cout << "certificate " << j["id"].get<core::row_id>() << ": " << join(names_of(j), ", ")
-                  << "\n  state: " << j["state"].get<std::string>()
+        std::cout << "certificate " << j["id"].get<core::row_id>() << ": "
+                  << join(names_of(j), ", ") << "\n  state: " << j["state"].get<std::string>()
                   << (j.value("alert", false) ? " (ALERT: expires before its next attempt)" : "")
-                  << "\n  key: " << j["key_type"].get<std::string>() << ", CA: " << j["ca"].get<std::string>()
-                  << (j["profile"].is_string() ? ", profile: " + j["profile"].get<std::string>() : std::string())
+                  << "\n  key: " << j["key_type"].get<std::string>()
+                  << ", CA: " << j["ca"].get<std::string>()
+                  << (j["profile"].is_string() ? ", profile: " + j["profile"].get<std::string>()
+                                               : std::string())
                   << "\n  next attempt: " << text_of(j["next_attempt_at"]) << '\n';
         if (!j.value("last_problem", std::string()).empty()) {
             std::cout << "  last problem: " << j["last_problem"].get<std::string>() << '\n';
         }
         for (const auto& v : j["versions"]) {
             std::cout << "  version serial " << v["serial"].get<std::string>() << ", valid "
-                      << v["not_before"].get<std::string>() << " to " << v["not_after"].get<std::string>()
-                      << '\n';
+                      << v["not_before"].get<std::string>() << " to "
+                      << v["not_after"].get<std::string>() << '\n';
         }
         if (j["open_order"].is_object()) {
             std::cout << "  order in flight: " << j["open_order"]["state"].get<std::string>() << ' '
                       << j["open_order"]["url"].get<std::string>() << '\n';
         }
         for (const auto& e : j["events"]) {
-            std::cout << "  " << e["at"].get<std::string>() << ' ' << e["kind"].get<std::string>() << ": "
-                      << e["message"].get<std::string>() << '\n';
+            std::cout << "  " << e["at"].get<std::string>() << ' ' << e["kind"].get<std::string>()
+                      << ": " << e["message"].get<std::string>() << '\n';
         }
         return exit_ok;
     });
@@ -191,8 +198,8 @@ int revoke_certificate(const cert_options& o)
         if (!reply.ok()) {
             return report_failure(reply);
         }
-        std::cout << "revoked certificate " << o.id << " (serial " << reply.body["serial"].get<std::string>()
-                  << "); it will not be renewed.\n";
+        std::cout << "revoked certificate " << o.id << " (serial "
+                  << reply.body["serial"].get<std::string>() << "); it will not be renewed.\n";
         return exit_ok;
     });
 }
@@ -327,7 +334,9 @@ void add_cert_command(CLI::App& app, command_runner& run)
             selection.ids = {o->id};
             sweep_output output;
             output.json = o->json;
-            return run_sweep(o->config_file, selection, output, std::chrono::seconds(900), o->remote);
+            return run_sweep(
+                o->config_file, selection, output, std::chrono::seconds(900), o->remote
+            );
         };
     });
 

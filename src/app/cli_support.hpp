@@ -29,7 +29,8 @@ int with_settings(
 // RFC 3339 in UTC, to the second: "2026-12-01T11:35:26Z"; "-" for none.
 [[nodiscard]] std::string format_time(std::optional<std::chrono::system_clock::time_point> t);
 // The inverse of format_time; nullopt for any other form.
-[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text);
+[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text
+);
 [[nodiscard]] std::int64_t unix_seconds(std::chrono::system_clock::time_point t);
 // "in 3d 4h", "2h ago".
 [[nodiscard]] std::string

@@ -34,7 +34,8 @@ int add_domains(const domain_options& o)
         nlohmann::json out = nlohmann::json::array();
         int rc = exit_ok;
         for (const auto& text : o.names) {
-            auto reply = api.call(http::verb::post, "/api/v1/domains", nlohmann::json{{"name", text}});
+            auto reply =
+                api.call(http::verb::post, "/api/v1/domains", nlohmann::json{{"name", text}});
             if (!reply.ok()) {
                 const int failed = report_failure(reply);
                 if (failed != exit_usage) {
@@ -53,9 +54,11 @@ int add_domains(const domain_options& o)
                 {"added", added},
             });
             if (!o.json) {
-                std::cout << (added ? "added: " : "already managed: ") << d["name"].get<std::string>()
-                          << "\nCreate this record at the DNS provider of " << d["name"].get<std::string>()
-                          << " (once; it never changes):\n  " << d["record"].get<std::string>() << '\n';
+                std::cout << (added ? "added: " : "already managed: ")
+                          << d["name"].get<std::string>()
+                          << "\nCreate this record at the DNS provider of "
+                          << d["name"].get<std::string>() << " (once; it never changes):\n  "
+                          << d["record"].get<std::string>() << '\n';
             }
         }
         if (o.json) {
@@ -153,12 +156,14 @@ int check_domains(const domain_options& o)
         return check_ad_hoc(o);
     }
     if (!o.resolvers.empty() || o.timeout_ms != 2000) {
-        std::cerr << "certfleet: --resolver and --timeout-ms apply to --expect checks; managed names "
-                     "are checked with the server's [preflight] settings.\n";
+        std::cerr
+            << "certfleet: --resolver and --timeout-ms apply to --expect checks; managed names "
+               "are checked with the server's [preflight] settings.\n";
         return exit_usage;
     }
     return with_rest(o.config_file, o.remote, [&](rest_client& api) {
-        auto reply = api.call(http::verb::post, "/api/v1/domain-checks", nlohmann::json{{"names", o.names}});
+        auto reply =
+            api.call(http::verb::post, "/api/v1/domain-checks", nlohmann::json{{"names", o.names}});
         if (!reply.ok()) {
             return report_failure(reply);
         }
@@ -167,9 +172,9 @@ int check_domains(const domain_options& o)
             std::cout << results.dump() << '\n';
         } else {
             for (const auto& v : results) {
-                std::cout << v["name"].get<std::string>() << ": " << v["check"].get<std::string>() << " "
-                          << v["status"].get<std::string>() << "\n  " << v["detail"].get<std::string>()
-                          << '\n';
+                std::cout << v["name"].get<std::string>() << ": " << v["check"].get<std::string>()
+                          << " " << v["status"].get<std::string>() << "\n  "
+                          << v["detail"].get<std::string>() << '\n';
             }
         }
         return reply.body.value("ok", false) ? exit_ok : exit_failure;

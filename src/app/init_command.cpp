@@ -46,7 +46,8 @@ int create_api_certificate(const server_settings& settings)
     core::self_signed_request request;
     request.dns_names = {"localhost"};
     char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' && std::string(host) != "localhost") {
+    if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' &&
+        std::string(host) != "localhost") {
         request.dns_names.emplace_back(host);
     }
     request.ip_addresses = {"127.0.0.1", "::1"};
@@ -59,7 +60,8 @@ int create_api_certificate(const server_settings& settings)
     auto pem = key ? core::make_self_signed_certificate(*key, request)
                    : boost::system::result<std::string>(key.error());
     if (!pem) {
-        std::cerr << "certfleet: cannot make the API's certificate: " << pem.error().message() << '\n';
+        std::cerr << "certfleet: cannot make the API's certificate: " << pem.error().message()
+                  << '\n';
         return exit_failure;
     }
     const auto key_pem = core::secret::adopt(key->to_pem());
@@ -72,8 +74,10 @@ int create_api_certificate(const server_settings& settings)
         return exit_failure;
     }
     auto parsed = core::parse_pem_chain(*pem);
-    std::cout << "API certificate: " << api.cert_file << " (self-signed; pin it with --ca-fingerprint "
-              << (parsed ? core::to_hex(parsed->front().sha256_fingerprint) : std::string("?")) << ")\n";
+    std::cout << "API certificate: " << api.cert_file
+              << " (self-signed; pin it with --ca-fingerprint "
+              << (parsed ? core::to_hex(parsed->front().sha256_fingerprint) : std::string("?"))
+              << ")\n";
     return exit_ok;
 }
 
@@ -129,7 +133,8 @@ first_backoff_s = 300
 max_backoff_s = 14400
 
 [api]                              # REST API, /metrics; tokens: certfleet token create
-listen = )" + quoted_list(o.api_listen) +
+listen = )" +
+            quoted_list(o.api_listen) +
             R"(
 tls = "self-signed"                # api-cert.pem, made by init (pin its SHA-256); or "files"
                                    # (cert_file, key_file), "acme" (name = ...), "off"

@@ -43,7 +43,10 @@ int run_remote_sweep(
     return with_rest("", remote, [&](rest_client& api) {
         const auto started = std::chrono::system_clock::now();
         nlohmann::json request{
-            {"all", selection.all}, {"names", selection.names}, {"ids", selection.ids}, {"dry_run", output.dry_run}};
+            {"all", selection.all},
+            {"names", selection.names},
+            {"ids", selection.ids},
+            {"dry_run", output.dry_run}};
         auto reply = api.call(boost::beast::http::verb::post, "/api/v1/renewals", request);
         if (!reply.ok()) {
             return report_failure(reply);

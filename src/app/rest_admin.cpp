@@ -53,7 +53,10 @@ response status(rest_context& cx, const api_call&)
         }
         if (!c.last_problem.empty()) {
             failures.push_back(
-                {{"id", c.id}, {"names", c.spec.names}, {"state", core::to_string(c.state)}, {"problem", c.last_problem}}
+                {{"id", c.id},
+                 {"names", c.spec.names},
+                 {"state", core::to_string(c.state)},
+                 {"problem", c.last_problem}}
             );
         }
         if (c.alert) {
@@ -94,13 +97,16 @@ response status(rest_context& cx, const api_call&)
 
 response list_acmedns(rest_context& cx, const api_call&)
 {
-    return items_response(dns::list_acmedns_accounts(*cx.st.store, cx.settings.challenge_zone), acmedns_account_json);
+    return items_response(
+        dns::list_acmedns_accounts(*cx.st.store, cx.settings.challenge_zone), acmedns_account_json
+    );
 }
 
 response get_acmedns(rest_context& cx, const api_call& call)
 {
     const auto& username = call.path.at("username");
-    auto account = dns::describe_acmedns_account(*cx.st.store, cx.settings.challenge_zone, username);
+    auto account =
+        dns::describe_acmedns_account(*cx.st.store, cx.settings.challenge_zone, username);
     if (!account) {
         return account.error() == core::errc::not_found
                    ? api_error(404, "not_found", "no acme-dns registration " + username)
@@ -117,7 +123,10 @@ response delete_acmedns(rest_context& cx, const api_call& call)
                    ? api_error(404, "not_found", "no acme-dns registration " + username)
                    : store_failure(r.error());
     }
-    record_event(*cx.st.store, std::nullopt, "acmedns_deleted", "acme-dns registration " + username + " deleted by " + call.caller);
+    record_event(
+        *cx.st.store, std::nullopt, "acmedns_deleted",
+        "acme-dns registration " + username + " deleted by " + call.caller
+    );
     return json_response({{"removed", username}});
 }
 
@@ -139,24 +148,35 @@ response create_token(rest_context& cx, const api_call& call)
         b["name"].get<std::string>().size() > 100) {
         return bad_request("\"name\" (a string of 1 to 100 characters) is required");
     }
-    if (!b.contains("scope") || !b["scope"].is_string() || !scope_from_string(b["scope"].get<std::string>())) {
+    if (!b.contains("scope") || !b["scope"].is_string() ||
+        !scope_from_string(b["scope"].get<std::string>())) {
         return bad_request("\"scope\" must be one of " + scope_names());
     }
     std::optional<std::chrono::seconds> lifetime;
     if (b.contains("expires_in_seconds")) {
-        if (!b["expires_in_seconds"].is_number_integer() || b["expires_in_seconds"].get<std::int64_t>() <= 0) {
+        if (!b["expires_in_seconds"].is_number_integer() ||
+            b["expires_in_seconds"].get<std::int64_t>() <= 0) {
             return bad_request("\"expires_in_seconds\" must be a positive integer");
         }
         lifetime = std::chrono::seconds(b["expires_in_seconds"].get<std::int64_t>());
     }
     const auto name = b["name"].get<std::string>();
-    auto made = create_api_token(*cx.st.store, name, *scope_from_string(b["scope"].get<std::string>()), std::chrono::system_clock::now(), lifetime);
+    auto made = create_api_token(
+        *cx.st.store, name, *scope_from_string(b["scope"].get<std::string>()),
+        std::chrono::system_clock::now(), lifetime
+    );
     if (!made) {
         return made.error() == core::errc::already_exists
-                   ? api_error(409, "already_exists", "a live token is named " + name + "; revoke it or choose another name")
+                   ? api_error(
+                         409, "already_exists",
+                         "a live token is named " + name + "; revoke it or choose another name"
+                     )
                    : store_failure(made.error());
     }
-    record_event(*cx.st.store, std::nullopt, "token_created", "token " + name + " (" + made->record.scope + ") by " + call.caller);
+    record_event(
+        *cx.st.store, std::nullopt, "token_created",
+        "token " + name + " (" + made->record.scope + ") by " + call.caller
+    );
     auto j = token_json(made->record);
     j["token"] = made->secret;
     return json_response(j, 201);
@@ -166,10 +186,13 @@ response revoke_token(rest_context& cx, const api_call& call)
 {
     const auto& name = call.path.at("name");
     if (auto r = cx.st.store->revoke_api_token(name, std::chrono::system_clock::now()); !r) {
-        return r.error() == core::errc::not_found ? api_error(404, "not_found", "no live token is named " + name)
-                                                  : store_failure(r.error());
+        return r.error() == core::errc::not_found
+                   ? api_error(404, "not_found", "no live token is named " + name)
+                   : store_failure(r.error());
     }
-    record_event(*cx.st.store, std::nullopt, "token_revoked", "token " + name + " revoked by " + call.caller);
+    record_event(
+        *cx.st.store, std::nullopt, "token_revoked", "token " + name + " revoked by " + call.caller
+    );
     return json_response({{"removed", name}});
 }
 

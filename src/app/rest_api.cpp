@@ -51,8 +51,10 @@ api_handler async(rest_context& cx, async_handler h)
     return [h, cx = &cx](api_call call) { return h(cx, std::move(call)); };
 }
 
-const api_parameter limit_parameter{"limit", "query", "integer", "items per page (1 to 1000, default 100)", false};
-const api_parameter cursor_parameter{"cursor", "query", "string", "next_cursor of the previous page", false};
+const api_parameter limit_parameter{
+    "limit", "query", "integer", "items per page (1 to 1000, default 100)", false};
+const api_parameter cursor_parameter{
+    "cursor", "query", "string", "next_cursor of the previous page", false};
 
 asio::awaitable<response> serve_document(std::shared_ptr<std::string> document)
 {
@@ -76,62 +78,167 @@ std::unique_ptr<api_router> make_rest_router(rest_context& cx)
     const auto admin = api_scope::admin;
     auto document = std::make_shared<std::string>();
     std::vector<api_route> routes;
-    auto add = [&](api_route r, std::string request_schema, unsigned status, std::string response_schema) {
+    auto add = [&](api_route r, std::string request_schema, unsigned status,
+                   std::string response_schema) {
         r.request_schema = std::move(request_schema);
         r.success_status = status;
         r.response_schema = std::move(response_schema);
         routes.push_back(std::move(r));
         return &routes.back();
     };
-    add(route(v::get, "/healthz", std::nullopt, "health", "Liveness: the server and its store answer", sync(cx, health)), "", 200, "Health");
+    add(route(
+            v::get, "/healthz", std::nullopt, "health", "Liveness: the server and its store answer",
+            sync(cx, health)
+        ),
+        "", 200, "Health");
     const auto metrics_scope = cx.settings.api.public_metrics ? std::nullopt : std::optional(read);
-    add(route(v::get, "/metrics", metrics_scope, "metrics", "Prometheus metrics", sync(cx, metrics)), "", 200, "")
+    add(route(
+            v::get, "/metrics", metrics_scope, "metrics", "Prometheus metrics", sync(cx, metrics)
+        ),
+        "", 200, "")
         ->response_type = "text/plain";
-    add(route(v::get, "/api/v1/openapi.json", std::nullopt, "openapi", "This document",
-              [document](api_call) { return serve_document(document); }),
+    add(route(
+            v::get, "/api/v1/openapi.json", std::nullopt, "openapi", "This document",
+            [document](api_call) { return serve_document(document); }
+        ),
         "", 200, "");
-    add(route(v::get, "/api/v1/status", read, "getStatus", "Certificates by state, next renewals, failures, alerts", sync(cx, status)), "", 200, "Status");
+    add(route(
+            v::get, "/api/v1/status", read, "getStatus",
+            "Certificates by state, next renewals, failures, alerts", sync(cx, status)
+        ),
+        "", 200, "Status");
 
-    add(route(v::get, "/api/v1/domains", read, "listDomains", "Managed domains and their CNAME targets", sync(cx, list_domains)), "", 200, "DomainPage")
+    add(route(
+            v::get, "/api/v1/domains", read, "listDomains",
+            "Managed domains and their CNAME targets", sync(cx, list_domains)
+        ),
+        "", 200, "DomainPage")
         ->parameters = {limit_parameter, cursor_parameter};
-    add(route(v::post, "/api/v1/domains", admin, "addDomain", "Manage a name: allocate its stable label", sync(cx, add_domain)), "DomainCreate", 201, "Domain");
-    add(route(v::get, "/api/v1/domains/{name}", read, "getDomain", "One managed domain", sync(cx, get_domain)), "", 200, "Domain");
-    add(route(v::delete_, "/api/v1/domains/{name}", admin, "removeDomain", "Stop managing a name", sync(cx, remove_domain)), "", 200, "Removed");
-    add(route(v::post, "/api/v1/domain-checks", renew, "checkDomains", "Preflight names: their CNAME and CAA records", async(cx, check_domains)), "CheckRequest", 200, "CheckReport");
+    add(route(
+            v::post, "/api/v1/domains", admin, "addDomain",
+            "Manage a name: allocate its stable label", sync(cx, add_domain)
+        ),
+        "DomainCreate", 201, "Domain");
+    add(route(
+            v::get, "/api/v1/domains/{name}", read, "getDomain", "One managed domain",
+            sync(cx, get_domain)
+        ),
+        "", 200, "Domain");
+    add(route(
+            v::delete_, "/api/v1/domains/{name}", admin, "removeDomain", "Stop managing a name",
+            sync(cx, remove_domain)
+        ),
+        "", 200, "Removed");
+    add(route(
+            v::post, "/api/v1/domain-checks", renew, "checkDomains",
+            "Preflight names: their CNAME and CAA records", async(cx, check_domains)
+        ),
+        "CheckRequest", 200, "CheckReport");
 
-    add(route(v::get, "/api/v1/certificates", read, "listCertificates", "Certificates with their newest version", sync(cx, list_certificates)), "", 200, "CertificatePage")
+    add(route(
+            v::get, "/api/v1/certificates", read, "listCertificates",
+            "Certificates with their newest version", sync(cx, list_certificates)
+        ),
+        "", 200, "CertificatePage")
         ->parameters = {limit_parameter, cursor_parameter};
-    add(route(v::post, "/api/v1/certificates", admin, "addCertificate", "Add a certificate: it is issued and kept renewed", sync(cx, add_certificate)), "CertificateCreate", 201, "CertificateCreated");
+    add(route(
+            v::post, "/api/v1/certificates", admin, "addCertificate",
+            "Add a certificate: it is issued and kept renewed", sync(cx, add_certificate)
+        ),
+        "CertificateCreate", 201, "CertificateCreated");
     const api_parameter id_parameter{"id", "path", "integer", "certificate id", true};
-    add(route(v::get, "/api/v1/certificates/{id}", read, "getCertificate", "One certificate: versions, order in flight, events", sync(cx, get_certificate)), "", 200, "CertificateDetail")
+    add(route(
+            v::get, "/api/v1/certificates/{id}", read, "getCertificate",
+            "One certificate: versions, order in flight, events", sync(cx, get_certificate)
+        ),
+        "", 200, "CertificateDetail")
         ->parameters = {id_parameter};
-    add(route(v::get, "/api/v1/certificates/{id}/versions", read, "listVersions", "Every issued version", sync(cx, certificate_versions)), "", 200, "VersionList")
+    add(route(
+            v::get, "/api/v1/certificates/{id}/versions", read, "listVersions",
+            "Every issued version", sync(cx, certificate_versions)
+        ),
+        "", 200, "VersionList")
         ->parameters = {id_parameter};
-    auto* chain = add(route(v::get, "/api/v1/certificates/{id}/chain", read, "getChain", "The newest chain, leaf first (never the key)", sync(cx, certificate_chain)), "", 200, "");
+    auto* chain =
+        add(route(
+                v::get, "/api/v1/certificates/{id}/chain", read, "getChain",
+                "The newest chain, leaf first (never the key)", sync(cx, certificate_chain)
+            ),
+            "", 200, "");
     chain->parameters = {id_parameter};
     chain->response_type = "application/pem-certificate-chain";
-    add(route(v::get, "/api/v1/certificates/{id}/orders", read, "listCertificateOrders", "Every ACME order of the certificate", sync(cx, certificate_orders)), "", 200, "OrderList")
+    add(route(
+            v::get, "/api/v1/certificates/{id}/orders", read, "listCertificateOrders",
+            "Every ACME order of the certificate", sync(cx, certificate_orders)
+        ),
+        "", 200, "OrderList")
         ->parameters = {id_parameter};
-    add(route(v::post, "/api/v1/certificates/{id}/renew", renew, "renewCertificate", "Renew now, whatever the plan", async(cx, renew_certificate)), "", 200, "RenewalReport")
+    add(route(
+            v::post, "/api/v1/certificates/{id}/renew", renew, "renewCertificate",
+            "Renew now, whatever the plan", async(cx, renew_certificate)
+        ),
+        "", 200, "RenewalReport")
         ->parameters = {id_parameter};
-    add(route(v::post, "/api/v1/certificates/{id}/revoke", admin, "revokeCertificate", "Revoke the newest version at the CA; never renew it again", async(cx, revoke_certificate)), "Revocation", 200, "Revoked")
+    add(route(
+            v::post, "/api/v1/certificates/{id}/revoke", admin, "revokeCertificate",
+            "Revoke the newest version at the CA; never renew it again",
+            async(cx, revoke_certificate)
+        ),
+        "Revocation", 200, "Revoked")
         ->parameters = {id_parameter};
-    add(route(v::get, "/api/v1/orders", read, "listOrders", "Orders in flight", sync(cx, list_orders)), "", 200, "OrderList");
-    add(route(v::post, "/api/v1/renewals", renew, "renew", "The renewal sweep: renew what is due (or all, or by name or id)", async(cx, renewals)), "RenewalRequest", 200, "RenewalReport");
-    add(route(v::get, "/api/v1/events", read, "listEvents", "The event log, newest last", sync(cx, list_events)), "", 200, "EventPage")
+    add(route(
+            v::get, "/api/v1/orders", read, "listOrders", "Orders in flight", sync(cx, list_orders)
+        ),
+        "", 200, "OrderList");
+    add(route(
+            v::post, "/api/v1/renewals", renew, "renew",
+            "The renewal sweep: renew what is due (or all, or by name or id)", async(cx, renewals)
+        ),
+        "RenewalRequest", 200, "RenewalReport");
+    add(route(
+            v::get, "/api/v1/events", read, "listEvents", "The event log, newest last",
+            sync(cx, list_events)
+        ),
+        "", 200, "EventPage")
         ->parameters = {
         limit_parameter,
         cursor_parameter,
         {"certificate", "query", "integer", "only this certificate's events", false},
         {"since", "query", "string", "only events at or after this RFC 3339 time", false}};
 
-    add(route(v::get, "/api/v1/tokens", admin, "listTokens", "API tokens (never their secrets)", sync(cx, list_tokens)), "", 200, "TokenList");
-    add(route(v::post, "/api/v1/tokens", admin, "createToken", "Make a token; its secret is shown once", sync(cx, create_token)), "TokenCreate", 201, "TokenCreated");
-    add(route(v::delete_, "/api/v1/tokens/{name}", admin, "revokeToken", "Revoke a token", sync(cx, revoke_token)), "", 200, "Removed");
+    add(route(
+            v::get, "/api/v1/tokens", admin, "listTokens", "API tokens (never their secrets)",
+            sync(cx, list_tokens)
+        ),
+        "", 200, "TokenList");
+    add(route(
+            v::post, "/api/v1/tokens", admin, "createToken",
+            "Make a token; its secret is shown once", sync(cx, create_token)
+        ),
+        "TokenCreate", 201, "TokenCreated");
+    add(route(
+            v::delete_, "/api/v1/tokens/{name}", admin, "revokeToken", "Revoke a token",
+            sync(cx, revoke_token)
+        ),
+        "", 200, "Removed");
 
-    add(route(v::get, "/api/v1/acmedns/registrations", admin, "listAcmednsRegistrations", "acme-dns registrations and their live TXT values (never their keys)", sync(cx, list_acmedns)), "", 200, "AcmednsRegistrationList");
-    add(route(v::get, "/api/v1/acmedns/registrations/{username}", admin, "getAcmednsRegistration", "One acme-dns registration", sync(cx, get_acmedns)), "", 200, "AcmednsRegistration");
-    add(route(v::delete_, "/api/v1/acmedns/registrations/{username}", admin, "deleteAcmednsRegistration", "Delete an acme-dns registration and its values", sync(cx, delete_acmedns)), "", 200, "Removed");
+    add(route(
+            v::get, "/api/v1/acmedns/registrations", admin, "listAcmednsRegistrations",
+            "acme-dns registrations and their live TXT values (never their keys)",
+            sync(cx, list_acmedns)
+        ),
+        "", 200, "AcmednsRegistrationList");
+    add(route(
+            v::get, "/api/v1/acmedns/registrations/{username}", admin, "getAcmednsRegistration",
+            "One acme-dns registration", sync(cx, get_acmedns)
+        ),
+        "", 200, "AcmednsRegistration");
+    add(route(
+            v::delete_, "/api/v1/acmedns/registrations/{username}", admin,
+            "deleteAcmednsRegistration", "Delete an acme-dns registration and its values",
+            sync(cx, delete_acmedns)
+        ),
+        "", 200, "Removed");
 
     for (auto& extra : cx.hooks.extra_routes) {
         routes.push_back(std::move(extra));

@@ -20,11 +20,14 @@ namespace {
 
 response not_found_certificate(core::row_id id)
 {
-    return api_error(404, "not_found", "no certificate " + std::to_string(id) + " (see certfleet cert list)");
+    return api_error(
+        404, "not_found", "no certificate " + std::to_string(id) + " (see certfleet cert list)"
+    );
 }
 
 // The certificate named by {id}, or the response to give instead.
-std::variant<core::certificate_record, response> certificate_of(rest_context& cx, const api_call& call)
+std::variant<core::certificate_record, response>
+certificate_of(rest_context& cx, const api_call& call)
 {
     auto id = id_parameter(call, "id");
     if (!id) {
@@ -32,7 +35,8 @@ std::variant<core::certificate_record, response> certificate_of(rest_context& cx
     }
     auto c = cx.st.store->get_certificate(*id);
     if (!c) {
-        return c.error() == core::errc::not_found ? not_found_certificate(*id) : store_failure(c.error());
+        return c.error() == core::errc::not_found ? not_found_certificate(*id)
+                                                  : store_failure(c.error());
     }
     return *c;
 }
@@ -41,7 +45,11 @@ int revocation_reason(const std::string& name)
 {
     // RFC 5280 5.3.1 CRLReason codes that ACME CAs accept (RFC 8555 7.6).
     const std::vector<std::pair<std::string, int>> reasons{
-        {"unspecified", 0}, {"keyCompromise", 1}, {"affiliationChanged", 3}, {"superseded", 4}, {"cessationOfOperation", 5}};
+        {"unspecified", 0},
+        {"keyCompromise", 1},
+        {"affiliationChanged", 3},
+        {"superseded", 4},
+        {"cessationOfOperation", 5}};
     for (const auto& [n, code] : reasons) {
         if (n == name) {
             return code;
@@ -92,7 +100,11 @@ asio::awaitable<response> run_renewals(rest_context* cx, sweep_selection selecti
         }
     }
     const auto planned = select_renewals(*cx->st.store, cx->settings, selection, started);
-    json out{{"started", format_time(started)}, {"dry_run", dry_run}, {"planned", json::array()}, {"results", json::array()}};
+    json out{
+        {"started", format_time(started)},
+        {"dry_run", dry_run},
+        {"planned", json::array()},
+        {"results", json::array()}};
     std::vector<core::row_id> ids;
     for (const auto& p : planned) {
         out["planned"].push_back(planned_json(p));
@@ -100,7 +112,9 @@ asio::awaitable<response> run_renewals(rest_context* cx, sweep_selection selecti
     }
     if (!dry_run && !ids.empty()) {
         if (!cx->hooks.renew) {
-            co_return api_error(501, "not_here", "renewals run in certfleet serve or certfleet renew");
+            co_return api_error(
+                501, "not_here", "renewals run in certfleet serve or certfleet renew"
+            );
         }
         const auto results = co_await cx->hooks.renew(ids);
         for (const auto& r : results) {
@@ -179,19 +193,23 @@ response add_certificate(rest_context& cx, const api_call& call)
     }
     if (!core::key_type_from_string(spec.key_type)) {
         return bad_request(
-            "key_type '" + spec.key_type + "' is not one of ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096"
+            "key_type '" + spec.key_type +
+            "' is not one of ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096"
         );
     }
     if (find_ca(cx.settings, spec.ca) == nullptr) {
         return bad_request(
-            "no CA named '" + spec.ca + "' in the configuration ([acme] is \"default\"; others are [[ca]] tables)"
+            "no CA named '" + spec.ca +
+            "' in the configuration ([acme] is \"default\"; others are [[ca]] tables)"
         );
     }
     auto id = cx.st.store->add_certificate(spec, std::chrono::system_clock::now());
     if (!id) {
         return store_failure(id.error());
     }
-    record_event(*cx.st.store, *id, "added", "added " + join(spec.names, ", ") + " by " + call.caller);
+    record_event(
+        *cx.st.store, *id, "added", "added " + join(spec.names, ", ") + " by " + call.caller
+    );
     bool notified = false;
     if (cx.hooks.reschedule) {
         cx.hooks.reschedule(*id);
@@ -211,7 +229,8 @@ response get_certificate(rest_context& cx, const api_call& call)
     if (!versions) {
         return store_failure(versions.error());
     }
-    auto j = certificate_json(c, versions->empty() ? std::nullopt : std::optional(versions->back()));
+    auto j =
+        certificate_json(c, versions->empty() ? std::nullopt : std::optional(versions->back()));
     j["versions"] = json::array();
     for (const auto& v : *versions) {
         j["versions"].push_back(version_json(v));
@@ -236,7 +255,9 @@ response certificate_versions(rest_context& cx, const api_call& call)
     if (auto* r = std::get_if<response>(&found)) {
         return *r;
     }
-    return items_response(cx.st.store->versions(std::get<core::certificate_record>(found).id), version_json);
+    return items_response(
+        cx.st.store->versions(std::get<core::certificate_record>(found).id), version_json
+    );
 }
 
 response certificate_chain(rest_context& cx, const api_call& call)
@@ -267,7 +288,9 @@ response certificate_orders(rest_context& cx, const api_call& call)
     if (auto* r = std::get_if<response>(&found)) {
         return *r;
     }
-    return items_response(cx.st.store->orders_of(std::get<core::certificate_record>(found).id), order_json);
+    return items_response(
+        cx.st.store->orders_of(std::get<core::certificate_record>(found).id), order_json
+    );
 }
 
 response list_orders(rest_context& cx, const api_call&)
@@ -289,7 +312,8 @@ asio::awaitable<response> revoke_certificate(rest_context* cx, api_call call)
     if (reason < 0) {
         co_return bad_request(
             "reason '" + reason_name +
-            "' is not one of unspecified, keyCompromise, affiliationChanged, superseded, cessationOfOperation"
+            "' is not one of unspecified, keyCompromise, affiliationChanged, superseded, "
+            "cessationOfOperation"
         );
     }
     auto found = certificate_of(*cx, call);
@@ -300,12 +324,15 @@ asio::awaitable<response> revoke_certificate(rest_context* cx, api_call call)
     auto v = cx->st.store->latest_version(c.id);
     if (!v || !*v) {
         co_return api_error(
-            409, "not_issued", "certificate " + std::to_string(c.id) + " has no issued version to revoke"
+            409, "not_issued",
+            "certificate " + std::to_string(c.id) + " has no issued version to revoke"
         );
     }
     const auto* ca = find_ca(cx->settings, c.spec.ca);
     if (ca == nullptr) {
-        co_return api_error(500, "ca_not_configured", "the certificate's CA '" + c.spec.ca + "' is not configured");
+        co_return api_error(
+            500, "ca_not_configured", "the certificate's CA '" + c.spec.ca + "' is not configured"
+        );
     }
     std::string problem;
     try {
@@ -335,7 +362,8 @@ asio::awaitable<response> revoke_certificate(rest_context* cx, api_call call)
     c.alert = false;
     (void)cx->st.store->update_certificate(c);
     record_event(
-        *cx->st.store, c.id, "revoked", "revoked serial " + (*v)->serial_hex + " (" + reason_name + ") by " + call.caller
+        *cx->st.store, c.id, "revoked",
+        "revoked serial " + (*v)->serial_hex + " (" + reason_name + ") by " + call.caller
     );
     if (cx->hooks.reschedule) {
         cx->hooks.reschedule(c.id);

@@ -65,7 +65,8 @@ template <class T> T run_blocking(asio::io_context& io, asio::awaitable<T> work)
     return std::move(*out);
 }
 
-net::server_request local_request(http::verb method, const std::string& target, const std::optional<json>& body)
+net::server_request
+local_request(http::verb method, const std::string& target, const std::optional<json>& body)
 {
     net::server_request r;
     r.method = method;
@@ -87,12 +88,15 @@ class local_client final : public rest_client
 {
 public:
     local_client(const server_settings& settings, state& st)
-        : context_{io_.get_executor(), settings, st, hooks(settings)}, router_(make_rest_router(context_))
+        : context_{io_.get_executor(), settings, st, hooks(settings)},
+          router_(make_rest_router(context_))
     {}
 
-    rest_reply call(http::verb method, const std::string& target, const std::optional<json>& body) override
+    rest_reply
+    call(http::verb method, const std::string& target, const std::optional<json>& body) override
     {
-        auto response = run_blocking(io_, router_->serve_trusted(local_request(method, target, body)));
+        auto response =
+            run_blocking(io_, router_->serve_trusted(local_request(method, target, body)));
         return reply_of(response.status, std::move(response.body));
     }
 
@@ -120,14 +124,16 @@ class remote_client final : public rest_client
 {
 public:
     remote_client(std::string base, std::string token, net::http_client_options options)
-        : base_(std::move(base)), token_(std::move(token)), http_(io_.get_executor(), std::move(options))
+        : base_(std::move(base)), token_(std::move(token)),
+          http_(io_.get_executor(), std::move(options))
     {
         while (!base_.empty() && base_.back() == '/') {
             base_.pop_back();
         }
     }
 
-    rest_reply call(http::verb method, const std::string& target, const std::optional<json>& body) override
+    rest_reply
+    call(http::verb method, const std::string& target, const std::optional<json>& body) override
     {
         net::http_request request;
         request.method = method;
@@ -160,13 +166,18 @@ private:
 
 void add_remote_options(CLI::App& cmd, remote_options& o)
 {
-    cmd.add_option("--server", o.server, "A certfleet server's API URL (default: $CERTFLEET_SERVER; none: the local store)");
+    cmd.add_option(
+        "--server", o.server,
+        "A certfleet server's API URL (default: $CERTFLEET_SERVER; none: the local store)"
+    );
     cmd.add_option("--token", o.token, "The API token for --server (default: $CERTFLEET_TOKEN)");
     cmd.add_option(
         "--ca-fingerprint", o.ca_fingerprint,
         "Trust the server's certificate by its SHA-256 (as certfleet init printed it)"
     );
-    cmd.add_option("--ca-file", o.ca_file, "Trust the server's certificate through this CA bundle (PEM)");
+    cmd.add_option(
+        "--ca-file", o.ca_file, "Trust the server's certificate through this CA bundle (PEM)"
+    );
 }
 
 bool remote_requested(const remote_options& o)
@@ -181,8 +192,8 @@ std::optional<json> rest_client::list_all(const std::string& target, rest_reply&
     const char separator = target.find('?') == std::string::npos ? '?' : '&';
     for (;;) {
         auto reply = call(
-            http::verb::get,
-            target + separator + "limit=1000" + (cursor.empty() ? std::string() : "&cursor=" + cursor)
+            http::verb::get, target + separator + "limit=1000" +
+                                 (cursor.empty() ? std::string() : "&cursor=" + cursor)
         );
         if (!reply.ok() || !reply.body.is_object() || !reply.body["items"].is_array()) {
             if (reply.ok()) {
@@ -201,7 +212,11 @@ std::optional<json> rest_client::list_all(const std::string& target, rest_reply&
     }
 }
 
-int with_rest(const std::string& config_file, const remote_options& remote, const std::function<int(rest_client&)>& body)
+int with_rest(
+    const std::string& config_file,
+    const remote_options& remote,
+    const std::function<int(rest_client&)>& body
+)
 {
     const auto server = env_or(remote.server, "CERTFLEET_SERVER");
     if (server.empty()) {
@@ -218,7 +233,8 @@ int with_rest(const std::string& config_file, const remote_options& remote, cons
     }
     auto target = net::parse_url(server);
     if (!target || (target->scheme != "https" && target->scheme != "http")) {
-        std::cerr << "certfleet: --server '" << server << "' is not an http(s) URL such as https://certfleet.example.net:8443\n";
+        std::cerr << "certfleet: --server '" << server
+                  << "' is not an http(s) URL such as https://certfleet.example.net:8443\n";
         return exit_usage;
     }
     net::http_client_options options;

@@ -50,7 +50,8 @@ public:
     [[nodiscard]] virtual bool remote() const noexcept = 0;
 
     // Every item of a paginated list, following next_cursor. On failure, the failing reply.
-    [[nodiscard]] std::optional<nlohmann::json> list_all(const std::string& target, rest_reply& failure);
+    [[nodiscard]] std::optional<nlohmann::json>
+    list_all(const std::string& target, rest_reply& failure);
 };
 
 // Runs `body` with a client. Exit codes as the commands': a configuration or start-up failure

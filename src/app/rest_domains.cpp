@@ -93,7 +93,9 @@ response add_domain(rest_context& cx, const api_call& call)
     if (auto added = cx.st.store->add_domain(d); !added) {
         return store_failure(added.error());
     }
-    record_event(*cx.st.store, std::nullopt, "domain_added", "added domain " + managed + " by " + call.caller);
+    record_event(
+        *cx.st.store, std::nullopt, "domain_added", "added domain " + managed + " by " + call.caller
+    );
     auto j = domain_json(cx.settings, d);
     j["added"] = true;
     return json_response(j, 201);
@@ -133,10 +135,16 @@ response remove_domain(rest_context& cx, const api_call& call)
     }
     if (auto removed = cx.st.store->remove_domain(name); !removed) {
         return removed.error() == core::errc::not_found
-                   ? api_error(404, "not_found", "no managed domain " + name + " (see certfleet domain list)")
+                   ? api_error(
+                         404, "not_found",
+                         "no managed domain " + name + " (see certfleet domain list)"
+                     )
                    : store_failure(removed.error());
     }
-    record_event(*cx.st.store, std::nullopt, "domain_removed", "removed domain " + name + " by " + call.caller);
+    record_event(
+        *cx.st.store, std::nullopt, "domain_removed",
+        "removed domain " + name + " by " + call.caller
+    );
     return json_response({{"removed", name}});
 }
 
@@ -150,9 +158,9 @@ asio::awaitable<response> check_domains(rest_context* cx, api_call call)
     }
     std::vector<core::domain_record> domains;
     const auto names = body.value.find("names");
-    if (names != body.value.end() && (!names->is_array() || !std::all_of(names->begin(), names->end(), [](const json& n) {
-                                          return n.is_string();
-                                      }))) {
+    if (names != body.value.end() &&
+        (!names->is_array() ||
+         !std::all_of(names->begin(), names->end(), [](const json& n) { return n.is_string(); }))) {
         co_return bad_request("\"names\" must be an array of strings");
     }
     if (names == body.value.end() || names->empty()) {
@@ -168,7 +176,8 @@ asio::awaitable<response> check_domains(rest_context* cx, api_call call)
             if (!d) {
                 auto r = api_error(
                     404, "not_found",
-                    text + " is not managed: add it first (certfleet domain add " + core::lower_name(text) + ")"
+                    text + " is not managed: add it first (certfleet domain add " +
+                        core::lower_name(text) + ")"
                 );
                 co_return r;
             }
@@ -194,7 +203,11 @@ asio::awaitable<response> check_domains(rest_context* cx, api_call call)
             (void)cx->st.store->record_domain_check(v.name, v.status, v.detail, at);
         }
         results.push_back(
-            {{"name", v.name}, {"check", v.check}, {"ok", v.ok}, {"status", v.status}, {"detail", v.detail}}
+            {{"name", v.name},
+             {"check", v.check},
+             {"ok", v.ok},
+             {"status", v.status},
+             {"detail", v.detail}}
         );
     }
     json out{{"ok", report.ok}, {"results", std::move(results)}};

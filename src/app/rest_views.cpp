@@ -44,7 +44,10 @@ json array_of(json items)
 
 json object_schema(json properties, json required)
 {
-    return {{"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
+    return {
+        {"type", "object"},
+        {"properties", std::move(properties)},
+        {"required", std::move(required)}};
 }
 
 json page_schema(std::string_view item)
@@ -76,7 +79,9 @@ json domain_json(const server_settings& s, const core::domain_record& d)
     };
 }
 
-json certificate_json(const core::certificate_record& c, const std::optional<core::certificate_version>& v)
+json certificate_json(
+    const core::certificate_record& c, const std::optional<core::certificate_version>& v
+)
 {
     json j{
         {"id", c.id},
@@ -160,11 +165,8 @@ json token_json(const core::api_token& t)
 json planned_json(const planned_renewal& p)
 {
     return {
-        {"id", p.id},
-        {"names", p.names},
-        {"renew_at", format_time(p.renew_at)},
-        {"reason", p.reason},
-        {"alert", p.alert},
+        {"id", p.id},         {"names", p.names}, {"renew_at", format_time(p.renew_at)},
+        {"reason", p.reason}, {"alert", p.alert},
     };
 }
 
@@ -172,7 +174,11 @@ json acmedns_account_json(const dns::acmedns_account& a)
 {
     json values = json::array();
     for (const auto& v : a.values) {
-        values.push_back({{"txt", v.value}, {"updated_at", format_time(v.updated_at)}, {"expires_at", format_time(v.expires_at)}});
+        values.push_back(
+            {{"txt", v.value},
+             {"updated_at", format_time(v.updated_at)},
+             {"expires_at", format_time(v.expires_at)}}
+        );
     }
     return {
         {"username", a.username},
@@ -207,15 +213,14 @@ json schemas()
     s["CheckRequest"] = object_schema({{"names", string_list}}, json::array());
     s["CheckReport"] = object_schema(
         {{"ok", boolean_type},
-         {"results",
-          array_of(object_schema(
-              {{"name", string_type},
-               {"check", string_type},
-               {"ok", boolean_type},
-               {"status", string_type},
-               {"detail", string_type}},
-              json::array({"name", "check", "ok", "status", "detail"})
-          ))}},
+         {"results", array_of(object_schema(
+                         {{"name", string_type},
+                          {"check", string_type},
+                          {"ok", boolean_type},
+                          {"status", string_type},
+                          {"detail", string_type}},
+                         json::array({"name", "check", "ok", "status", "detail"})
+                     ))}},
         json::array({"ok", "results"})
     );
     s["Certificate"] = object_schema(
@@ -239,7 +244,10 @@ json schemas()
     );
     s["CertificatePage"] = page_schema("Certificate");
     s["CertificateCreate"] = object_schema(
-        {{"names", string_list}, {"key_type", string_type}, {"ca", string_type}, {"profile", string_type}},
+        {{"names", string_list},
+         {"key_type", string_type},
+         {"ca", string_type},
+         {"profile", string_type}},
         json::array({"names"})
     );
     s["Version"] = object_schema(
@@ -300,7 +308,10 @@ json schemas()
         json::array({"id", "serial", "reason"})
     );
     s["RenewalRequest"] = object_schema(
-        {{"all", boolean_type}, {"names", string_list}, {"ids", array_of(integer_type)}, {"dry_run", boolean_type}},
+        {{"all", boolean_type},
+         {"names", string_list},
+         {"ids", array_of(integer_type)},
+         {"dry_run", boolean_type}},
         json::array()
     );
     s["Planned"] = object_schema(
@@ -367,13 +378,15 @@ json schemas()
     s["TokenList"] = object_schema({{"items", array_of(ref("Token"))}}, json::array({"items"}));
     s["TokenCreate"] = object_schema(
         {{"name", string_type},
-         {"scope", {{"type", "string"}, {"enum", json::array({"read", "renew", "admin", "register"})}}},
+         {"scope",
+          {{"type", "string"}, {"enum", json::array({"read", "renew", "admin", "register"})}}},
          {"expires_in_seconds", integer_type}},
         json::array({"name", "scope"})
     );
     s["TokenCreated"] = {
         {"allOf",
-         json::array({ref("Token"), object_schema({{"token", string_type}}, json::array({"token"}))})}};
+         json::array({ref("Token"), object_schema({{"token", string_type}}, json::array({"token"}))}
+         )}};
     return s;
 }
 
@@ -440,7 +453,10 @@ std::optional<core::row_id> cursor_id(const page_request& p)
 }
 
 void record_event(
-    core::store& store, std::optional<core::row_id> certificate, std::string kind, std::string message
+    core::store& store,
+    std::optional<core::row_id> certificate,
+    std::string kind,
+    std::string message
 )
 {
     core::event_record e;

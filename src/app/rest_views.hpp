@@ -96,7 +96,10 @@ items_response(const boost::system::result<std::vector<Row>>& rows, View view)
 
 // Appends to the event log; a failure to do so does not fail the request it records.
 void record_event(
-    core::store& store, std::optional<core::row_id> certificate, std::string kind, std::string message
+    core::store& store,
+    std::optional<core::row_id> certificate,
+    std::string kind,
+    std::string message
 );
 
 } // namespace certfleet::app::rest

@@ -220,8 +220,7 @@ scheduler::batch::batch(asio::any_io_executor e) : wake(std::move(e), clock::tim
 
 namespace {
 
-asio::awaitable<void>
-collect(scheduler& s, core::row_id id, std::shared_ptr<scheduler::batch> into)
+asio::awaitable<void> collect(scheduler& s, core::row_id id, std::shared_ptr<scheduler::batch> into)
 {
     auto result = co_await s.run_now(id);
     into->results.push_back(std::move(result));

@@ -145,7 +145,8 @@ api_settings parse_api(const toml::table& root, const std::filesystem::path& dat
         auto endpoint = dns::parse_endpoint(text, 8443);
         if (!endpoint) {
             throw config_error(
-                "api.listen: '" + text + "' is not an address with an optional port (\"127.0.0.1:8443\", \"[::1]:8443\")"
+                "api.listen: '" + text +
+                "' is not an address with an optional port (\"127.0.0.1:8443\", \"[::1]:8443\")"
             );
         }
         a.listen.emplace_back(endpoint->address(), endpoint->port());
@@ -155,8 +156,10 @@ api_settings parse_api(const toml::table& root, const std::filesystem::path& dat
         throw config_error("api.tls: '" + a.tls + "' is not one of self-signed, files, acme, off");
     }
     const auto dir = database.parent_path();
-    a.cert_file = core::optional_string(*t, "cert_file", "api").value_or((dir / "api-cert.pem").string());
-    a.key_file = core::optional_string(*t, "key_file", "api").value_or((dir / "api-key.pem").string());
+    a.cert_file =
+        core::optional_string(*t, "cert_file", "api").value_or((dir / "api-cert.pem").string());
+    a.key_file =
+        core::optional_string(*t, "key_file", "api").value_or((dir / "api-key.pem").string());
     if (a.cert_file.is_relative()) {
         a.cert_file = dir / a.cert_file;
     }
@@ -165,18 +168,21 @@ api_settings parse_api(const toml::table& root, const std::filesystem::path& dat
     }
     a.name = core::lower_name(core::optional_string(*t, "name", "api").value_or(""));
     if (a.tls == "acme" && a.name.empty()) {
-        throw config_error("api.name: tls = \"acme\" needs the name to issue the API's certificate for");
+        throw config_error(
+            "api.name: tls = \"acme\" needs the name to issue the API's certificate for"
+        );
     }
-    a.public_metrics = t->get("public_metrics") != nullptr && t->get("public_metrics")->value_or(false);
+    a.public_metrics =
+        t->get("public_metrics") != nullptr && t->get("public_metrics")->value_or(false);
     a.max_connections = core::config_integer<unsigned>(*t, "max_connections", "api", 1024);
     a.max_body_bytes = core::config_integer<unsigned>(*t, "max_body_bytes", "api", 1024 * 1024);
     a.failed_auth_burst = core::config_integer<unsigned>(*t, "failed_auth_burst", "api", 10);
-    a.failed_auth_per_minute = core::config_integer<unsigned>(*t, "failed_auth_per_minute", "api", 10);
+    a.failed_auth_per_minute =
+        core::config_integer<unsigned>(*t, "failed_auth_per_minute", "api", 10);
     if (a.max_connections == 0 || a.max_body_bytes == 0 || a.failed_auth_burst == 0 ||
         a.failed_auth_per_minute == 0) {
-        throw config_error(
-            "api: max_connections, max_body_bytes, failed_auth_burst and failed_auth_per_minute must be at least 1"
-        );
+        throw config_error("api: max_connections, max_body_bytes, failed_auth_burst and "
+                           "failed_auth_per_minute must be at least 1");
     }
     return a;
 }

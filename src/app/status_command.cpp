@@ -39,7 +39,9 @@ int show_status(const status_options& o)
             std::cout << ' ' << n.get<int>() << ' ' << state_name;
         }
         std::cout << "\nearliest expiry: "
-                  << (j["earliest_expiry"].is_string() ? j["earliest_expiry"].get<std::string>() : "-") << '\n';
+                  << (j["earliest_expiry"].is_string() ? j["earliest_expiry"].get<std::string>()
+                                                       : "-")
+                  << '\n';
         if (!j["next_renewals"].empty()) {
             std::cout << "\nnext renewals:\n";
             std::vector<std::vector<std::string>> rows;
@@ -56,8 +58,9 @@ int show_status(const status_options& o)
         if (!j["failures"].empty()) {
             std::cout << "\nproblems:\n";
             for (const auto& f : j["failures"]) {
-                std::cout << "  " << f["id"].get<core::row_id>() << " " << f["state"].get<std::string>()
-                          << ": " << f["problem"].get<std::string>() << '\n';
+                std::cout << "  " << f["id"].get<core::row_id>() << " "
+                          << f["state"].get<std::string>() << ": "
+                          << f["problem"].get<std::string>() << '\n';
             }
         }
         if (alerted) {

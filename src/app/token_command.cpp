@@ -51,14 +51,16 @@ std::optional<std::int64_t> duration_seconds(const std::string& text)
 int create_token(const token_options& o)
 {
     if (!scope_from_string(o.scope)) {
-        std::cerr << "certfleet: --scope '" << o.scope << "' is not one of " << scope_names() << ".\n";
+        std::cerr << "certfleet: --scope '" << o.scope << "' is not one of " << scope_names()
+                  << ".\n";
         return exit_usage;
     }
     nlohmann::json request{{"name", o.name}, {"scope", o.scope}};
     if (!o.expires.empty()) {
         const auto seconds = duration_seconds(o.expires);
         if (!seconds) {
-            std::cerr << "certfleet: --expires '" << o.expires << "' is not a duration such as 90d, 12h or 30m.\n";
+            std::cerr << "certfleet: --expires '" << o.expires
+                      << "' is not a duration such as 90d, 12h or 30m.\n";
             return exit_usage;
         }
         request["expires_in_seconds"] = *seconds;
@@ -96,10 +98,12 @@ int list_tokens(const token_options& o)
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& t : items) {
-            const auto text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : "-"; };
+            const auto text = [](const nlohmann::json& v) {
+                return v.is_string() ? v.get<std::string>() : "-";
+            };
             rows.push_back(
-                {t["name"].get<std::string>(), t["scope"].get<std::string>(), t["created_at"].get<std::string>(),
-                 text(t["expires_at"]), text(t["revoked_at"])}
+                {t["name"].get<std::string>(), t["scope"].get<std::string>(),
+                 t["created_at"].get<std::string>(), text(t["expires_at"]), text(t["revoked_at"])}
             );
         }
         print_table(std::cout, {"NAME", "SCOPE", "CREATED", "EXPIRES", "REVOKED"}, rows);
@@ -129,14 +133,17 @@ void add_token_command(CLI::App& app, command_runner& run)
 
     auto* create = token->add_subcommand("create", "Make a token and print it (once)");
     create->add_option("--name", o->name, "A name to list and revoke it by")->required();
-    create->add_option("--scope", o->scope, "read, renew, admin or register (acme-dns registration)")->required();
+    create
+        ->add_option("--scope", o->scope, "read, renew, admin or register (acme-dns registration)")
+        ->required();
     create->add_option("--expires", o->expires, "Lifetime, e.g. 90d, 12h (default: none)");
     create->add_flag("--json", o->json, "JSON on stdout");
     add_config_option(*create, o->config_file);
     add_remote_options(*create, o->remote);
     create->callback([o, &run] { run = [o] { return create_token(*o); }; });
 
-    auto* list = token->add_subcommand("list", "Tokens, their scopes and state (never their secrets)");
+    auto* list =
+        token->add_subcommand("list", "Tokens, their scopes and state (never their secrets)");
     list->add_flag("--json", o->json, "JSON on stdout");
     add_config_option(*list, o->config_file);
     add_remote_options(*list, o->remote);

@@ -473,18 +473,22 @@ public:
         });
     }
 
-    store_result<std::vector<certificate_summary>> list_certificates_after(row_id after, std::size_t limit) override
+    store_result<std::vector<certificate_summary>>
+    list_certificates_after(row_id after, std::size_t limit) override
     {
         return guarded([&] {
             // One statement for the page and each certificate's newest version.
             SQLite::Statement q(
-                db_,
-                "SELECT c.id, c.names, c.key_type, c.ca, c.profile, c.state, c.next_attempt_at, c.failures, "
-                "c.last_problem, c.alert, c.created_at, v.id, v.certificate_id, v.chain_pem, v.key_sealed, "
-                "v.serial, v.sha256, v.not_before, v.not_after, v.ari_cert_id, v.ari_start, v.ari_end, "
-                "v.ari_retry_at, v.created_at FROM certificates c LEFT JOIN certificate_versions v ON v.id = "
-                "(SELECT max(id) FROM certificate_versions WHERE certificate_id = c.id) "
-                "WHERE c.id > ? ORDER BY c.id LIMIT ?"
+                db_, "SELECT c.id, c.names, c.key_type, c.ca, c.profile, c.state, "
+                     "c.next_attempt_at, c.failures, "
+                     "c.last_problem, c.alert, c.created_at, v.id, v.certificate_id, v.chain_pem, "
+                     "v.key_sealed, "
+                     "v.serial, v.sha256, v.not_before, v.not_after, v.ari_cert_id, v.ari_start, "
+                     "v.ari_end, "
+                     "v.ari_retry_at, v.created_at FROM certificates c LEFT JOIN "
+                     "certificate_versions v ON v.id = "
+                     "(SELECT max(id) FROM certificate_versions WHERE certificate_id = c.id) "
+                     "WHERE c.id > ? ORDER BY c.id LIMIT ?"
             );
             q.bind(1, after);
             q.bind(2, static_cast<std::int64_t>(limit));

@@ -56,7 +56,9 @@ std::optional<std::string> query_parameter(std::string_view query, std::string_v
         if (!key || *key != name) {
             continue;
         }
-        return percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+        return percent_decode(
+            eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true
+        );
     }
     return std::nullopt;
 }

@@ -4,8 +4,8 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -65,7 +65,8 @@ std::optional<std::string> server_request::query_parameter(std::string_view name
     return net::query_parameter(query, name);
 }
 
-server_response json_error_response(unsigned status, std::string_view code, std::string_view message)
+server_response
+json_error_response(unsigned status, std::string_view code, std::string_view message)
 {
     server_response r;
     r.status = status;
@@ -80,8 +81,8 @@ std::shared_ptr<asio::ssl::context> new_server_context()
     auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
     ctx->set_options(
         asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
-        asio::ssl::context::single_dh_use
+        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+        asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use
     );
     SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
     return ctx;
@@ -96,7 +97,9 @@ make_tls_server_context_from_pem(std::string_view chain_pem, std::string_view ke
     error_code ec;
     ctx->use_certificate_chain(asio::buffer(chain_pem.data(), chain_pem.size()), ec);
     if (!ec) {
-        ctx->use_private_key(asio::buffer(key_pem.data(), key_pem.size()), asio::ssl::context::pem, ec);
+        ctx->use_private_key(
+            asio::buffer(key_pem.data(), key_pem.size()), asio::ssl::context::pem, ec
+        );
     }
     if (ec || SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
         throw std::runtime_error("the TLS certificate chain and key cannot be used together");
@@ -117,11 +120,14 @@ make_tls_server_context(const std::string& chain_file, const std::string& key_fi
     }
     ctx->use_private_key_file(key_file, asio::ssl::context::pem, ec);
     if (ec) {
-        throw std::runtime_error("cannot use the TLS private key in " + key_file + ": " + ec.message());
+        throw std::runtime_error(
+            "cannot use the TLS private key in " + key_file + ": " + ec.message()
+        );
     }
     if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
         throw std::runtime_error(
-            "the TLS private key in " + key_file + " does not match the certificate in " + chain_file
+            "the TLS private key in " + key_file + " does not match the certificate in " +
+            chain_file
         );
     }
     return ctx;
@@ -169,7 +175,8 @@ struct http_server::state : std::enable_shared_from_this<http_server::state>
     asio::awaitable<void> accept_loop(std::size_t index);
     asio::awaitable<void> serve(tcp::socket socket);
     template <class Stream>
-    asio::awaitable<void> session(Stream& stream, connection_slot& slot, beast::flat_buffer& buffer);
+    asio::awaitable<void>
+    session(Stream& stream, connection_slot& slot, beast::flat_buffer& buffer);
     asio::awaitable<void> refuse(tcp::socket socket);
     bool evict_oldest_idle();
     void close_all(bool idle_only);
@@ -182,9 +189,8 @@ template <class Stream> beast::tcp_stream& lowest(Stream& s)
     return beast::get_lowest_layer(s);
 }
 
-http::response<http::string_body> to_beast(
-    server_response&& r, const http_server_options& options, bool keep_alive, bool head
-)
+http::response<http::string_body>
+to_beast(server_response&& r, const http_server_options& options, bool keep_alive, bool head)
 {
     http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
     res.set(http::field::server, options.server_header);
@@ -277,7 +283,9 @@ asio::awaitable<void> http_server::state::refuse(tcp::socket socket)
     beast::tcp_stream stream(std::move(socket));
     stream.expires_after(std::chrono::seconds(2));
     auto res = to_beast(
-        options.render_error(503, "too_many_connections", "the server is at its connection limit; retry later"),
+        options.render_error(
+            503, "too_many_connections", "the server is at its connection limit; retry later"
+        ),
         options, false, false
     );
     co_await http::async_write(stream, res, use_tuple);
@@ -369,15 +377,19 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
         // The whole request, header and body, within read_timeout: a client trickling bytes is
         // cut off when it elapses, however steadily it sends.
         lowest(stream).expires_after(options.read_timeout);
-        auto [header_ec, header_bytes] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-        if (!header_ec && parser.get()[http::field::expect] == "100-continue" && !parser.is_done()) {
+        auto [header_ec, header_bytes] =
+            co_await http::async_read_header(stream, buffer, parser, use_tuple);
+        if (!header_ec && parser.get()[http::field::expect] == "100-continue" &&
+            !parser.is_done()) {
             http::response<http::empty_body> go_on{http::status::continue_, 11};
-            auto [continue_ec, continue_bytes] = co_await http::async_write(stream, go_on, use_tuple);
+            auto [continue_ec, continue_bytes] =
+                co_await http::async_write(stream, go_on, use_tuple);
             header_ec = continue_ec;
         }
         error_code read_ec = header_ec;
         if (!read_ec && !parser.is_done()) {
-            auto [body_ec, body_bytes] = co_await http::async_read(stream, buffer, parser, use_tuple);
+            auto [body_ec, body_bytes] =
+                co_await http::async_read(stream, buffer, parser, use_tuple);
             read_ec = body_ec;
         }
         if (read_ec) {
@@ -386,8 +398,8 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
                 co_return;
             }
             if (read_ec == http::error::end_of_stream || read_ec == asio::error::eof ||
-                read_ec == asio::error::connection_reset || read_ec == asio::error::operation_aborted ||
-                slot.closed) {
+                read_ec == asio::error::connection_reset ||
+                read_ec == asio::error::operation_aborted || slot.closed) {
                 co_return;
             }
             ++stats.bad_requests;
@@ -409,7 +421,9 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
             request.query = request.target.substr(question + 1);
         }
         for (const auto& field : message) {
-            request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+            request.headers.emplace_back(
+                std::string(field.name_string()), std::string(field.value())
+            );
         }
         request.body = std::move(message.body());
         request.peer = peer;
@@ -424,13 +438,15 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
         try {
             response = co_await handler(std::move(request));
         } catch (const std::exception&) {
-            response = options.render_error(500, "internal_error", "the server failed to handle the request");
+            response = options.render_error(
+                500, "internal_error", "the server failed to handle the request"
+            );
         }
         if (slot.closed) {
             co_return;
         }
-        const bool keep_alive = wants_keep_alive && !stopping &&
-                                served + 1 < options.max_requests_per_connection;
+        const bool keep_alive =
+            wants_keep_alive && !stopping && served + 1 < options.max_requests_per_connection;
         auto res = to_beast(std::move(response), options, keep_alive, head);
         lowest(stream).expires_after(options.write_timeout);
         auto [write_ec, written] = co_await http::async_write(stream, res, use_tuple);
@@ -446,7 +462,9 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
     }
 }
 
-http_server::http_server(asio::any_io_executor executor, http_server_options options, request_handler handler)
+http_server::http_server(
+    asio::any_io_executor executor, http_server_options options, request_handler handler
+)
     : state_(std::make_shared<state>(std::move(executor), std::move(options), std::move(handler)))
 {}
 

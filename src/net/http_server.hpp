@@ -12,8 +12,9 @@
 // waiting for a request: RFC 9112 9.8 lets a server close those at any time), so a flood of idle
 // connections cannot lock clients out; when none is idle, or when its source address already
 // holds max_connections_per_source, the new one gets 503 (plain HTTP; over TLS it is closed,
-// as a refusal is not worth a handshake) while requests in flight go on. A malformed request gets 400 and the connection is closed.
-// These answers are rendered by options.render_error, so each API keeps its own error format.
+// as a refusal is not worth a handshake) while requests in flight go on. A malformed request gets
+// 400 and the connection is closed. These answers are rendered by options.render_error, so each API
+// keeps its own error format.
 //
 // shutdown(grace): stops accepting at once, closes idle connections, lets requests in flight
 // finish for up to `grace`, then closes the rest.
@@ -43,10 +44,10 @@ namespace certfleet::net {
 struct server_request
 {
     boost::beast::http::verb method = boost::beast::http::verb::get;
-    std::string method_text;  // as sent, for unknown methods
-    std::string target;       // as sent: "/api/v1/events?limit=10"
-    std::string path;         // target before '?', not decoded
-    std::string query;        // target after '?', not decoded
+    std::string method_text;                                  // as sent, for unknown methods
+    std::string target;                                       // as sent: "/api/v1/events?limit=10"
+    std::string path;                                         // target before '?', not decoded
+    std::string query;                                        // target after '?', not decoded
     std::vector<std::pair<std::string, std::string>> headers; // in the order received
     std::string body;
     boost::asio::ip::address peer; // the TCP peer (no proxy header is trusted here)
@@ -73,8 +74,8 @@ using request_handler = std::function<boost::asio::awaitable<server_response>(se
 
 // Renders the server's own refusals: status 400, 408, 413, 431, 503 with a short stable code
 // ("bad_request", "body_too_large", ...) and a message for humans.
-using error_renderer =
-    std::function<server_response(unsigned status, std::string_view code, std::string_view message)>;
+using error_renderer = std::function<
+    server_response(unsigned status, std::string_view code, std::string_view message)>;
 
 // The default renderer: {"error": {"code": "...", "message": "..."}}.
 [[nodiscard]] server_response
@@ -82,8 +83,8 @@ json_error_response(unsigned status, std::string_view code, std::string_view mes
 
 struct http_server_options
 {
-    std::vector<boost::asio::ip::tcp::endpoint> listen;  // IPv4 and IPv6; port 0: any free port
-    std::shared_ptr<boost::asio::ssl::context> tls;      // null: plain HTTP
+    std::vector<boost::asio::ip::tcp::endpoint> listen; // IPv4 and IPv6; port 0: any free port
+    std::shared_ptr<boost::asio::ssl::context> tls;     // null: plain HTTP
     std::size_t max_connections = 1024;
     std::size_t max_connections_per_source = 256;
     std::uint32_t max_header_bytes = 16 * 1024;
@@ -102,7 +103,7 @@ struct http_server_stats
     std::uint64_t connections_accepted = 0;
     std::uint64_t connections_refused = 0; // over max_connections
     std::uint64_t requests = 0;
-    std::uint64_t bad_requests = 0;        // malformed, oversize
+    std::uint64_t bad_requests = 0; // malformed, oversize
     std::uint64_t timeouts = 0;
     std::uint64_t tls_failures = 0;
     std::size_t open_connections = 0;
@@ -120,7 +121,9 @@ make_tls_server_context_from_pem(std::string_view chain_pem, std::string_view ke
 class http_server
 {
 public:
-    http_server(boost::asio::any_io_executor executor, http_server_options options, request_handler handler);
+    http_server(
+        boost::asio::any_io_executor executor, http_server_options options, request_handler handler
+    );
     ~http_server();
     http_server(const http_server&) = delete;
     http_server& operator=(const http_server&) = delete;

@@ -21,7 +21,9 @@ boost::system::error_code last_ssl_error()
 } // namespace
 
 boost::asio::ssl::context make_tls_client_context(
-    const std::optional<std::string>& ca_file, bool verify_peer, const std::optional<std::string>& pinned_sha256
+    const std::optional<std::string>& ca_file,
+    bool verify_peer,
+    const std::optional<std::string>& pinned_sha256
 )
 {
     namespace ssl = boost::asio::ssl;

@@ -42,7 +42,8 @@ void exercise_target(std::string_view target)
 {
     const auto question = target.find('?');
     const auto path = target.substr(0, question);
-    const auto query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
+    const auto query =
+        question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
     for (const char* name : {"limit", "cursor", "certificate", "since", ""}) {
         if (auto value = certfleet::net::query_parameter(query, name)) {
             check(value->size() <= query.size(), "a decoded parameter is longer than the query");
@@ -81,7 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     boost::system::error_code ec;
     std::size_t offset = 0;
     while (offset < input.size() && !parser.is_done()) {
-        const auto used = parser.put(boost::asio::buffer(input.data() + offset, input.size() - offset), ec);
+        const auto used =
+            parser.put(boost::asio::buffer(input.data() + offset, input.size() - offset), ec);
         if (ec == http::error::need_more) {
             break;
         }

@@ -16,16 +16,20 @@ namespace http = boost::beast::http;
 http::verb verb_of(const std::string& method)
 {
     return http::string_to_verb(
-        method == "get" ? "GET" : method == "post" ? "POST" : method == "delete" ? "DELETE" : "PUT"
+        method == "get"      ? "GET"
+        : method == "post"   ? "POST"
+        : method == "delete" ? "DELETE"
+                             : "PUT"
     );
 }
 
 // The documented path with its parameters filled in.
 std::string concrete(std::string path)
 {
-    for (const auto& [param, value] :
-         std::vector<std::pair<std::string, std::string>>{
-             {"{id}", "1"}, {"{name}", "www.customer.test"}, {"{username}", "00000000-0000-4000-8000-000000000000"}}) {
+    for (const auto& [param, value] : std::vector<std::pair<std::string, std::string>>{
+             {"{id}", "1"},
+             {"{name}", "www.customer.test"},
+             {"{username}", "00000000-0000-4000-8000-000000000000"}}) {
         for (auto at = path.find(param); at != std::string::npos; at = path.find(param)) {
             path.replace(at, param.size(), value);
         }
@@ -36,7 +40,8 @@ std::string concrete(std::string path)
 std::string error_code(const api_reply& r)
 {
     auto j = r.json();
-    return j.is_object() && j.contains("error") ? j["error"].value("code", std::string()) : std::string();
+    return j.is_object() && j.contains("error") ? j["error"].value("code", std::string())
+                                                : std::string();
 }
 
 struct tokens
@@ -47,8 +52,8 @@ struct tokens
 tokens make_tokens(const backend_rig& rig)
 {
     tokens t{
-        rig.make_token("admin", "admin"), rig.make_token("reader", "read"), rig.make_token("ci", "renew"),
-        rig.make_token("gone", "read")};
+        rig.make_token("admin", "admin"), rig.make_token("reader", "read"),
+        rig.make_token("ci", "renew"), rig.make_token("gone", "read")};
     REQUIRE(rig.certfleet({"token", "revoke", "gone"}).exit_code == 0);
     return t;
 }
@@ -61,7 +66,9 @@ TEST_SUITE("integration")
     {
         // Hundreds of failures on purpose: the per-source throttle has its own test.
         backend_rig rig(
-            {.domains = {{"www.customer.test", "www"}}, .api = true, .api_config = "failed_auth_burst = 100000"}
+            {.domains = {{"www.customer.test", "www"}},
+             .api = true,
+             .api_config = "failed_auth_burst = 100000"}
         );
         const auto t = make_tokens(rig);
         REQUIRE(rig.certfleet({"cert", "add", "--name", "www.customer.test"}).exit_code == 0);
@@ -93,7 +100,8 @@ TEST_SUITE("integration")
                 const bool admin_only =
                     method != "get" && path.find("/renew") == std::string::npos &&
                     path != "/api/v1/renewals" && path != "/api/v1/domain-checks";
-                const bool needs_admin = path.starts_with("/api/v1/tokens") || path.starts_with("/api/v1/acmedns");
+                const bool needs_admin =
+                    path.starts_with("/api/v1/tokens") || path.starts_with("/api/v1/acmedns");
                 if (admin_only || needs_admin) {
                     const auto r = rig.api(verb, target, t.renew, "{}");
                     CHECK(r.status == 403);
@@ -117,7 +125,8 @@ TEST_SUITE("integration")
             }
         }
         CHECK(operations >= 20);
-        // Paths not in the document are not served, and a documented one with another method is 405.
+        // Paths not in the document are not served, and a documented one with another method is
+        // 405.
         CHECK(rig.api(http::verb::get, "/api/v1/nothing-here", t.admin).status == 404);
         const auto wrong_method = rig.api(http::verb::put, "/api/v1/certificates", t.admin, "{}");
         CHECK(wrong_method.status == 405);
@@ -139,15 +148,16 @@ TEST_SUITE("integration")
         const auto doc_reply = rig.api(http::verb::get, "/api/v1/openapi.json", "");
         REQUIRE(doc_reply.status == 200);
         const auto file = rig.dir().write("openapi.json", doc_reply.body);
-        const auto validator = std::filesystem::path(CERTFLEET_SOURCE_DIR) / "tests/tools/validate-openapi.mjs";
+        const auto validator =
+            std::filesystem::path(CERTFLEET_SOURCE_DIR) / "tests/tools/validate-openapi.mjs";
         const auto r = run({"node", validator.string(), file.string()});
         CHECK_MESSAGE(r.exit_code == 0, (r.out + r.err));
         CHECK(r.out.find("valid 3.1") != std::string::npos);
         const auto doc = doc_reply.json();
         CHECK(doc["openapi"] == "3.1.0");
         for (const char* path :
-             {"/healthz", "/metrics", "/api/v1/certificates", "/api/v1/certificates/{id}/chain", "/api/v1/events",
-              "/api/v1/domains", "/api/v1/renewals", "/api/v1/tokens"}) {
+             {"/healthz", "/metrics", "/api/v1/certificates", "/api/v1/certificates/{id}/chain",
+              "/api/v1/events", "/api/v1/domains", "/api/v1/renewals", "/api/v1/tokens"}) {
             CHECK_MESSAGE(doc["paths"].contains(path), path);
         }
     }
@@ -182,9 +192,14 @@ TEST_SUITE("integration")
         CHECK(r.status == 404);
         r = rig.api(v::get, "/api/v1/events?limit=100000", admin);
         CHECK(r.status == 400);
-        r = rig.api(v::post, "/api/v1/domains", admin, "{\"name\": \"" + std::string(2 * 1024 * 1024, 'a') + "\"}");
+        r = rig.api(
+            v::post, "/api/v1/domains", admin,
+            "{\"name\": \"" + std::string(2 * 1024 * 1024, 'a') + "\"}"
+        );
         CHECK((r.status == 413 || r.status == 0)); // refused before the body is read
-        r = rig.api(v::get, "/api/v1/status", admin, "", {{"X-Padding", std::string(64 * 1024, 'p')}});
+        r = rig.api(
+            v::get, "/api/v1/status", admin, "", {{"X-Padding", std::string(64 * 1024, 'p')}}
+        );
         CHECK((r.status == 431 || r.status == 0));
         CHECK(rig.certfleet_json({"domain", "list"}) == before);
         CHECK(rig.api(v::get, "/healthz", "").status == 200);
@@ -217,20 +232,30 @@ TEST_SUITE("integration")
 
     TEST_CASE("api: the remote CLI prints what the local one prints, with the same exit codes")
     {
-        backend_rig rig({.domains = {{"www.customer.test", "www"}, {"api.customer.test", "api"}}, .api = true});
+        backend_rig rig(
+            {.domains = {{"www.customer.test", "www"}, {"api.customer.test", "api"}}, .api = true}
+        );
         const auto ci = rig.make_token("ci", "renew");
         const auto admin = rig.make_token("admin", "admin");
         rig.start_serve();
-        const std::vector<std::string> remote{"--server", rig.api_url(), "--token", admin, "--ca-fingerprint", rig.api_fingerprint()};
+        const std::vector<std::string> remote{
+            "--server", rig.api_url(), "--token", admin, "--ca-fingerprint", rig.api_fingerprint()};
         auto with = [](std::vector<std::string> args, const std::vector<std::string>& extra) {
             args.insert(args.end(), extra.begin(), extra.end());
             return args;
         };
         // Added remotely, seen locally.
-        REQUIRE(run_certfleet(with({"cert", "add", "--name", "www.customer.test"}, remote)).exit_code == 0);
+        REQUIRE(
+            run_certfleet(with({"cert", "add", "--name", "www.customer.test"}, remote)).exit_code ==
+            0
+        );
         REQUIRE(rig.wait_all_valid(1, std::chrono::seconds(60)));
         for (const auto& args : std::vector<std::vector<std::string>>{
-                 {"domain", "list"}, {"cert", "list"}, {"cert", "show", "1"}, {"status"}, {"token", "list"}}) {
+                 {"domain", "list"},
+                 {"cert", "list"},
+                 {"cert", "show", "1"},
+                 {"status"},
+                 {"token", "list"}}) {
             const auto local = rig.certfleet(args);
             const auto over_api = run_certfleet(with(args, remote));
             CAPTURE(args.front());
@@ -250,13 +275,18 @@ TEST_SUITE("integration")
         // The CI sweep with a renew token: same JSON shape, JUnit and exit code as the local one.
         REQUIRE(rig.certfleet({"cert", "add", "--name", "api.customer.test"}).exit_code == 0);
         const auto junit_remote = rig.dir().path() / "remote.xml";
-        const std::vector<std::string> as_ci{"--server", rig.api_url(), "--token", ci, "--ca-fingerprint", rig.api_fingerprint()};
-        const auto swept = run_certfleet(with({"renew", "--all", "--json", "--junit", junit_remote.string()}, as_ci), {.timeout = std::chrono::seconds(120)});
+        const std::vector<std::string> as_ci{"--server", rig.api_url(),      "--token",
+                                             ci,         "--ca-fingerprint", rig.api_fingerprint()};
+        const auto swept = run_certfleet(
+            with({"renew", "--all", "--json", "--junit", junit_remote.string()}, as_ci),
+            {.timeout = std::chrono::seconds(120)}
+        );
         CHECK_MESSAGE(swept.exit_code == 0, swept.err);
         const auto remote_report = nlohmann::json::parse(swept.out, nullptr, false);
         REQUIRE(remote_report.is_object());
         const auto junit_local = rig.dir().path() / "local.xml";
-        const auto local = rig.certfleet({"renew", "--all", "--json", "--junit", junit_local.string()});
+        const auto local =
+            rig.certfleet({"renew", "--all", "--json", "--junit", junit_local.string()});
         CHECK(local.exit_code == 0);
         const auto local_report = nlohmann::json::parse(local.out, nullptr, false);
         REQUIRE(local_report.is_object());
@@ -275,19 +305,22 @@ TEST_SUITE("integration")
         // A read token may not renew: refused remotely with exit 1 and the reason.
         const auto reader = rig.make_token("reader", "read");
         const auto refused = run_certfleet(
-            {"renew", "--all", "--server", rig.api_url(), "--token", reader, "--ca-fingerprint", rig.api_fingerprint()}
+            {"renew", "--all", "--server", rig.api_url(), "--token", reader, "--ca-fingerprint",
+             rig.api_fingerprint()}
         );
         CHECK(refused.exit_code == 1);
         CHECK(refused.err.find("does not allow") != std::string::npos);
         // A wrong pin is refused before anything is sent.
         const auto unpinned = run_certfleet(
-            {"status", "--server", rig.api_url(), "--token", admin, "--ca-fingerprint", std::string(64, '0')}
+            {"status", "--server", rig.api_url(), "--token", admin, "--ca-fingerprint",
+             std::string(64, '0')}
         );
         CHECK(unpinned.exit_code == 1);
         CHECK(unpinned.err.find("pinned") != std::string::npos);
     }
 
-    TEST_CASE("api: tls = acme serves the API's own certificate, issued through our zone, after the self-signed one")
+    TEST_CASE("api: tls = acme serves the API's own certificate, issued through our zone, after "
+              "the self-signed one")
     {
         backend_rig rig(
             {.domains = {{"api.customer.test", "api"}},
@@ -309,7 +342,9 @@ TEST_SUITE("integration")
         const auto show = rig.certfleet_json({"cert", "show", "1"});
         CHECK(show["names"] == nlohmann::json::array({"api.customer.test"}));
         std::string serial = show["serial"].get<std::string>();
-        std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) { return std::toupper(c); });
+        std::transform(serial.begin(), serial.end(), serial.begin(), [](unsigned char c) {
+            return std::toupper(c);
+        });
         bool switched = false;
         for (int i = 0; i < 50 && !switched; ++i) {
             switched = served_serial().find(serial) != std::string::npos;
@@ -323,9 +358,12 @@ TEST_SUITE("integration")
         CHECK(served_serial().find(serial) != std::string::npos);
     }
 
-    TEST_CASE("api: lists page by cursor, events filter by certificate and time, the chain comes without the key")
+    TEST_CASE("api: lists page by cursor, events filter by certificate and time, the chain comes "
+              "without the key")
     {
-        backend_rig rig({.domains = {{"www.customer.test", "www"}, {"api.customer.test", "api"}}, .api = true});
+        backend_rig rig(
+            {.domains = {{"www.customer.test", "www"}, {"api.customer.test", "api"}}, .api = true}
+        );
         const auto admin = rig.make_token("admin", "admin");
         rig.start_serve();
         using v = http::verb;
@@ -338,7 +376,13 @@ TEST_SUITE("integration")
         auto first = rig.api(v::get, "/api/v1/certificates?limit=1", admin).json();
         REQUIRE(first["items"].size() == 1);
         REQUIRE(first["next_cursor"].is_string());
-        auto second = rig.api(v::get, "/api/v1/certificates?limit=1&cursor=" + first["next_cursor"].get<std::string>(), admin).json();
+        auto second =
+            rig.api(
+                   v::get,
+                   "/api/v1/certificates?limit=1&cursor=" + first["next_cursor"].get<std::string>(),
+                   admin
+            )
+                .json();
         REQUIRE(second["items"].size() == 1);
         CHECK(second["items"][0]["id"] != first["items"][0]["id"]);
         CHECK(second["next_cursor"].is_null());
@@ -347,7 +391,12 @@ TEST_SUITE("integration")
         std::set<long> seen;
         std::string cursor;
         for (int pages = 0; pages < 100; ++pages) {
-            auto page = rig.api(v::get, "/api/v1/events?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), admin).json();
+            auto page =
+                rig.api(
+                       v::get,
+                       "/api/v1/events?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), admin
+                )
+                    .json();
             for (const auto& e : page["items"]) {
                 CHECK(seen.insert(e["id"].get<long>()).second);
             }
@@ -362,7 +411,8 @@ TEST_SUITE("integration")
         for (const auto& e : mine["items"]) {
             CHECK(e["certificate_id"] == 2);
         }
-        const auto future = rig.api(v::get, "/api/v1/events?since=2100-01-01T00:00:00Z", admin).json();
+        const auto future =
+            rig.api(v::get, "/api/v1/events?since=2100-01-01T00:00:00Z", admin).json();
         CHECK(future["items"].empty());
         CHECK(rig.api(v::get, "/api/v1/events?since=yesterday", admin).status == 400);
 

@@ -59,7 +59,8 @@ std::string config_text(
                 ".acme.delegated.test\"\n\n";
     }
     if (options.api) {
-        text += "[api]\nlisten = [\"127.0.0.1:" + std::to_string(api_port) + "\"]\ntls = \"" + options.api_tls + "\"\n" + options.api_config + "\n\n";
+        text += "[api]\nlisten = [\"127.0.0.1:" + std::to_string(api_port) + "\"]\ntls = \"" +
+                options.api_tls + "\"\n" + options.api_config + "\n\n";
     }
     return text + options.extra_config;
 }
@@ -104,7 +105,8 @@ backend_rig::backend_rig(backend_rig_options options)
     options.pebble.dns_server = resolver_->address();
     pebble_ = std::make_unique<pebble_ca>(dir_, options.pebble);
     config_ = dir_.write(
-        "certfleet/certfleet.toml", config_text(dns_port_, api_port_, *pebble_, resolver_->address(), options)
+        "certfleet/certfleet.toml",
+        config_text(dns_port_, api_port_, *pebble_, resolver_->address(), options)
     );
     const auto init = run_certfleet({"init", "--config", config_.string()});
     if (init.exit_code != 0) {
@@ -182,8 +184,11 @@ void backend_rig::start_serve()
                       ) { return r.rcode() == 0 && r.flag(dns::flag::aa); },
         }
     );
-    if (ready && api_port_ != 0 && !wait_for_tcp(api_port_, std::chrono::milliseconds(10000), serve_.get())) {
-        throw rig_error("certfleet serve's API did not listen; its log:\n" + tail_lines(serve_->log(), 40));
+    if (ready && api_port_ != 0 &&
+        !wait_for_tcp(api_port_, std::chrono::milliseconds(10000), serve_.get())) {
+        throw rig_error(
+            "certfleet serve's API did not listen; its log:\n" + tail_lines(serve_->log(), 40)
+        );
     }
     if (!ready) {
         throw rig_error(

@@ -41,7 +41,10 @@ struct api_reply
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string error;
-    [[nodiscard]] nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
+    [[nodiscard]] nlohmann::json json() const
+    {
+        return nlohmann::json::parse(body, nullptr, false);
+    }
     [[nodiscard]] std::string header(std::string_view name) const;
 };
 
@@ -92,13 +95,12 @@ public:
     // with the certificate pinned. `token` empty: no Authorization header.
     [[nodiscard]] std::string api_url() const;
     [[nodiscard]] std::string api_fingerprint() const;
-    [[nodiscard]] api_reply api(
-        boost::beast::http::verb method,
+    [[nodiscard]] api_reply
+    api(boost::beast::http::verb method,
         const std::string& target,
         const std::string& token,
         const std::string& body = {},
-        std::vector<std::pair<std::string, std::string>> headers = {}
-    ) const;
+        std::vector<std::pair<std::string, std::string>> headers = {}) const;
     // `certfleet token create` here; the secret.
     [[nodiscard]] std::string make_token(const std::string& name, const std::string& scope) const;
 

@@ -13,8 +13,9 @@ namespace {
 bool plain_text(const std::string& s) noexcept
 {
     for (const char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '.' || c == ':' || c == '*' || c == '_';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':' || c == '*' ||
+                        c == '_';
         if (!ok) {
             return false;
         }
@@ -68,10 +69,12 @@ make_self_signed_certificate(const private_key& key, const self_signed_request& 
     }
     serial[0] &= 0x7f; // a positive INTEGER
     BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-    const bool serial_set = bn != nullptr && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get())) != nullptr;
+    const bool serial_set =
+        bn != nullptr && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get())) != nullptr;
     BN_free(bn);
     X509_NAME* name = X509_get_subject_name(cert.get());
-    const auto validity = std::chrono::duration_cast<std::chrono::seconds>(request.validity).count();
+    const auto validity =
+        std::chrono::duration_cast<std::chrono::seconds>(request.validity).count();
     if (!serial_set ||
         X509_NAME_add_entry_by_NID(
             name, NID_commonName, MBSTRING_ASC, detail::bytes(request.common_name),

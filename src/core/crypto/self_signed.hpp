@@ -14,7 +14,7 @@ namespace certfleet::core {
 struct self_signed_request
 {
     std::string common_name = "certfleet";
-    std::vector<std::string> dns_names;   // subjectAltName dNSName entries
+    std::vector<std::string> dns_names;    // subjectAltName dNSName entries
     std::vector<std::string> ip_addresses; // subjectAltName iPAddress entries, textual
     std::chrono::hours validity{24 * 825};
 };

@@ -1,11 +1,12 @@
 // The REST router's pure parts: path templates, scopes, token checks, the failure throttle, and
 // the OpenAPI document generated from a route table.
+#include "app/api_router.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "app/api_router.hpp"
 #include "app/api_tokens.hpp"
 #include "core/crypto/encoding.hpp"
 #include "core/crypto/hash.hpp"
@@ -21,7 +22,10 @@ namespace {
 asio::awaitable<net::server_response> answer_ok(api_call call)
 {
     net::server_response r;
-    r.body = nlohmann::json{{"caller", call.caller}, {"id", call.path.count("id") ? call.path["id"] : ""}}.dump();
+    r.body =
+        nlohmann::json{
+            {"caller", call.caller}, {"id", call.path.count("id") ? call.path["id"] : ""}}
+            .dump();
     co_return r;
 }
 
@@ -38,7 +42,13 @@ api_route make_route(http::verb method, std::string path, std::optional<api_scop
     return r;
 }
 
-net::server_response serve(api_router& router, http::verb method, std::string target, std::string token = {}, std::string from = "192.0.2.1")
+net::server_response serve(
+    api_router& router,
+    http::verb method,
+    std::string target,
+    std::string token = {},
+    std::string from = "192.0.2.1"
+)
 {
     net::server_request request;
     request.method = method;
@@ -50,7 +60,10 @@ net::server_response serve(api_router& router, http::verb method, std::string ta
     }
     asio::io_context io;
     net::server_response out;
-    asio::co_spawn(io, router.serve(std::move(request)), [&](std::exception_ptr, net::server_response r) { out = std::move(r); });
+    asio::co_spawn(
+        io, router.serve(std::move(request)),
+        [&](std::exception_ptr, net::server_response r) { out = std::move(r); }
+    );
     io.run();
     return out;
 }
@@ -73,7 +86,10 @@ TEST_SUITE("api router")
         auto m = match_path("/api/v1/domains/{name}", "/api/v1/domains/www.example.com");
         REQUIRE(m.has_value());
         CHECK(m.value().at("name") == "www.example.com");
-        CHECK(match_path("/api/v1/domains/{name}", "/api/v1/domains/a%2Fb").value().at("name") == "a/b");
+        CHECK(
+            match_path("/api/v1/domains/{name}", "/api/v1/domains/a%2Fb").value().at("name") ==
+            "a/b"
+        );
         CHECK_FALSE(match_path("/api/v1/domains/{name}", "/api/v1/domains").has_value());
         CHECK_FALSE(match_path("/api/v1/domains/{name}", "/api/v1/domains/x/y").has_value());
         CHECK_FALSE(match_path("/api/v1/domains/{name}", "/api/v1/domains/").has_value());
@@ -131,7 +147,9 @@ TEST_SUITE("api router")
         CHECK_FALSE(t.blocked_for("a", t0 + 3s).has_value());
     }
 
-    TEST_CASE("dispatch: 401 without or with a wrong token, 403 for the wrong scope, 429 past the budget")
+    TEST_CASE(
+        "dispatch: 401 without or with a wrong token, 403 for the wrong scope, 429 past the budget"
+    )
     {
         std::vector<api_route> routes{
             make_route(http::verb::get, "/open", std::nullopt),
@@ -161,7 +179,8 @@ TEST_SUITE("api router")
     TEST_CASE("the OpenAPI document has every route with its security, parameters and schemas")
     {
         std::vector<api_route> routes{
-            make_route(http::verb::get, "/open", std::nullopt), make_route(http::verb::get, "/things/{id}", api_scope::read)};
+            make_route(http::verb::get, "/open", std::nullopt),
+            make_route(http::verb::get, "/things/{id}", api_scope::read)};
         api_router router(routes, [] { return std::vector<core::api_token>{}; });
         const auto doc = router.openapi({{"Thing", {{"type", "object"}}}}, "9.9.9");
         CHECK(doc["openapi"] == "3.1.0");
@@ -172,7 +191,10 @@ TEST_SUITE("api router")
         CHECK(op["parameters"][0]["name"] == "id");
         CHECK(op["parameters"][0]["in"] == "path");
         CHECK(op["responses"].contains("401"));
-        CHECK(op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Thing");
+        CHECK(
+            op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"] ==
+            "#/components/schemas/Thing"
+        );
         CHECK(doc["paths"]["/open"]["get"]["security"][0].empty());
         CHECK(doc["components"]["schemas"].contains("Error"));
     }

@@ -1,5 +1,7 @@
 // The HTTP server against well-behaved and hostile clients: keep-alive, limits, slow clients,
 // connection floods, TLS with a pinned certificate, graceful shutdown.
+#include "net/http_server.hpp"
+
 #include <doctest/doctest.h>
 #include <sys/resource.h>
 
@@ -16,7 +18,6 @@
 
 #include "net/errc.hpp"
 #include "net/http_client.hpp"
-#include "net/http_server.hpp"
 #include "unit/net/test_pki.hpp"
 
 using namespace certfleet;
@@ -43,7 +44,8 @@ asio::awaitable<net::server_response> echo(net::server_request r)
         {"q", r.query_parameter("q").value_or("-")},
         {"body", r.body},
         {"peer", r.peer.to_string()},
-        {"tls", r.tls}}.dump();
+        {"tls",
+         r.tls}}.dump();
     co_return out;
 }
 
@@ -75,7 +77,8 @@ struct running_server
     }
 
     asio::io_context io;
-    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{io.get_executor()};
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work{
+        io.get_executor()};
     std::unique_ptr<net::http_server> server;
     std::uint16_t port = 0;
     std::thread thread;
@@ -90,11 +93,16 @@ struct raw_client
         socket.bind(tcp::endpoint(asio::ip::make_address(from), 0));
         socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     }
-    void send(std::string_view text) { asio::write(socket, asio::buffer(text.data(), text.size())); }
+    void send(std::string_view text)
+    {
+        asio::write(socket, asio::buffer(text.data(), text.size()));
+    }
     // Everything until the peer closes, or until `deadline`.
     std::string read_until_closed(std::chrono::milliseconds deadline = 3000ms)
     {
-        timeval tv{static_cast<time_t>(deadline.count() / 1000), static_cast<suseconds_t>((deadline.count() % 1000) * 1000)};
+        timeval tv{
+            static_cast<time_t>(deadline.count() / 1000),
+            static_cast<suseconds_t>((deadline.count() % 1000) * 1000)};
         ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         std::string out;
         char buf[4096];
@@ -303,7 +311,8 @@ TEST_SUITE("http server")
         c.send("HEAD /x HTTP/1.1\r\nHost: x\r\n\r\n");
         std::string head;
         char ch = 0;
-        while (head.find("\r\n\r\n") == std::string::npos && ::recv(c.socket.native_handle(), &ch, 1, 0) == 1) {
+        while (head.find("\r\n\r\n") == std::string::npos &&
+               ::recv(c.socket.native_handle(), &ch, 1, 0) == 1) {
             head += ch;
         }
         CHECK(status_of(head) == 200);
@@ -325,7 +334,9 @@ TEST_SUITE("http server")
         std::this_thread::sleep_for(100ms); // the request is in its handler now
         std::promise<void> finished;
         asio::post(s.io, [&] {
-            asio::co_spawn(s.io, s.server->shutdown(2000ms), [&](std::exception_ptr) { finished.set_value(); });
+            asio::co_spawn(s.io, s.server->shutdown(2000ms), [&](std::exception_ptr) {
+                finished.set_value();
+            });
         });
         CHECK(finished.get_future().wait_for(3s) == std::future_status::ready);
         client_thread.join();
@@ -362,9 +373,12 @@ TEST_SUITE("http server")
             std::optional<boost::system::result<net::http_response>> out;
             net::http_request r;
             r.url = "https://127.0.0.1:" + std::to_string(s.port) + "/pinned";
-            asio::co_spawn(io, client.request(r), [&](std::exception_ptr, boost::system::result<net::http_response> v) {
-                out = std::move(v);
-            });
+            asio::co_spawn(
+                io, client.request(r),
+                [&](std::exception_ptr, boost::system::result<net::http_response> v) {
+                    out = std::move(v);
+                }
+            );
             io.run_for(5s);
             REQUIRE(out.has_value());
             return std::move(*out);
