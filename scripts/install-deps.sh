@@ -6,7 +6,7 @@ set -euo pipefail
 build_packages=(
     cmake ninja-build g++ pkg-config make
     libboost1.81-dev libssl-dev nlohmann-json3-dev libc-ares-dev doctest-dev
-    libsqlitecpp-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev
+    libsqlitecpp-dev libsqlite3-dev libtomlplusplus-dev libcli11-dev libhowardhinnant-date-dev
     openssl ca-certificates
 )
 test_packages=(
