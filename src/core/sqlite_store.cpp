@@ -11,226 +11,12 @@
 #include <optional>
 
 #include "core/errc.hpp"
+#include "core/sqlite_support.hpp"
 
 namespace certfleet::core {
 namespace {
 
-// Each entry moves the schema one version up; never edit one that has shipped.
-constexpr std::array<std::string_view, 3> migrations{
-    R"sql(
-CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE cas(
-    name TEXT PRIMARY KEY,
-    directory_url TEXT NOT NULL,
-    contact TEXT NOT NULL DEFAULT '[]',
-    eab_key_id TEXT,
-    account_url TEXT NOT NULL DEFAULT '',
-    account_key BLOB NOT NULL DEFAULT x'');
-CREATE TABLE domains(
-    name TEXT PRIMARY KEY,
-    label TEXT NOT NULL UNIQUE,
-    check_status TEXT NOT NULL DEFAULT '',
-    check_detail TEXT NOT NULL DEFAULT '',
-    checked_at INTEGER,
-    created_at INTEGER NOT NULL);
-CREATE TABLE certificates(
-    id INTEGER PRIMARY KEY,
-    names TEXT NOT NULL,
-    key_type TEXT NOT NULL,
-    ca TEXT NOT NULL,
-    profile TEXT,
-    state TEXT NOT NULL,
-    next_attempt_at INTEGER,
-    failures INTEGER NOT NULL DEFAULT 0,
-    last_problem TEXT NOT NULL DEFAULT '',
-    alert INTEGER NOT NULL DEFAULT 0,
-    latest_version_id INTEGER,
-    created_at INTEGER NOT NULL);
-CREATE TABLE certificate_versions(
-    id INTEGER PRIMARY KEY,
-    certificate_id INTEGER NOT NULL REFERENCES certificates(id),
-    chain_pem TEXT NOT NULL,
-    key_sealed BLOB NOT NULL,
-    serial TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    not_before INTEGER NOT NULL,
-    not_after INTEGER NOT NULL,
-    ari_cert_id TEXT NOT NULL DEFAULT '',
-    ari_start INTEGER,
-    ari_end INTEGER,
-    ari_retry_at INTEGER,
-    order_id INTEGER,
-    created_at INTEGER NOT NULL);
-CREATE INDEX versions_by_certificate ON certificate_versions(certificate_id);
-CREATE TABLE orders(
-    id INTEGER PRIMARY KEY,
-    certificate_id INTEGER NOT NULL REFERENCES certificates(id),
-    state TEXT NOT NULL,
-    order_url TEXT NOT NULL DEFAULT '',
-    finalize_url TEXT NOT NULL DEFAULT '',
-    certificate_url TEXT NOT NULL DEFAULT '',
-    authorization_urls TEXT NOT NULL DEFAULT '[]',
-    key_sealed BLOB NOT NULL DEFAULT x'',
-    replaces TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_problem TEXT NOT NULL DEFAULT '',
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL);
-CREATE INDEX open_orders ON orders(certificate_id) WHERE state NOT IN ('issued', 'failed');
-CREATE TABLE challenges(
-    order_id INTEGER NOT NULL REFERENCES orders(id),
-    fqdn TEXT NOT NULL,
-    value TEXT NOT NULL,
-    ttl INTEGER NOT NULL,
-    PRIMARY KEY(order_id, fqdn, value));
-CREATE TABLE events(
-    id INTEGER PRIMARY KEY,
-    at INTEGER NOT NULL,
-    certificate_id INTEGER,
-    kind TEXT NOT NULL,
-    message TEXT NOT NULL);
-CREATE INDEX events_by_certificate ON events(certificate_id, id);
-CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
-    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
-    BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
-CREATE TABLE locks(
-    certificate_id INTEGER PRIMARY KEY,
-    host TEXT NOT NULL,
-    pid INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL);
-)sql",
-    // 2: API tokens, kept as the SHA-256 of their secret; a name is unique among live tokens.
-    R"sql(
-CREATE TABLE api_tokens(
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    secret_sha256 TEXT NOT NULL UNIQUE,
-    created_at INTEGER NOT NULL,
-    expires_at INTEGER,
-    revoked_at INTEGER);
-CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens(name) WHERE revoked_at IS NULL;
-)sql",
-    // 3: the acme-dns compatible API: registrations (the key only as its SHA-256) and their TXT
-    // values, several per registration, each until it expires. A value's rowid orders the values
-    // of a registration by their last update (an update deletes and inserts).
-    R"sql(
-CREATE TABLE acmedns_registrations(
-    username TEXT PRIMARY KEY,
-    key_sha256 BLOB NOT NULL,
-    subdomain TEXT NOT NULL UNIQUE,
-    allowfrom TEXT NOT NULL DEFAULT '[]',
-    created_at INTEGER NOT NULL,
-    created_by TEXT NOT NULL DEFAULT '');
-CREATE TABLE acmedns_values(
-    username TEXT NOT NULL REFERENCES acmedns_registrations(username) ON DELETE CASCADE,
-    value TEXT NOT NULL,
-    updated_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL,
-    UNIQUE(username, value));
-CREATE INDEX acmedns_values_by_expiry ON acmedns_values(expires_at);
-)sql",
-};
-
-std::int64_t to_unix(time_point t)
-{
-    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-time_point from_unix(std::int64_t s)
-{
-    return time_point(std::chrono::seconds(s));
-}
-
-std::optional<time_point> optional_time(const SQLite::Column& c)
-{
-    if (c.isNull()) {
-        return std::nullopt;
-    }
-    return from_unix(c.getInt64());
-}
-
-void bind_time(SQLite::Statement& q, int index, std::optional<time_point> t)
-{
-    if (t) {
-        q.bind(index, to_unix(*t));
-    } else {
-        q.bind(index);
-    }
-}
-
-void bind_blob(SQLite::Statement& q, int index, std::string_view bytes)
-{
-    q.bind(index, bytes.data(), static_cast<int>(bytes.size()));
-}
-
-std::string blob(const SQLite::Column& c)
-{
-    return std::string(
-        static_cast<const char*>(c.getBlob()), static_cast<std::size_t>(c.getBytes())
-    );
-}
-
-std::string json_list(const std::vector<std::string>& items)
-{
-    return nlohmann::json(items).dump();
-}
-
-std::vector<std::string> parse_list(const std::string& text)
-{
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    std::vector<std::string> out;
-    if (j.is_array()) {
-        for (const auto& item : j) {
-            if (item.is_string()) {
-                out.push_back(item.get<std::string>());
-            }
-        }
-    }
-    return out;
-}
-
-boost::system::error_code error_of(const SQLite::Exception& e)
-{
-    switch (e.getErrorCode() & 0xff) {
-    case SQLITE_FULL:
-        return make_error_code(errc::storage_full);
-    case SQLITE_CONSTRAINT:
-        return make_error_code(errc::already_exists);
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return make_error_code(errc::busy);
-    default:
-        return make_error_code(errc::storage_failure);
-    }
-}
-
-template <class T> struct as_result
-{
-    using type = store_result<T>;
-};
-template <class T> struct as_result<store_result<T>>
-{
-    using type = store_result<T>;
-};
-
-// Runs `body`, turning SQLite's exceptions into this layer's error codes. `body` returns a
-// value, nothing, or a store_result of its own.
-template <class F> auto guarded(F&& body) -> typename as_result<decltype(body())>::type
-{
-    try {
-        if constexpr (std::is_void_v<decltype(body())>) {
-            body();
-            return {};
-        } else {
-            return body();
-        }
-    } catch (const SQLite::Exception& e) {
-        return
-            typename as_result<decltype(body())>::type(boost::system::in_place_error, error_of(e));
-    }
-}
+using namespace sqlite_detail;
 
 bool process_alive(std::int64_t pid)
 {
@@ -255,7 +41,10 @@ public:
         db_.exec("PRAGMA synchronous = NORMAL");
         db_.exec("PRAGMA foreign_keys = ON");
         migrate(file);
+        deploy_ = make_deploy_store(db_);
     }
+
+    deploy_store& deployments() override { return *deploy_; }
 
     store_result<ca_account> find_ca(std::string_view name) override
     {
@@ -1205,7 +994,7 @@ private:
     void migrate(const std::filesystem::path& file)
     {
         const int current = db_.execAndGet("PRAGMA user_version").getInt();
-        const int known = static_cast<int>(migrations.size());
+        const int known = static_cast<int>(migrations().size());
         if (current > known) {
             throw store_open_error(
                 "the database " + file.string() + " has schema version " + std::to_string(current) +
@@ -1219,7 +1008,7 @@ private:
             if (db_.execAndGet("PRAGMA user_version").getInt() > v) {
                 continue;
             }
-            db_.exec(std::string(migrations[static_cast<std::size_t>(v)]));
+            db_.exec(std::string(migrations()[static_cast<std::size_t>(v)]));
             db_.exec("PRAGMA user_version = " + std::to_string(v + 1));
             t.commit();
         }
@@ -1341,6 +1130,7 @@ private:
         "FROM acmedns_values v JOIN acmedns_registrations r ON r.username = v.username";
 
     SQLite::Database db_;
+    std::unique_ptr<deploy_store> deploy_; // on db_: declared after it, destroyed before it
     int batch_depth_ = 0;
 };
 
@@ -1348,7 +1138,7 @@ private:
 
 int sqlite_schema_version() noexcept
 {
-    return static_cast<int>(migrations.size());
+    return static_cast<int>(migrations().size());
 }
 
 std::unique_ptr<store>

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/deploy_store.hpp"
 #include "core/issuance_state.hpp"
 
 namespace certfleet::core {
@@ -311,6 +312,9 @@ public:
     // ---- settings the server keeps about itself (the master-key check value, ...)
     virtual store_result<std::optional<std::string>> setting(std::string_view key) = 0;
     virtual store_result<void> put_setting(std::string_view key, std::string_view value) = 0;
+
+    // ---- deploy: agents, join tokens, assignments (deploy_store.hpp); lives as long as this
+    virtual deploy_store& deployments() = 0;
 
     // ---- planning and maintenance
     virtual store_result<std::vector<planning_row>> planning_rows() = 0;
