@@ -10,6 +10,7 @@ Serves TLS on HOST:PORT (IPv4 or IPv6 literal) with the given certificate and ke
     Microsoft-HTTPAPI/2.0 and a Date, and the connection stays open (SSTP packets would follow)
     until the client closes it; anything else gets 404, as HTTP.SYS answers an unknown URL;
   mode "tls": every request gets 404 (a TLS port without SSTP behind it).
+Each handshake prints "sni NAME" (or "sni none") on stdout, so tests can see what was sent.
 Runs until it is signalled; each connection has a thread of its own.
 """
 import argparse
@@ -71,6 +72,7 @@ def main():
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
+    context.sni_callback = lambda _sock, name, _ctx: print(f"sni {name or 'none'}", flush=True)
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
