@@ -28,7 +28,12 @@ boost::system::result<core::secret> read_secret_file(const std::filesystem::path
     if (!in) {
         return last_error();
     }
-    std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    // Reserved first: a string that grows leaves freed copies of the key behind.
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    std::string bytes;
+    bytes.reserve(ec ? 0 : static_cast<std::size_t>(size));
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     if (in.bad()) {
         const auto wiped = core::secret::adopt(std::move(bytes));
         return make_error_code(boost::system::errc::io_error);

@@ -5,7 +5,7 @@
 
 #include "deploy/posix_process.hpp"
 #include "deploy/target_support.hpp"
-#include "unit/deploy/target_fixture.hpp"
+#include "support/bundle_fixture.hpp"
 
 namespace certfleet::deploy {
 namespace {
@@ -306,6 +306,30 @@ TEST_SUITE("deploy")
         const auto refused = apply_files_target(b, context);
         CHECK(refused.stage == "options");
         CHECK_FALSE(std::filesystem::exists(d.dir / "cert.pem"));
+    }
+
+    TEST_CASE("files: a probe that throws counts as a failed verification")
+    {
+        deployment d;
+        d.install_old_files();
+        auto b = make_bundle(
+            "throw.test", "files",
+            {{"fullchain", (d.dir / "fullchain.pem").string()},
+             {"key", (d.dir / "key.pem").string()},
+             {"verify", {{"host", "localhost"}, {"wait_seconds", 0}}}}
+        );
+        auto context = d.context();
+        context.probe = [](const probe_request&) -> probe_result {
+            throw std::runtime_error("resolver exploded");
+        };
+        const auto result = apply_files_target(b, context);
+        CHECK(result.stage == "verify");
+        CHECK(result.rolled_back);
+        CHECK(result.message.find("resolver exploded") != std::string::npos);
+        d.check_old_files_back();
+
+        context.work_dir.clear();
+        CHECK(apply_files_target(b, context).stage == "options");
     }
 
     TEST_CASE("files: files that did not exist are removed when the deployment fails")
