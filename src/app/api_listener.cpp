@@ -21,8 +21,16 @@ asio::awaitable<net::server_response> route_request(api_router* router, net::ser
 api_listener::api_listener(
     asio::io_context& io, const server_settings& settings, state& st, rest_hooks hooks
 )
-    : io_(io), settings_(settings),
-      state_(st), context_{io.get_executor(), settings, st, std::move(hooks)}
+    : io_(io), settings_(settings), state_(st),
+      deploy_(std::make_unique<deploy_service>(settings, st)),
+      agents_(std::make_unique<agent_hub>(
+          io.get_executor(),
+          [&st]() -> std::optional<std::int64_t> {
+              auto g = st.store->deployments().generation();
+              return g ? std::optional(*g) : std::nullopt;
+          }
+      )),
+      context_{io.get_executor(), settings, st, std::move(hooks), deploy_.get(), agents_.get()}
 {}
 
 api_listener::~api_listener()
@@ -117,6 +125,7 @@ bool api_listener::start()
         }
     }
     router_ = make_rest_router(context_);
+    agents_->start();
     server_ = std::make_unique<net::http_server>(
         io_.get_executor(), options,
         [router = router_.get()](net::server_request request) {
@@ -142,6 +151,7 @@ bool api_listener::start()
 
 void api_listener::stop()
 {
+    agents_->stop();
     if (server_) {
         server_->stop();
     }
@@ -149,6 +159,7 @@ void api_listener::stop()
 
 asio::awaitable<void> api_listener::shutdown(std::chrono::milliseconds grace)
 {
+    agents_->stop(); // waiting long-polls answer now instead of holding the drain
     if (server_) {
         co_await server_->shutdown(grace);
     }

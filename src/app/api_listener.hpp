@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 
+#include "app/agent_hub.hpp"
+#include "app/deploy_service.hpp"
 #include "app/rest_api.hpp"
 #include "net/http_server.hpp"
 
@@ -40,6 +42,8 @@ private:
     boost::asio::io_context& io_;
     const server_settings& settings_;
     state& state_;
+    std::unique_ptr<deploy_service> deploy_;
+    std::unique_ptr<agent_hub> agents_;
     rest_context context_;
     std::unique_ptr<api_router> router_;
     std::unique_ptr<net::http_server> server_;

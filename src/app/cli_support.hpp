@@ -45,4 +45,8 @@ void print_table(
 
 [[nodiscard]] std::string join(const std::vector<std::string>& items, std::string_view separator);
 
+// A duration as operators write it: "90d", "12h", "30m", "3600s" or plain seconds; nullopt for
+// anything else or a value that is not positive.
+[[nodiscard]] std::optional<std::int64_t> duration_seconds(const std::string& text);
+
 } // namespace certfleet::app

@@ -30,6 +30,8 @@ void add_acmedns_command(CLI::App& app, command_runner& run);
 void add_token_command(CLI::App& app, command_runner& run);
 // Registers `probe`: the certificate an endpoint serves, and whether SSTP answers.
 void add_probe_command(CLI::App& app, command_runner& run);
+// Registers `agent ...`, `deploy now` and (after add_cert_command) `cert assign`.
+void add_agent_command(CLI::App& app, command_runner& run);
 
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;

@@ -3,6 +3,7 @@
 #include "app/rest_api.hpp"
 
 #include "app/rest_handlers.hpp"
+#include "deploy/agent_protocol.hpp"
 
 namespace certfleet::app {
 namespace asio = boost::asio;
@@ -240,6 +241,69 @@ std::unique_ptr<api_router> make_rest_router(rest_context& cx)
         ),
         "", 200, "Removed");
 
+    add(route(
+            v::post, std::string(deploy::enroll_path), std::nullopt, "agentEnroll",
+            "An agent enrolls with a join token (one-time)", sync(cx, agent_enroll)
+        ),
+        "AgentEnroll", 201, "AgentEnrolled");
+    add(route(
+            v::post, std::string(deploy::poll_path), std::nullopt, "agentPoll",
+            "An agent's long-poll (a request signed by the agent's key)", async(cx, agent_poll)
+        ),
+        "AgentSigned", 200, "AgentPollAnswer");
+    add(route(
+            v::post, std::string(deploy::report_path), std::nullopt, "agentReport",
+            "An agent reports a result (signed by the agent's key)", sync(cx, agent_report)
+        ),
+        "AgentSigned", 204, "");
+    add(route(
+            v::post, "/api/v1/agent-tokens", admin, "createAgentToken",
+            "A one-time join token for a new agent; shown once", sync(cx, create_agent_token)
+        ),
+        "AgentTokenCreate", 201, "AgentTokenCreated");
+    add(route(
+            v::get, "/api/v1/agents", read, "listAgents",
+            "Agents with their assignments: deployed, staged, next window, last result",
+            sync(cx, list_agents)
+        ),
+        "", 200, "AgentList");
+    const api_parameter agent_parameter{"name", "path", "string", "agent name", true};
+    add(route(v::get, "/api/v1/agents/{name}", read, "getAgent", "One agent", sync(cx, get_agent)),
+        "", 200, "Agent")
+        ->parameters = {agent_parameter};
+    add(route(
+            v::post, "/api/v1/agents/{name}/{action}", admin, "agentAction",
+            "disable, enable, or deploy-now (apply staged bundles past the window)",
+            sync(cx, agent_action)
+        ),
+        "", 200, "Agent")
+        ->parameters = {
+        agent_parameter, {"action", "path", "string", "disable, enable or deploy-now", true}};
+    add(route(
+            v::delete_, "/api/v1/agents/{name}", admin, "deleteAgent",
+            "Delete an agent and its assignments", sync(cx, delete_agent)
+        ),
+        "", 200, "Removed")
+        ->parameters = {agent_parameter};
+    add(route(
+            v::post, "/api/v1/certificates/{id}/assignments", admin, "assignCertificate",
+            "Deploy a certificate to an agent's target", sync(cx, assign_certificate)
+        ),
+        "AssignmentCreate", 201, "Assignment")
+        ->parameters = {id_parameter};
+    add(route(
+            v::get, "/api/v1/certificates/{id}/assignments", read, "listAssignments",
+            "Where the certificate is deployed", sync(cx, certificate_assignments)
+        ),
+        "", 200, "AssignmentList")
+        ->parameters = {id_parameter};
+    add(route(
+            v::delete_, "/api/v1/assignments/{id}", admin, "removeAssignment",
+            "Stop deploying a certificate to an agent's target", sync(cx, remove_assignment)
+        ),
+        "", 200, "Removed")
+        ->parameters = {{"id", "path", "integer", "assignment id", true}};
+
     for (auto& extra : cx.hooks.extra_routes) {
         routes.push_back(std::move(extra));
     }
@@ -257,6 +321,7 @@ std::unique_ptr<api_router> make_rest_router(rest_context& cx)
         throttle
     );
     auto schemas = rest::schemas();
+    schemas.update(rest::deploy_schemas());
     schemas.update(cx.hooks.extra_schemas);
     *document = router->openapi(schemas, api_version()).dump();
     return router;

@@ -33,12 +33,17 @@ struct rest_hooks
     nlohmann::json extra_schemas = nlohmann::json::object(); // the component schemas they use
 };
 
+class deploy_service;
+class agent_hub;
+
 struct rest_context
 {
     boost::asio::any_io_executor executor;
     const server_settings& settings;
     state& st;
     rest_hooks hooks;
+    deploy_service* deploy = nullptr; // the agent protocol and deploy administration
+    agent_hub* agents = nullptr;      // long-polls wait here; none: they answer at once
 };
 
 // The router of every route; `context` must outlive it.

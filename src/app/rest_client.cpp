@@ -10,6 +10,7 @@
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
 #include "app/control.hpp"
+#include "app/deploy_service.hpp"
 #include "app/rest_api.hpp"
 #include "net/http_client.hpp"
 #include "net/url.hpp"
@@ -88,7 +89,8 @@ class local_client final : public rest_client
 {
 public:
     local_client(const server_settings& settings, state& st)
-        : context_{io_.get_executor(), settings, st, hooks(settings)},
+        : deploy_(settings, st),
+          context_{io_.get_executor(), settings, st, hooks(settings), &deploy_},
           router_(make_rest_router(context_))
     {}
 
@@ -116,6 +118,7 @@ private:
     }
 
     asio::io_context io_{1};
+    deploy_service deploy_;
     rest_context context_;
     std::unique_ptr<api_router> router_;
 };

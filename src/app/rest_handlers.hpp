@@ -42,4 +42,18 @@ boost::asio::awaitable<response> revoke_certificate(rest_context* cx, api_call c
 boost::asio::awaitable<response> renewals(rest_context* cx, api_call call);
 boost::asio::awaitable<response> renew_certificate(rest_context* cx, api_call call);
 
+// rest_deploy.cpp
+response agent_enroll(rest_context& cx, const api_call& call);
+boost::asio::awaitable<response> agent_poll(rest_context* cx, api_call call);
+response agent_report(rest_context& cx, const api_call& call);
+response create_agent_token(rest_context& cx, const api_call& call);
+response list_agents(rest_context& cx, const api_call& call);
+response get_agent(rest_context& cx, const api_call& call);
+response agent_action(rest_context& cx, const api_call& call);
+response delete_agent(rest_context& cx, const api_call& call);
+response assign_certificate(rest_context& cx, const api_call& call);
+response certificate_assignments(rest_context& cx, const api_call& call);
+response remove_assignment(rest_context& cx, const api_call& call);
+[[nodiscard]] nlohmann::json deploy_schemas();
+
 } // namespace certfleet::app::rest

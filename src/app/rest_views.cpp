@@ -3,10 +3,12 @@
 #include <charconv>
 
 #include "app/cli_support.hpp"
+#include "app/openapi_schema.hpp"
 #include "core/errc.hpp"
 
 namespace certfleet::app::rest {
 using nlohmann::json;
+using namespace schema;
 
 namespace {
 
@@ -25,43 +27,6 @@ std::optional<std::int64_t> positive_integer(std::string_view text)
     }
     return value;
 }
-
-// Schema helpers: a nullable type, an array of a component.
-json nullable(std::string_view type)
-{
-    return {{"type", json::array({type, "null"})}};
-}
-
-json ref(std::string_view name)
-{
-    return {{"$ref", "#/components/schemas/" + std::string(name)}};
-}
-
-json array_of(json items)
-{
-    return {{"type", "array"}, {"items", std::move(items)}};
-}
-
-json object_schema(json properties, json required)
-{
-    return {
-        {"type", "object"},
-        {"properties", std::move(properties)},
-        {"required", std::move(required)}};
-}
-
-json page_schema(std::string_view item)
-{
-    return object_schema(
-        {{"items", array_of(ref(item))}, {"next_cursor", nullable("string")}},
-        json::array({"items", "next_cursor"})
-    );
-}
-
-const json string_type{{"type", "string"}};
-const json integer_type{{"type", "integer"}};
-const json boolean_type{{"type", "boolean"}};
-const json string_list = array_of(string_type);
 
 } // namespace
 

@@ -172,6 +172,10 @@ api_settings parse_api(const toml::table& root, const std::filesystem::path& dat
             "api.name: tls = \"acme\" needs the name to issue the API's certificate for"
         );
     }
+    a.url = core::optional_string(*t, "url", "api").value_or("");
+    if (!a.url.empty() && !a.url.starts_with("https://")) {
+        throw config_error("api.url: agents speak HTTPS only: give an https:// URL");
+    }
     a.public_metrics =
         t->get("public_metrics") != nullptr && t->get("public_metrics")->value_or(false);
     a.max_connections = core::config_integer<unsigned>(*t, "max_connections", "api", 1024);

@@ -70,7 +70,10 @@ struct api_settings
     std::string tls = "self-signed";
     std::filesystem::path cert_file;
     std::filesystem::path key_file;
-    std::string name;            // tls = "acme"
+    std::string name; // tls = "acme"
+    // The URL agents reach the API at ("https://certfleet.example.net:8443"), written into join
+    // tokens; empty: https:// and the first listen address.
+    std::string url;
     bool public_metrics = false; // /metrics without a token
     std::size_t max_connections = 1024;
     std::uint64_t max_body_bytes = 1024 * 1024;

@@ -23,31 +23,6 @@ struct token_options
     remote_options remote;
 };
 
-// "90d", "12h", "30m", "3600s" (or plain seconds).
-std::optional<std::int64_t> duration_seconds(const std::string& text)
-{
-    if (text.empty()) {
-        return std::nullopt;
-    }
-    std::size_t used = 0;
-    std::int64_t n = 0;
-    try {
-        n = std::stoll(text, &used);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-    const auto unit = text.substr(used);
-    const std::int64_t scale = unit.empty() || unit == "s" ? 1
-                               : unit == "m"               ? 60
-                               : unit == "h"               ? 3600
-                               : unit == "d"               ? 86400
-                                                           : 0;
-    if (scale == 0 || n <= 0) {
-        return std::nullopt;
-    }
-    return n * scale;
-}
-
 int create_token(const token_options& o)
 {
     if (!scope_from_string(o.scope)) {

@@ -236,7 +236,12 @@ nlohmann::json to_json(const poll_request& m)
              {"deployed", optional_json(a.deployed)}}
         );
     }
-    return {{"wait_seconds", m.wait.count()}, {"version", m.version}, {"assignments", assignments}};
+    return {
+        {"wait_seconds", m.wait.count()},
+        {"version", m.version},
+        {"deploy_now", m.deploy_now},
+        {"assignments", assignments},
+    };
 }
 
 nlohmann::json to_json(const poll_response& m)
@@ -280,6 +285,9 @@ boost::system::result<poll_request> poll_request_from_json(const nlohmann::json&
         return protocol_error();
     }
     out.wait = std::min(std::chrono::seconds{wait}, max_poll_wait);
+    if (j.contains("deploy_now") && !read_int(j, "deploy_now", out.deploy_now)) {
+        return protocol_error();
+    }
     for (const auto& item : *list) {
         known_assignment a;
         if (!item.is_object() || !read_int(item, "id", a.id) ||

@@ -132,7 +132,8 @@ struct known_assignment
 struct poll_request
 {
     std::chrono::seconds wait{25};
-    std::string version; // the agent's program version
+    std::string version;         // the agent's program version
+    std::int64_t deploy_now = 0; // the last "deploy now" value the agent acted on
     std::vector<known_assignment> assignments;
 };
 

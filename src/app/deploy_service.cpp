@@ -1,0 +1,508 @@
+#include "app/deploy_service.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "app/api_tokens.hpp"
+#include "app/sealed_keys.hpp"
+#include "core/crypto/certificate.hpp"
+#include "core/crypto/encoding.hpp"
+#include "core/crypto/hash.hpp"
+#include "core/crypto/pkcs12.hpp"
+#include "core/crypto/private_key.hpp"
+#include "core/crypto/random.hpp"
+#include "core/errc.hpp"
+#include "deploy/bundle.hpp"
+#include "deploy/openssl_crypto.hpp"
+#include "deploy/target.hpp"
+#include "deploy/window.hpp"
+
+namespace certfleet::app {
+namespace {
+
+constexpr std::string_view signing_key_setting = "bundle_signing_key";
+constexpr std::string_view signing_key_context = "bundle-signing-key";
+constexpr std::size_t pfx_cache_entries = 64;
+
+deploy_refusal refusal(unsigned status, std::string code, std::string message)
+{
+    return {status, std::move(code), std::move(message)};
+}
+
+deploy_refusal store_refusal(const boost::system::error_code& ec)
+{
+    return refusal(503, "store_unavailable", "the store failed: " + ec.message());
+}
+
+std::string tls_sha256_hex(const server_settings& settings)
+{
+    // The certificate agents will see: the API's own file (self-signed or the operator's).
+    std::ifstream in(settings.api.cert_file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto chain = core::parse_pem_chain(text.str());
+    if (!chain || chain->empty()) {
+        return {};
+    }
+    return core::to_hex(chain->front().sha256_fingerprint);
+}
+
+void record_event(
+    core::store& store,
+    std::optional<core::row_id> certificate,
+    std::string kind,
+    std::string message
+)
+{
+    core::event_record e;
+    e.at = std::chrono::system_clock::now();
+    e.certificate_id = certificate;
+    e.kind = std::move(kind);
+    e.message = std::move(message);
+    (void)store.append_event(e); // the log failing does not fail what it records
+}
+
+// The version an agent last refused for this assignment, if its last report was a refusal.
+std::optional<std::int64_t> refused_version(const core::assignment_record& a)
+{
+    if (a.last_status != "refused") {
+        return std::nullopt;
+    }
+    const auto result = nlohmann::json::parse(a.last_result_json, nullptr, false);
+    const auto v = result.is_object() ? result.find("version") : result.end();
+    if (v == result.end() || !v->is_number_integer()) {
+        return std::nullopt;
+    }
+    return v->get<std::int64_t>();
+}
+
+std::string endpoint_url(const boost::asio::ip::tcp::endpoint& e)
+{
+    const auto address = e.address();
+    std::string host = address.to_string();
+    if (address.is_v6()) {
+        host = "[" + host + "]";
+    }
+    return "https://" + host + ":" + std::to_string(e.port());
+}
+
+} // namespace
+
+deploy_service::deploy_service(const server_settings& settings, state& st)
+    : settings_(settings), st_(st), crypto_(std::make_unique<deploy::openssl_crypto>())
+{}
+
+deploy_service::~deploy_service() = default;
+
+std::string deploy_service::server_url() const
+{
+    if (!settings_.api.url.empty()) {
+        return settings_.api.url;
+    }
+    if (settings_.api.listen.empty()) {
+        return {};
+    }
+    return endpoint_url(settings_.api.listen.front());
+}
+
+boost::system::result<const deploy::p256_key_pair*> deploy_service::signing_key()
+{
+    if (signing_) {
+        return &*signing_;
+    }
+    auto& store = *st_.store;
+    std::optional<deploy::p256_key_pair> made;
+    // In one transaction, so two processes making it at once keep the same key.
+    auto done = store.in_transaction([&]() -> core::store_result<void> {
+        auto sealed = store.setting(signing_key_setting);
+        if (!sealed) {
+            return sealed.error();
+        }
+        if (*sealed) {
+            auto bytes = core::base64_decode(**sealed);
+            if (!bytes) {
+                return bytes.error();
+            }
+            auto scalar = st_.vault.open(*bytes, signing_key_context);
+            if (!scalar) {
+                return scalar.error();
+            }
+            auto pair = crypto_->p256_from_scalar(scalar->view());
+            if (!pair) {
+                return pair.error();
+            }
+            made = std::move(*pair);
+            return {};
+        }
+        auto pair = crypto_->generate_p256();
+        if (!pair) {
+            return pair.error();
+        }
+        auto sealed_now = st_.vault.seal(pair->private_scalar.view(), signing_key_context);
+        if (!sealed_now) {
+            return sealed_now.error();
+        }
+        if (auto put = store.put_setting(signing_key_setting, core::base64_encode(*sealed_now));
+            !put) {
+            return put.error();
+        }
+        made = std::move(*pair);
+        return {};
+    });
+    if (!done) {
+        return done.error();
+    }
+    signing_ = std::move(made);
+    return &*signing_;
+}
+
+boost::system::result<std::pair<std::string, std::string>> deploy_service::signing_identity()
+{
+    auto key = signing_key();
+    if (!key) {
+        return key.error();
+    }
+    const std::string& point = (*key)->public_point;
+    return std::pair{point, core::to_hex(deploy::p256_spki_sha256(point, *crypto_))};
+}
+
+deploy_outcome<made_join_token> deploy_service::create_join_token(
+    std::string_view agent, std::string_view windows, std::chrono::seconds ttl, clock_time now
+)
+{
+    if (agent.empty() || agent.size() > 64 ||
+        agent.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+        ) != std::string_view::npos) {
+        return refusal(
+            422, "invalid_name",
+            "an agent name is 1 to 64 letters, digits, '.', '-' or '_' (a host name fits)"
+        );
+    }
+    std::string window_problem;
+    if (!windows.empty() && !deploy::parse_windows(windows, &window_problem)) {
+        return refusal(
+            422, "invalid_window",
+            "the window \"" + std::string(windows) + "\" is not valid: " + window_problem +
+                " (example: \"Sun 02:00-04:00 Europe/Berlin\")"
+        );
+    }
+    if (auto existing = st_.store->deployments().find_agent(agent); existing) {
+        return refusal(
+            409, "agent_exists",
+            "an agent named \"" + std::string(agent) +
+                "\" is enrolled: delete it first (certfleet agent delete) or pick another name"
+        );
+    }
+    const std::string tls = tls_sha256_hex(settings_);
+    if (tls.empty()) {
+        return refusal(
+            409, "no_api_certificate",
+            "the API's certificate " + settings_.api.cert_file.string() +
+                " cannot be read: agents pin it (run certfleet init, or set api.cert_file)"
+        );
+    }
+    auto identity = signing_identity();
+    if (!identity) {
+        return store_refusal(identity.error());
+    }
+    auto secret = crypto_->random_bytes(32);
+    if (!secret) {
+        return refusal(500, "crypto_failure", "no random bytes: " + secret.error().message());
+    }
+    deploy::join_token token;
+    token.server_url = server_url();
+    token.agent = std::string(agent);
+    token.secret = core::base64url_encode(*secret);
+    token.signing_key_sha256 = identity->second;
+    token.tls_sha256 = tls;
+    const auto expires = now + ttl;
+    token.expires =
+        std::chrono::duration_cast<std::chrono::seconds>(expires.time_since_epoch()).count();
+    core::agent_join_token row;
+    row.agent_name = token.agent;
+    row.secret_sha256 = core::to_hex(core::sha256(token.secret));
+    row.windows = std::string(windows);
+    row.created_at = now;
+    row.expires_at = expires;
+    if (auto added = st_.store->deployments().add_join_token(row); !added) {
+        return store_refusal(added.error());
+    }
+    return made_join_token{deploy::encode_join_token(token), expires};
+}
+
+deploy_outcome<nlohmann::json>
+deploy_service::enroll(std::string_view body, std::string_view address, clock_time now)
+{
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    const auto field = [&j](const char* key) -> std::string {
+        const auto it = j.is_object() ? j.find(key) : j.end();
+        return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+    };
+    // The whole join token (as the agent holds it), or its secret alone.
+    std::string secret = field("token");
+    if (secret.starts_with("cfj1.")) {
+        auto token = deploy::decode_join_token(secret);
+        secret = token ? token->secret : std::string{};
+    }
+    const auto point = core::base64url_decode(field("public_key"));
+    if (secret.empty() || !point || point->size() != 65 || (*point)[0] != '\x04') {
+        return refusal(
+            400, "bad_request",
+            "an enrollment needs \"token\" (the join token's secret) and \"public_key\" (the "
+            "agent's P-256 point, base64url)"
+        );
+    }
+    auto identity = signing_identity();
+    if (!identity) {
+        return store_refusal(identity.error());
+    }
+    auto result = st_.store->deployments().enroll_agent(
+        core::to_hex(core::sha256(secret)), *point, field("version").substr(0, 64), address, now
+    );
+    if (!result) {
+        return store_refusal(result.error());
+    }
+    if (!result->refused.empty()) {
+        const std::string& why = result->refused;
+        const std::string what = why == "used"      ? "the join token was already used"
+                                 : why == "expired" ? "the join token has expired"
+                                 : why == "name taken"
+                                     ? "an agent with the token's name is already enrolled"
+                                     : "the join token is not known to this server";
+        return refusal(
+            403, "enrollment_refused",
+            what + ": make a new one with `certfleet agent token create --name NAME`"
+        );
+    }
+    record_event(
+        *st_.store, std::nullopt, "agent_enrolled",
+        "agent " + result->agent.name + " enrolled from " + std::string(address)
+    );
+    return nlohmann::json{
+        {"agent", result->agent.name},
+        {"signing_key", core::base64url_encode(identity->first)},
+    };
+}
+
+deploy_outcome<authenticated_agent> deploy_service::authenticate(
+    std::string_view body, std::string_view path, std::string_view address, clock_time now
+)
+{
+    auto request = deploy::parse_signed_request(body);
+    if (!request) {
+        return refusal(400, "bad_request", "the body is not a signed agent request (JWS, ES256)");
+    }
+    auto agent = st_.store->deployments().find_agent(request->agent);
+    const bool verified =
+        agent && deploy::verify_signed_request(*crypto_, *request, agent->public_point, path, now);
+    if (!verified) {
+        return refusal(
+            401, "unauthorized",
+            "the request is not signed by an enrolled agent for this path, or its time is more "
+            "than 5 minutes off: check the agent's clock, or enroll it again"
+        );
+    }
+    if (!agent->enabled) {
+        return refusal(403, "agent_disabled", "this agent is disabled: an admin may enable it");
+    }
+    if (!replays_.first_use(request->agent, request->nonce, now)) {
+        return refusal(401, "replayed", "this request was already received (a replay)");
+    }
+    std::string version;
+    if (const auto v = request->payload.find("version");
+        v != request->payload.end() && v->is_string()) {
+        version = v->get<std::string>().substr(0, 64);
+    }
+    (void)st_.store->deployments().record_contact(agent->id, address, version, now);
+    return authenticated_agent{std::move(*agent), std::move(request->payload)};
+}
+
+deploy_outcome<deploy_service::poll_answer> deploy_service::answer_poll(
+    const core::agent_record& agent,
+    const deploy::poll_request& request,
+    clock_time now,
+    std::int64_t last_deploy_now
+)
+{
+    auto views = st_.store->deployments().assignments_of_agent(agent.id);
+    if (!views) {
+        return store_refusal(views.error());
+    }
+    poll_answer answer;
+    auto& response = answer.response;
+    response.deploy_now = agent.deploy_now;
+    answer.news = agent.deploy_now != last_deploy_now;
+    if (!agent.windows.empty()) {
+        if (auto windows = deploy::parse_windows(agent.windows)) {
+            response.openings = deploy::next_openings(*windows, now, 8);
+        }
+    }
+    std::map<std::int64_t, const deploy::known_assignment*> known;
+    for (const auto& k : request.assignments) {
+        known[k.id] = &k;
+    }
+    for (const auto& view : *views) {
+        const auto& a = view.assignment;
+        response.assignments.push_back({a.id, a.certificate_id, a.target, view.newest_version});
+        const auto it = known.find(a.id);
+        answer.news = answer.news || it == known.end();
+        if (!view.newest_version) {
+            continue;
+        }
+        const auto held =
+            it == known.end()
+                ? std::optional<std::int64_t>{}
+                : std::max(it->second->staged.value_or(0), it->second->deployed.value_or(0));
+        if (held && *held >= *view.newest_version) {
+            continue;
+        }
+        if (refused_version(a) == view.newest_version) {
+            continue; // the agent refused this very bundle: offering it again changes nothing
+        }
+        auto bundle = build_bundle(agent, view, now);
+        if (!bundle) {
+            record_event(
+                *st_.store, a.certificate_id, "bundle_failed",
+                "no bundle for agent " + agent.name + ": " + bundle.error().message()
+            );
+            continue;
+        }
+        response.bundles.push_back(std::move(*bundle));
+        answer.news = true;
+    }
+    answer.news = answer.news || known.size() != views->size();
+    return answer;
+}
+
+boost::system::result<std::string> deploy_service::build_bundle(
+    const core::agent_record& agent, const core::assignment_view& view, clock_time now
+)
+{
+    (void)now;
+    const auto& a = view.assignment;
+    auto& store = *st_.store;
+    auto certificate = store.get_certificate(a.certificate_id);
+    auto version = store.latest_version(a.certificate_id);
+    if (!certificate) {
+        return certificate.error();
+    }
+    if (!version) {
+        return version.error();
+    }
+    if (!*version) {
+        return make_error_code(core::errc::not_found);
+    }
+    const auto& v = **version;
+    auto key_pem = st_.vault.open(v.key_sealed, certificate_key_context(a.certificate_id));
+    if (!key_pem) {
+        return key_pem.error();
+    }
+    auto chain = core::parse_pem_chain(v.chain_pem);
+    if (!chain || chain->empty()) {
+        return make_error_code(core::errc::invalid_certificate);
+    }
+    auto options = nlohmann::json::parse(a.options_json, nullptr, false);
+    if (!options.is_object()) {
+        options = nlohmann::json::object();
+    }
+    const auto protection = options.find("pfx_protection");
+    const bool aes = protection != options.end() && protection->is_string() &&
+                     protection->get<std::string>() == "aes";
+    auto pfx = pfx_for(v, *key_pem, aes);
+    if (!pfx) {
+        return pfx.error();
+    }
+    auto signing = signing_key();
+    if (!signing) {
+        return signing.error();
+    }
+    deploy::bundle b;
+    b.agent = agent.name;
+    b.assignment = a.id;
+    b.certificate = a.certificate_id;
+    b.version = v.id;
+    b.target = a.target;
+    b.target_options = std::move(options);
+    b.names = certificate->spec.names;
+    b.chain_pem = v.chain_pem;
+    b.sha1_hex = core::to_hex(chain->front().sha1_fingerprint);
+    b.sha256_hex = core::to_hex(chain->front().sha256_fingerprint);
+    b.serial_hex = v.serial_hex;
+    b.not_before = v.not_before;
+    b.not_after = v.not_after;
+    b.pfx = (*pfx)->pfx;
+    b.key_pem = std::move(*key_pem);
+    b.pfx_password = core::secret((*pfx)->password.view());
+    return deploy::seal_and_sign_bundle(
+        b, agent.public_point, (*signing)->private_scalar.view(), *crypto_
+    );
+}
+
+boost::system::result<const deploy_service::pfx_entry*> deploy_service::pfx_for(
+    const core::certificate_version& version, const core::secret& key_pem, bool aes
+)
+{
+    const auto slot = std::pair{version.id, aes};
+    if (const auto it = pfx_cache_.find(slot); it != pfx_cache_.end()) {
+        return &it->second;
+    }
+    auto key = core::private_key::from_pem(key_pem.view());
+    if (!key) {
+        return key.error();
+    }
+    auto password = core::random_password(32);
+    if (!password) {
+        return password.error();
+    }
+    core::pkcs12_options options;
+    options.protection = aes ? core::pkcs12_protection::aes : core::pkcs12_protection::legacy;
+    auto pfx = core::make_pkcs12(*key, version.chain_pem, password->view(), "certfleet", options);
+    if (!pfx) {
+        return pfx.error();
+    }
+    if (pfx_cache_.size() >= pfx_cache_entries) {
+        pfx_cache_.erase(pfx_cache_.begin()); // the oldest version first: ids grow
+    }
+    auto [it, inserted] =
+        pfx_cache_.emplace(slot, pfx_entry{std::move(*pfx), std::move(*password)});
+    return &it->second;
+}
+
+std::optional<deploy_refusal> deploy_service::record_report(
+    const core::agent_record& agent, const deploy::report& r, clock_time now
+)
+{
+    core::agent_report row;
+    row.assignment_id = r.assignment;
+    row.version = r.version;
+    row.status = r.status;
+    auto result = r.result;
+    result["version"] = r.version;
+    row.result_json = result.dump();
+    row.drift = r.drift.substr(0, 1024);
+    row.at = now;
+    auto& deployments = st_.store->deployments();
+    if (auto saved = deployments.record_report(agent.id, row); !saved) {
+        if (saved.error() == core::errc::not_found) {
+            return refusal(404, "not_found", "no such assignment for this agent");
+        }
+        return store_refusal(saved.error());
+    }
+    std::optional<core::row_id> certificate;
+    if (auto mine = deployments.assignments_of_agent(agent.id)) {
+        for (const auto& v : *mine) {
+            if (v.assignment.id == r.assignment) {
+                certificate = v.assignment.certificate_id;
+            }
+        }
+    }
+    std::string message = "agent " + agent.name + ", assignment " + std::to_string(r.assignment) +
+                          ", version " + std::to_string(r.version) + ": " + r.status;
+    if (const auto m = r.result.find("message"); m != r.result.end() && m->is_string()) {
+        message += ": " + m->get<std::string>().substr(0, 512);
+    }
+    record_event(*st_.store, certificate, "deploy_" + r.status, std::move(message));
+    return std::nullopt;
+}
+
+} // namespace certfleet::app

@@ -1,0 +1,113 @@
+#pragma once
+// The server side of deploy (DESIGN section 6), over the store: join tokens, enrollment, the
+// authentication of agents' signed requests, the bundles each agent is owed, and its reports.
+// The REST routes (rest_deploy.cpp) and the CLI use it; the long-poll's waiting is agent_hub's.
+//
+// The bundle-signing key is a P-256 key made on first use, kept in the store sealed under the
+// master key. PKCS#12 files are built once per certificate version and protection (a PKCS#12
+// costs milliseconds; thousands of agents may want the same version at once) and kept in a small
+// cache with their random password; each agent gets the password sealed to its own key.
+//
+// Thread safety: one thread at a time, like the store it uses.
+
+#include <boost/system/result.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "app/settings.hpp"
+#include "app/state.hpp"
+#include "core/crypto/secret.hpp"
+#include "deploy/agent_protocol.hpp"
+#include "deploy/crypto_port.hpp"
+
+namespace certfleet::app {
+
+using clock_time = std::chrono::system_clock::time_point;
+
+struct made_join_token
+{
+    std::string text; // cfj1....: shown once
+    clock_time expires_at;
+};
+
+// A failure with the words for the one who asked: HTTP status, stable code, message.
+struct deploy_refusal
+{
+    unsigned status = 400;
+    std::string code;
+    std::string message;
+};
+
+template <class T> using deploy_outcome = std::variant<T, deploy_refusal>;
+
+struct authenticated_agent
+{
+    core::agent_record agent;
+    nlohmann::json payload;
+};
+
+class deploy_service
+{
+public:
+    deploy_service(const server_settings& settings, state& st);
+    ~deploy_service();
+
+    // ---- administration
+    [[nodiscard]] deploy_outcome<made_join_token> create_join_token(
+        std::string_view agent, std::string_view windows, std::chrono::seconds ttl, clock_time now
+    );
+    // The server URL agents are told to use: api.url, else the first listen address.
+    [[nodiscard]] std::string server_url() const;
+
+    // ---- the agent protocol
+    [[nodiscard]] deploy_outcome<nlohmann::json>
+    enroll(std::string_view body, std::string_view address, clock_time now);
+    [[nodiscard]] deploy_outcome<authenticated_agent> authenticate(
+        std::string_view body, std::string_view path, std::string_view address, clock_time now
+    );
+    // What the agent is owed now; `news` when it must hear it at once (a bundle newer than it
+    // holds, a deploy-now it has not acted on... the agent tells what it holds in `request`).
+    struct poll_answer
+    {
+        deploy::poll_response response;
+        bool news = false;
+    };
+    [[nodiscard]] deploy_outcome<poll_answer> answer_poll(
+        const core::agent_record& agent,
+        const deploy::poll_request& request,
+        clock_time now,
+        std::int64_t last_deploy_now
+    );
+    [[nodiscard]] std::optional<deploy_refusal>
+    record_report(const core::agent_record& agent, const deploy::report& r, clock_time now);
+
+    [[nodiscard]] const deploy::crypto_port& crypto() const noexcept { return *crypto_; }
+    // The bundle-signing key's public point and the SHA-256 (hex) of its SPKI.
+    [[nodiscard]] boost::system::result<std::pair<std::string, std::string>> signing_identity();
+
+private:
+    struct pfx_entry
+    {
+        std::string pfx;
+        core::secret password;
+    };
+    boost::system::result<const deploy::p256_key_pair*> signing_key();
+    boost::system::result<std::string> build_bundle(
+        const core::agent_record& agent, const core::assignment_view& view, clock_time now
+    );
+    boost::system::result<const pfx_entry*>
+    pfx_for(const core::certificate_version& version, const core::secret& key_pem, bool aes);
+
+    const server_settings& settings_;
+    state& st_;
+    std::unique_ptr<deploy::crypto_port> crypto_;
+    deploy::replay_guard replays_;
+    std::optional<deploy::p256_key_pair> signing_;
+    std::map<std::pair<core::row_id, bool>, pfx_entry> pfx_cache_;
+};
+
+} // namespace certfleet::app
