@@ -100,6 +100,14 @@ boost::system::result<staged_file> stage(
             return fail(last_error());
         }
     }
+    if (options.owner || options.group) {
+        const uid_t uid = options.owner ? *options.owner : static_cast<uid_t>(-1);
+        const gid_t gid = options.group ? *options.group : static_cast<gid_t>(-1);
+        if (::fchown(file.get(), uid, gid) != 0) {
+            return fail(last_error());
+        }
+    }
+    // After fchown, which clears the set-id bits.
     if (::fchmod(file.get(), mode) != 0) {
         return fail(last_error());
     }

@@ -7,6 +7,7 @@
 
 #include <boost/system/error_code.hpp>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +19,10 @@ struct atomic_write_options
     // When the target exists, the new file keeps its owner, group and mode (a web server that
     // reads a key through its group keeps reading it); `mode` applies to new files only.
     bool keep_existing_owner_and_mode = true;
+    // Set explicitly (as root, or to a group the writer is in): applied to the new file in any
+    // case, before it is renamed into place, so the file never appears with another owner.
+    std::optional<uid_t> owner;
+    std::optional<gid_t> group;
 };
 
 [[nodiscard]] boost::system::error_code write_file_atomically(

@@ -48,6 +48,8 @@ public:
     ) const = 0;
 
     [[nodiscard]] virtual std::string sha256(std::string_view data) const = 0;
+    // Only for the certificate thumbprint Windows shows and RRAS stores (DESIGN section 6).
+    [[nodiscard]] virtual std::string sha1(std::string_view data) const = 0;
     [[nodiscard]] virtual std::string
     hmac_sha256(std::string_view key, std::string_view data) const = 0;
 

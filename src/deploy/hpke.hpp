@@ -26,6 +26,34 @@ struct hpke_sealed
     std::string ciphertext; // || tag
 };
 
+// The single-shot context of SetupBaseS / SetupBaseR (RFC 9180 5.1.1): what hpke_seal and
+// hpke_open use, exposed so that each step can be checked against the appendix A vectors.
+struct hpke_context
+{
+    std::string enc;            // 65 bytes
+    core::secret shared_secret; // 32 bytes
+    core::secret key;           // Nk: 16 or 32 bytes
+    core::secret base_nonce;    // 12 bytes: the nonce of sequence number 0
+};
+
+// SetupBaseS. Errors: crypto_failure (also for a recipient point not on the curve).
+[[nodiscard]] boost::system::result<hpke_context> hpke_setup_sender(
+    const crypto_port& crypto,
+    hpke_aead aead,
+    std::string_view recipient_public_point,
+    std::string_view info,
+    std::string_view ephemeral_scalar = {}
+);
+
+// SetupBaseR. Errors: unseal_failed (an enc that is not a point on the curve, a bad scalar).
+[[nodiscard]] boost::system::result<hpke_context> hpke_setup_recipient(
+    const crypto_port& crypto,
+    hpke_aead aead,
+    std::string_view recipient_private_scalar,
+    std::string_view enc,
+    std::string_view info
+);
+
 // SealBase (RFC 9180 6.1). `ephemeral_scalar` fixes skE for the test vectors; empty draws one.
 // Errors: crypto_failure (also for a recipient point not on the curve).
 [[nodiscard]] boost::system::result<hpke_sealed> hpke_seal(
@@ -38,7 +66,8 @@ struct hpke_sealed
     std::string_view ephemeral_scalar = {}
 );
 
-// OpenBase (RFC 9180 6.1). Errors: unseal_failed.
+// OpenBase (RFC 9180 6.1). Errors: unseal_failed (wrong key, enc, info, aad, tampering, an
+// unknown aead).
 [[nodiscard]] boost::system::result<core::secret> hpke_open(
     const crypto_port& crypto,
     hpke_aead aead,

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,5 +43,12 @@ public:
     [[nodiscard]] virtual boost::system::result<process_outcome> run(process_request request
     ) const = 0;
 };
+
+// A run() error in words for a target's message, naming the program: `could not run "nginx"
+// (not found on the PATH, not executable, or its working directory is missing)`, `"nginx" ran
+// past its 30 s limit and was killed`.
+[[nodiscard]] std::string describe_process_error(
+    std::string_view program, std::chrono::milliseconds timeout, boost::system::error_code error
+);
 
 } // namespace certfleet::deploy

@@ -12,7 +12,9 @@
 // instants; agents need no time-zone database. Daylight-saving rules: a local start time that does
 // not exist (the skipped hour) opens at the first instant after the gap; a local time that exists
 // twice (the repeated hour) means its first occurrence; a window's length is measured in local
-// wall-clock time, so "01:30-03:30" on a night that loses an hour is open one hour of real time.
+// wall-clock time, so "01:30-03:30" on a night that loses an hour is open one hour of real time
+// (counted from where the window really opened: "02:00-03:00" inside the skipped hour opens when
+// the gap ends and stays open one hour).
 
 #include <boost/system/result.hpp>
 #include <chrono>
@@ -49,13 +51,16 @@ parse_windows(std::string_view text, std::string* error_text = nullptr);
 // The canonical text of windows, as parse_windows reads it back.
 [[nodiscard]] std::string to_string(const std::vector<window>& windows);
 
-// The next `count` openings that end after `now`, in order, overlapping ones merged. An opening
-// that is already open starts at or before `now`. Empty windows give no openings (the agent then
-// applies at once).
+// The next `count` openings that end after `now`, in order, overlapping (and touching) ones
+// merged. An opening that is already open starts at or before `now`. Empty windows give no
+// openings (the agent then applies at once). Openings are computed up to count + 2 weeks ahead:
+// a chain of openings that never closes (daily 00:00-24:00) ends there.
 [[nodiscard]] std::vector<opening>
 next_openings(const std::vector<window>& windows, time_point now, std::size_t count);
 
-// Agent side, no time zones: whether `now` lies in one of `openings`, and when the next one opens.
+// Agent side, no time zones: whether `now` lies in one of `openings` ([start, end)), and when the
+// next one opens: the start of the earliest opening that ends after `now` (at or before `now` when
+// one is open), nullopt when none does.
 [[nodiscard]] bool is_open(const std::vector<opening>& openings, time_point now) noexcept;
 [[nodiscard]] std::optional<time_point>
 next_opening_start(const std::vector<opening>& openings, time_point now) noexcept;

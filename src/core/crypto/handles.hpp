@@ -7,6 +7,8 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -78,6 +80,28 @@ struct ecdsa_sig_deleter
 {
     void operator()(ECDSA_SIG* p) const noexcept { ECDSA_SIG_free(p); }
 };
+struct ec_group_deleter
+{
+    void operator()(EC_GROUP* p) const noexcept { EC_GROUP_free(p); }
+};
+struct ec_point_deleter
+{
+    // EC_POINT_clear_free: a point may be a private product (an ECDH result).
+    void operator()(EC_POINT* p) const noexcept { EC_POINT_clear_free(p); }
+};
+struct bn_ctx_deleter
+{
+    void operator()(BN_CTX* p) const noexcept { BN_CTX_free(p); }
+};
+struct param_bld_deleter
+{
+    void operator()(OSSL_PARAM_BLD* p) const noexcept { OSSL_PARAM_BLD_free(p); }
+};
+struct params_deleter
+{
+    // Wipes the block that holds secure BIGNUMs (BN_secure_new) as it frees it.
+    void operator()(OSSL_PARAM* p) const noexcept { OSSL_PARAM_free(p); }
+};
 // For buffers OpenSSL allocated for us (i2d_* with a null output, ASN1_STRING_to_UTF8).
 struct openssl_free_deleter
 {
@@ -99,6 +123,11 @@ using asn1_string_ptr = std::unique_ptr<ASN1_STRING, asn1_string_deleter>;
 using bio_ptr = std::unique_ptr<BIO, bio_deleter>;
 using bignum_ptr = std::unique_ptr<BIGNUM, bignum_deleter>;
 using ecdsa_sig_ptr = std::unique_ptr<ECDSA_SIG, ecdsa_sig_deleter>;
+using ec_group_ptr = std::unique_ptr<EC_GROUP, ec_group_deleter>;
+using ec_point_ptr = std::unique_ptr<EC_POINT, ec_point_deleter>;
+using bn_ctx_ptr = std::unique_ptr<BN_CTX, bn_ctx_deleter>;
+using param_bld_ptr = std::unique_ptr<OSSL_PARAM_BLD, param_bld_deleter>;
+using params_ptr = std::unique_ptr<OSSL_PARAM, params_deleter>;
 using openssl_bytes_ptr = std::unique_ptr<unsigned char, openssl_free_deleter>;
 using openssl_chars_ptr = std::unique_ptr<char, openssl_free_deleter>;
 

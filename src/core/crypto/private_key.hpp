@@ -48,9 +48,12 @@ public:
     // RSA {e, kty, n} without leading zero octets (section 6.3.1).
     [[nodiscard]] const nlohmann::json& public_jwk() const noexcept { return public_jwk_; }
 
+    // Takes an OpenSSL key pair built elsewhere (p256.hpp builds one from a raw scalar), with the
+    // same checks as from_pem. Errors: unsupported_key, invalid_key, crypto_failure.
+    [[nodiscard]] static boost::system::result<private_key> adopt(pkey_ptr key);
+
 private:
     private_key(pkey_ptr key, key_type type, std::string spki, nlohmann::json jwk) noexcept;
-    [[nodiscard]] static boost::system::result<private_key> adopt(pkey_ptr key);
 
     pkey_ptr key_;
     key_type type_;

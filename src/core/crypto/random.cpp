@@ -37,6 +37,20 @@ fill(char* out, std::size_t length, std::string_view alphabet, bool letter_first
 
 } // namespace
 
+boost::system::result<std::string> random_bytes(std::size_t count)
+{
+    if (count > std::size_t{1024} * 1024) {
+        return errc::invalid_argument;
+    }
+    const detail::error_queue_guard guard;
+    std::string out(count, '\0');
+    if (count > 0 &&
+        RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1) {
+        return errc::crypto_failure;
+    }
+    return out;
+}
+
 boost::system::result<std::string> random_label(std::size_t length)
 {
     std::string label(length, '\0');

@@ -1,5 +1,5 @@
 #pragma once
-// Random text from the OpenSSL CSPRNG: unguessable labels, passwords and UUIDs.
+// Random bytes and text from the OpenSSL CSPRNG: nonces, unguessable labels, passwords and UUIDs.
 
 #include <boost/system/result.hpp>
 #include <string>
@@ -7,6 +7,10 @@
 #include "core/crypto/secret.hpp"
 
 namespace certfleet::core {
+
+// `count` bytes (nonces, salts, HPKE ephemeral keys). Errors: invalid_argument (over 1 MiB),
+// crypto_failure.
+[[nodiscard]] boost::system::result<std::string> random_bytes(std::size_t count);
 
 // `length` characters from [a-z0-9], starting with a letter (a valid DNS label, RFC 1035 2.3.1).
 // 16 characters hold about 82 bits. Errors: crypto_failure.

@@ -69,6 +69,31 @@ TEST_SUITE("core")
         CHECK(mode_of(key) == 0640);
     }
 
+    TEST_CASE("files: an explicit owner and group replace the existing ones")
+    {
+        temp_dir d;
+        const auto key = d.path / "key.pem";
+        REQUIRE_FALSE(write_file_atomically(key, "old", {.mode = 0600}));
+        struct stat st
+        {};
+        if (::geteuid() == 0) {
+            // nobody and nogroup (65534 on Debian), then back to root.
+            REQUIRE_FALSE(write_file_atomically(key, "new", {.owner = 65534, .group = 65534}));
+            REQUIRE(::stat(key.c_str(), &st) == 0);
+            CHECK(st.st_uid == 65534);
+            CHECK(st.st_gid == 65534);
+            CHECK(mode_of(key) == 0600);
+            REQUIRE_FALSE(write_file_atomically(key, "again", {.owner = 0, .group = 0}));
+            REQUIRE(::stat(key.c_str(), &st) == 0);
+            CHECK(st.st_uid == 0);
+            CHECK(st.st_gid == 0);
+        } else {
+            // Without privilege, giving the file away fails and the old file stays.
+            CHECK(write_file_atomically(key, "new", {.owner = 0}));
+            CHECK(read(key) == "old");
+        }
+    }
+
     TEST_CASE("files: a set is installed whole or not at all")
     {
         temp_dir d;

@@ -1,0 +1,41 @@
+#pragma once
+// P-256 keys as raw bytes, for code that must hold keys the same way on every platform (the
+// deploy module's crypto port, HPKE): a private key is its 32-byte big-endian scalar, a public
+// key its 65-byte uncompressed point 0x04 || X || Y (SEC 1 2.3.3). These functions convert
+// between that form and OpenSSL keys; signing goes through jws.hpp (jws_signature,
+// verify_jws_signature), which already speaks the raw R || S form of ES256.
+
+#include <boost/system/result.hpp>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/crypto/private_key.hpp"
+#include "core/crypto/secret.hpp"
+
+namespace certfleet::core {
+
+inline constexpr std::size_t p256_scalar_size = 32;
+inline constexpr std::size_t p256_point_size = 65;
+
+// The key pair of `scalar`; its public point is scalar * G. Errors: invalid_key (not 32 bytes,
+// zero, or not below the group order), crypto_failure.
+[[nodiscard]] boost::system::result<private_key> p256_key_from_scalar(std::string_view scalar);
+
+// The scalar of a P-256 key, 32 bytes with leading zeros. Errors: unsupported_key (another key
+// type), crypto_failure.
+[[nodiscard]] boost::system::result<secret> p256_scalar(const private_key& key);
+
+// The uncompressed point of a P-256 public or private key. Errors: unsupported_key.
+[[nodiscard]] boost::system::result<std::string> p256_point(const EVP_PKEY* key);
+
+// A public key from an uncompressed point. Errors: invalid_key (not 65 bytes, not 0x04-led, or
+// not on the curve).
+[[nodiscard]] boost::system::result<pkey_ptr> p256_public_key(std::string_view point);
+
+// ECDH (SEC 1 3.3.1): the X coordinate of scalar(key) * peer, 32 bytes. Errors: unsupported_key
+// (key not P-256), invalid_key (peer as in p256_public_key), crypto_failure.
+[[nodiscard]] boost::system::result<secret>
+p256_ecdh(const private_key& key, std::string_view peer_point);
+
+} // namespace certfleet::core

@@ -1,0 +1,127 @@
+#include "deploy/openssl_crypto.hpp"
+
+#include "core/crypto/aes_gcm.hpp"
+#include "core/crypto/hash.hpp"
+#include "core/crypto/jws.hpp"
+#include "core/crypto/p256.hpp"
+#include "core/crypto/random.hpp"
+#include "core/errc.hpp"
+#include "deploy/errc.hpp"
+
+namespace certfleet::deploy {
+namespace {
+
+boost::system::result<p256_key_pair> pair_of(const core::private_key& key)
+{
+    auto scalar = core::p256_scalar(key);
+    auto point = core::p256_point(key.get());
+    if (!scalar || !point) {
+        return errc::crypto_failure;
+    }
+    return p256_key_pair{std::move(*scalar), std::move(*point)};
+}
+
+} // namespace
+
+boost::system::result<p256_key_pair> openssl_crypto::generate_p256() const
+{
+    auto key = core::private_key::generate(core::key_type::ec_p256);
+    if (!key) {
+        return errc::crypto_failure;
+    }
+    return pair_of(*key);
+}
+
+boost::system::result<p256_key_pair> openssl_crypto::p256_from_scalar(std::string_view scalar) const
+{
+    auto key = core::p256_key_from_scalar(scalar);
+    if (!key) {
+        return errc::crypto_failure;
+    }
+    return pair_of(*key);
+}
+
+boost::system::result<core::secret>
+openssl_crypto::ecdh_p256(std::string_view private_scalar, std::string_view peer_public_point) const
+{
+    auto key = core::p256_key_from_scalar(private_scalar);
+    if (!key) {
+        return errc::crypto_failure;
+    }
+    auto shared = core::p256_ecdh(*key, peer_public_point);
+    if (!shared) {
+        return errc::crypto_failure;
+    }
+    return std::move(*shared);
+}
+
+boost::system::result<std::string>
+openssl_crypto::sign_es256(std::string_view private_scalar, std::string_view message) const
+{
+    auto key = core::p256_key_from_scalar(private_scalar);
+    if (!key) {
+        return errc::crypto_failure;
+    }
+    auto signature = core::jws_signature(*key, message); // ES256 for a P-256 key, raw R || S
+    if (!signature) {
+        return errc::crypto_failure;
+    }
+    return std::move(*signature);
+}
+
+bool openssl_crypto::verify_es256(
+    std::string_view public_point, std::string_view message, std::string_view signature
+) const
+{
+    const auto key = core::p256_public_key(public_point);
+    return key && core::verify_jws_signature(key->get(), message, signature);
+}
+
+std::string openssl_crypto::sha256(std::string_view data) const
+{
+    return core::sha256(data);
+}
+
+std::string openssl_crypto::sha1(std::string_view data) const
+{
+    return core::sha1(data);
+}
+
+std::string openssl_crypto::hmac_sha256(std::string_view key, std::string_view data) const
+{
+    return core::hmac_sha256(key, data);
+}
+
+boost::system::result<std::string> openssl_crypto::aes_gcm_seal(
+    std::string_view key, std::string_view nonce, std::string_view aad, std::string_view plaintext
+) const
+{
+    auto sealed = core::aes_gcm_seal(key, nonce, aad, plaintext);
+    if (!sealed) {
+        return errc::crypto_failure;
+    }
+    return std::move(*sealed);
+}
+
+boost::system::result<core::secret> openssl_crypto::aes_gcm_open(
+    std::string_view key, std::string_view nonce, std::string_view aad, std::string_view sealed
+) const
+{
+    auto opened = core::aes_gcm_open(key, nonce, aad, sealed);
+    if (!opened) {
+        return opened.error() == core::errc::authentication_failed ? errc::unseal_failed
+                                                                   : errc::crypto_failure;
+    }
+    return std::move(*opened);
+}
+
+boost::system::result<std::string> openssl_crypto::random_bytes(std::size_t count) const
+{
+    auto bytes = core::random_bytes(count);
+    if (!bytes) {
+        return errc::crypto_failure;
+    }
+    return std::move(*bytes);
+}
+
+} // namespace certfleet::deploy

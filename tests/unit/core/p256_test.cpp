@@ -1,0 +1,124 @@
+#include "core/crypto/p256.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "core/crypto/encoding.hpp"
+#include "core/crypto/jws.hpp"
+#include "core/errc.hpp"
+#include "support/hex.hpp"
+
+using namespace certfleet::core;
+using certfleet::test::from_hex;
+
+namespace {
+
+// The order n of P-256 (SEC 2 2.4.2) and the base point G.
+const std::string order =
+    from_hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+const std::string generator =
+    from_hex("046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+             "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5");
+
+std::string scalar_of(unsigned char last)
+{
+    std::string s(32, '\0');
+    s.back() = static_cast<char>(last);
+    return s;
+}
+
+} // namespace
+
+TEST_SUITE("core")
+{
+    TEST_CASE("a P-256 key from its scalar has the point scalar times G (SEC 1 2.3.3)")
+    {
+        const auto one = p256_key_from_scalar(scalar_of(1)).value();
+        CHECK(to_hex(p256_point(one.get()).value()) == to_hex(generator));
+        CHECK(to_hex(p256_scalar(one).value().view()) == to_hex(scalar_of(1)));
+
+        auto n_minus_1 = order;
+        n_minus_1.back() = static_cast<char>(n_minus_1.back() - 1);
+        const auto minus_one = p256_key_from_scalar(n_minus_1).value();
+        // (n-1)G = -G: same X, Y negated.
+        const auto point = p256_point(minus_one.get()).value();
+        CHECK(point.substr(0, 33) == generator.substr(0, 33));
+        CHECK(point.substr(33) != generator.substr(33));
+    }
+
+    TEST_CASE("a generated key survives scalar and point round trips")
+    {
+        const auto key = private_key::generate(key_type::ec_p256).value();
+        const auto scalar = p256_scalar(key).value();
+        const auto point = p256_point(key.get()).value();
+        REQUIRE(scalar.size() == 32);
+        REQUIRE(point.size() == 65);
+        const auto again = p256_key_from_scalar(scalar.view()).value();
+        CHECK(p256_point(again.get()).value() == point);
+        CHECK(again.public_key_der() == key.public_key_der());
+        const auto pub = p256_public_key(point).value();
+        CHECK(p256_point(pub.get()).value() == point);
+    }
+
+    TEST_CASE("scalars zero, n, above n or of another size are refused")
+    {
+        CHECK(p256_key_from_scalar(std::string(32, '\0')).error() == errc::invalid_key);
+        CHECK(p256_key_from_scalar(order).error() == errc::invalid_key);
+        CHECK(p256_key_from_scalar(std::string(32, '\xff')).error() == errc::invalid_key);
+        CHECK(p256_key_from_scalar(scalar_of(1).substr(1)).error() == errc::invalid_key);
+        CHECK(p256_key_from_scalar(scalar_of(1) + "x").error() == errc::invalid_key);
+        const auto rsa = private_key::generate(key_type::rsa_2048).value();
+        CHECK(p256_scalar(rsa).error() == errc::unsupported_key);
+        CHECK(p256_point(rsa.get()).error() == errc::unsupported_key);
+    }
+
+    TEST_CASE("points off the curve, compressed or truncated are refused")
+    {
+        auto off = generator;
+        off.back() = static_cast<char>(off.back() ^ 0x01);
+        CHECK(p256_public_key(off).error() == errc::invalid_key);
+        auto compressed = generator.substr(0, 33);
+        compressed[0] = '\x03';
+        CHECK(p256_public_key(compressed).error() == errc::invalid_key);
+        CHECK(p256_public_key(generator.substr(0, 64)).error() == errc::invalid_key);
+        auto wrong_tag = generator;
+        wrong_tag[0] = '\x06';
+        CHECK(p256_public_key(wrong_tag).error() == errc::invalid_key);
+        CHECK(p256_public_key(std::string(65, '\0')).error() == errc::invalid_key);
+        const auto key = p256_key_from_scalar(scalar_of(7)).value();
+        CHECK(p256_ecdh(key, off).error() == errc::invalid_key);
+    }
+
+    TEST_CASE("ECDH is symmetric and gives the X coordinate of the product")
+    {
+        const auto a = private_key::generate(key_type::ec_p256).value();
+        const auto b = private_key::generate(key_type::ec_p256).value();
+        const auto ab = p256_ecdh(a, p256_point(b.get()).value()).value();
+        const auto ba = p256_ecdh(b, p256_point(a.get()).value()).value();
+        CHECK(ab.size() == 32);
+        CHECK(to_hex(ab.view()) == to_hex(ba.view()));
+        // 2 * G computed by ECDH of scalar 2 with G equals the X of the key of scalar 2.
+        const auto two = p256_key_from_scalar(scalar_of(2)).value();
+        const auto x2 =
+            p256_ecdh(p256_key_from_scalar(scalar_of(1)).value(), p256_point(two.get()).value())
+                .value();
+        CHECK(to_hex(x2.view()) == to_hex(p256_point(two.get()).value().substr(1, 32)));
+    }
+
+    TEST_CASE("ES256 with a key from its scalar verifies against its point only")
+    {
+        const auto key =
+            p256_key_from_scalar(
+                from_hex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721")
+            )
+                .value();
+        const auto signature = jws_signature(key, "sample").value();
+        CHECK(signature.size() == 64);
+        const auto pub = p256_public_key(p256_point(key.get()).value()).value();
+        CHECK(verify_jws_signature(pub.get(), "sample", signature));
+        CHECK_FALSE(verify_jws_signature(pub.get(), "samplf", signature));
+        const auto other = p256_public_key(generator).value();
+        CHECK_FALSE(verify_jws_signature(other.get(), "sample", signature));
+    }
+}
