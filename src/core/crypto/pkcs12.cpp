@@ -10,6 +10,9 @@
 namespace certfleet::core {
 namespace {
 
+// OpenSSL's default for `openssl pkcs12 -export`, read by every importer we target.
+constexpr int iterations = 2048;
+
 struct pkcs12_deleter
 {
     void operator()(PKCS12* p) const noexcept { PKCS12_free(p); }
@@ -31,7 +34,8 @@ boost::system::result<std::string> make_pkcs12(
     const private_key& key,
     std::string_view chain_pem,
     std::string_view password,
-    std::string_view friendly_name
+    std::string_view friendly_name,
+    const pkcs12_options& options
 )
 {
     const detail::error_queue_guard clear_errors;
@@ -53,15 +57,19 @@ boost::system::result<std::string> make_pkcs12(
     }
     const std::string pass(password);
     const std::string name(friendly_name);
+    const bool legacy = options.protection == pkcs12_protection::legacy;
+    // A cipher NID (not a PBE one) makes PKCS12_create use PBES2; OpenSSL 3 picks
+    // PBKDF2 with HMAC-SHA256 for it.
+    const int nid = legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc;
     std::unique_ptr<PKCS12, pkcs12_deleter> p12(PKCS12_create(
-        pass.c_str(), name.c_str(), key.get(), leaf.get(), cas.get(),
-        NID_pbe_WithSHA1And3_Key_TripleDES_CBC, NID_pbe_WithSHA1And3_Key_TripleDES_CBC, 2048, 2048,
-        0
+        pass.c_str(), name.c_str(), key.get(), leaf.get(), cas.get(), nid, nid, iterations, -1, 0
     ));
     if (!p12) {
         return make_error_code(errc::crypto_failure);
     }
-    if (PKCS12_set_mac(p12.get(), pass.c_str(), -1, nullptr, 0, 2048, EVP_sha1()) != 1) {
+    if (PKCS12_set_mac(
+            p12.get(), pass.c_str(), -1, nullptr, 0, iterations, legacy ? EVP_sha1() : EVP_sha256()
+        ) != 1) {
         return make_error_code(errc::crypto_failure);
     }
     return detail::to_der(p12.get(), i2d_PKCS12);

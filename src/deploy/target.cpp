@@ -1,0 +1,51 @@
+#include "deploy/target.hpp"
+
+#include "deploy/exec_target.hpp"
+#include "deploy/files_target.hpp"
+
+namespace certfleet::deploy {
+
+nlohmann::json to_json(const target_result& result)
+{
+    return {
+        {"ok", result.ok},           {"stage", result.stage},
+        {"message", result.message}, {"rolled_back", result.rolled_back},
+        {"details", result.details},
+    };
+}
+
+std::string check_target_options(std::string_view target, const nlohmann::json& options)
+{
+    std::string problem;
+    if (target == "files") {
+        static_cast<void>(parse_files_options(options, problem));
+    } else if (target == "exec") {
+        static_cast<void>(parse_exec_options(options, problem));
+    } else if (target == "rras") {
+        // Checked by the Windows agent's target; here only the shape.
+        if (!options.is_object()) {
+            problem = "the options must be a JSON object";
+        }
+    } else {
+        problem = "unknown target \"" + std::string(target) + "\" (files, exec, rras)";
+    }
+    return problem;
+}
+
+target_result apply_target(const bundle& contents, const target_context& context)
+{
+    if (contents.target == "files") {
+        return apply_files_target(contents, context);
+    }
+    if (contents.target == "exec") {
+        return apply_exec_target(contents, context);
+    }
+    return {
+        .ok = false,
+        .stage = "options",
+        .message = "this agent has no target \"" + contents.target + "\"" +
+                   (contents.target == "rras" ? " (rras runs on Windows agents)" : ""),
+    };
+}
+
+} // namespace certfleet::deploy
