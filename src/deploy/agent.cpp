@@ -269,7 +269,7 @@ void agent::apply(assignment_state& a, const apply_decision& decision)
         result.message = "cannot create " + work_dir.string() + ": " + ec.message();
     } else {
         const target_context context{ports_.processes, ports_.probe, work_dir};
-        result = apply_target(*contents, context);
+        result = ports_.apply ? ports_.apply(*contents, context) : apply_target(*contents, context);
     }
     auto details = to_json(result);
     details["trigger"] = to_string(decision.trigger);

@@ -61,6 +61,8 @@ struct agent_ports
     const crypto_port& crypto;
     const process_runner& processes;
     std::function<probe_result(const probe_request&)> probe;
+    // Applies a verified bundle; empty: apply_target (tests put a fake target here).
+    std::function<target_result(const bundle&, const target_context&)> apply;
     std::function<time_point()> clock;
     std::function<void(std::chrono::milliseconds)> sleep; // may return early when stopping
     std::function<std::uint64_t()> random;                // uniform 64-bit values (jitter)
