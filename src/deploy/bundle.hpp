@@ -11,9 +11,13 @@
 // identifiers as associated data so a sealed blob cannot be moved to another bundle.
 //
 // Opening checks, in order, and refuses with the first that fails (nothing is returned then):
-// size and JSON shape (malformed_bundle), signature (bad_signature), agent (wrong_agent),
-// version against the one deployed for that assignment (replayed_bundle), the sealed secrets
-// (unseal_failed), then that the key matches the leaf (malformed_bundle).
+// size and the JWS envelope (malformed_bundle), signature (bad_signature), the manifest's fields
+// and types, and that its sha1/sha256 are the hashes of the leaf's DER in chain_pem
+// (malformed_bundle), agent (wrong_agent), version against the one deployed for that assignment
+// (replayed_bundle), the sealed secrets (unseal_failed), then their shape (malformed_bundle).
+// Opening needs no X.509 or PKCS#8 parser (the Windows agent has no OpenSSL), so it does not
+// prove that the key belongs to the leaf: the server checks that when it builds the PFX
+// (core::make_pkcs12), and the signature covers both.
 
 #include <boost/system/result.hpp>
 #include <chrono>
@@ -51,8 +55,11 @@ struct bundle
     core::secret pfx_password;
 };
 
-// Server side: seals the secrets to `agent_public_point` and signs the manifest with the
-// signing key. Errors: crypto_failure, malformed_bundle (a field that cannot be encoded).
+// Server side: seals the secrets to `agent_public_point` (HPKE with AES-256-GCM) and signs the
+// manifest with the signing key. Times are sent to the second (floored). A null target_options
+// is sent as {}. Errors: malformed_bundle (a field open_bundle would refuse: empty agent, target,
+// pfx or key, hashes that are not the leaf's, a string that is not UTF-8, a time outside
+// 1970-9999), crypto_failure (also for a recipient that is not a P-256 point).
 [[nodiscard]] boost::system::result<std::string> seal_and_sign_bundle(
     const bundle& contents,
     std::string_view agent_public_point,
@@ -82,7 +89,8 @@ struct bundle_label
 [[nodiscard]] std::optional<bundle_label> peek_bundle_label(std::string_view text) noexcept;
 
 // SHA-256 of the DER SubjectPublicKeyInfo of a P-256 public point: the pin the join token carries
-// (what `openssl pkey -pubin -outform DER | sha256sum` prints). 32 raw bytes.
+// (what `openssl pkey -pubin -outform DER | sha256sum` prints). 32 raw bytes; "" when the point
+// is not 65 bytes.
 [[nodiscard]] std::string
 p256_spki_sha256(std::string_view public_point, const crypto_port& crypto);
 
