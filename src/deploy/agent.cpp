@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-#include "core/atomic_file.hpp"
 #include "deploy/agent_support.hpp"
 #include "deploy/bundle.hpp"
 #include "deploy/errc.hpp"
@@ -11,16 +10,12 @@
 namespace certfleet::deploy {
 namespace {
 
+using agent_detail::assignment_text;
 using agent_detail::ms_text;
 using agent_detail::printable;
 using agent_detail::server_message;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-std::string assignment_text(std::int64_t id)
-{
-    return "assignment " + std::to_string(id);
-}
 
 nlohmann::json refusal_json(boost::system::error_code why)
 {
@@ -83,9 +78,10 @@ poll_outcome agent::poll()
     outcome.retry_after = reply->retry_after;
     if (reply->status == 401 || reply->status == 403) {
         outcome.error = make_error_code(errc::unauthorized);
-        outcome.problem = "the server does not accept this agent (" + server_message(reply->body) +
-                          "): it may have been disabled or removed; enable it on the server, or "
-                          "enroll again with a new join token";
+        outcome.problem = "the server does not accept this agent's requests (" +
+                          server_message(reply->body) +
+                          "): check that this host's clock is right, and that the agent was not "
+                          "disabled or removed on the server (then enroll again with a new token)";
         return outcome;
     }
     const auto j = reply->status == 200 ? nlohmann::json::parse(reply->body, nullptr, false)
@@ -219,86 +215,6 @@ bool agent::refuse(std::int64_t assignment, std::int64_t version, boost::system:
     r.result = refusal_json(why);
     queue_report(std::move(r));
     return true;
-}
-
-bool agent::apply_due()
-{
-    bool applied = false;
-    auto& state = loaded_->state;
-    const auto now = ports_.clock();
-    for (auto& a : state.assignments) {
-        const auto decision =
-            decide_apply(a, state.openings, state.deploy_now, now, options_.failure_retry);
-        if (decision.trigger != apply_trigger::none) {
-            apply(a, decision);
-            applied = true;
-            if (const auto ec = save()) {
-                log(log_level::error, "cannot save the agent's state: " + ec.message());
-            }
-        }
-        // "Deploy now" is about what is staged at the time: acted on, applied or not.
-        a.deploy_now_acted = state.deploy_now;
-    }
-    return applied;
-}
-
-void agent::apply(assignment_state& a, const apply_decision& decision)
-{
-    const auto version = *a.staged_version;
-    const auto now = ports_.clock();
-    log(decision.trigger == apply_trigger::expiry ? log_level::warn : log_level::info,
-        assignment_text(a.id) + ": applying version " + std::to_string(version) + " (" +
-            printable(a.target) + ") because " + decision.why);
-    const auto& id = loaded_->identity;
-    open_bundle_options options;
-    options.agent = id.agent;
-    options.agent_private_scalar = id.private_scalar.view();
-    options.signing_public_point = id.signing_public_point;
-    options.deployed_version = a.deployed_version;
-    auto contents = open_bundle(a.staged_bundle, options, ports_.crypto);
-    if (!contents) {
-        // Verified when staged: only a changed key or a damaged state file gets here.
-        a.staged_bundle.clear();
-        refuse(a.id, version, contents.error());
-        return;
-    }
-    const auto work_dir = options_.state_dir / "work" / std::to_string(a.id);
-    target_result result;
-    if (const auto ec = core::ensure_directory(work_dir, 0700)) {
-        result.stage = "options";
-        result.message = "cannot create " + work_dir.string() + ": " + ec.message();
-    } else {
-        const target_context context{ports_.processes, ports_.probe, work_dir};
-        result = ports_.apply ? ports_.apply(*contents, context) : apply_target(*contents, context);
-    }
-    auto details = to_json(result);
-    details["trigger"] = to_string(decision.trigger);
-    details["why"] = decision.why;
-    report r;
-    r.assignment = a.id;
-    r.version = version;
-    r.status = result.ok ? "deployed" : "failed";
-    r.result = std::move(details);
-    a.last_status = r.status;
-    if (result.ok) {
-        a.deployed_version = version;
-        a.deployed_not_after = contents->not_after;
-        a.deployed_at = now;
-        a.staged_bundle.clear(); // applied: the sealed copy is no longer needed
-        a.failed_version.reset();
-        a.failed_at.reset();
-        a.last_message = "version " + std::to_string(version) + " deployed because " + decision.why;
-        log(log_level::info, assignment_text(a.id) + ": " + a.last_message);
-    } else {
-        a.failed_version = version;
-        a.failed_at = now;
-        a.last_message = "version " + std::to_string(version) + " failed at stage " +
-                         printable(result.stage) + ": " + printable(result.message) +
-                         (result.rolled_back ? " (the previous state was restored)" : "") +
-                         "; it stays staged for the next attempt";
-        log(log_level::error, assignment_text(a.id) + ": " + a.last_message);
-    }
-    queue_report(std::move(r));
 }
 
 void agent::queue_report(report r)

@@ -44,6 +44,11 @@ std::string server_message(std::string_view body)
                                                            : std::string();
 }
 
+std::string assignment_text(std::int64_t id)
+{
+    return "assignment " + std::to_string(id);
+}
+
 std::string ms_text(std::chrono::milliseconds d)
 {
     const auto s = d.count() / 1000;

@@ -28,5 +28,8 @@ namespace agent_detail {
 
 [[nodiscard]] std::string ms_text(std::chrono::milliseconds d);
 
+// "assignment 3"
+[[nodiscard]] std::string assignment_text(std::int64_t id);
+
 } // namespace agent_detail
 } // namespace certfleet::deploy

@@ -156,4 +156,18 @@ TEST_SUITE("deploy")
         std::atomic<bool> stop{false};
         CHECK(a.run(stop) == errc::not_enrolled); // no retrying a configuration error
     }
+
+    TEST_CASE("agent: requests the server does not accept say what to check")
+    {
+        temp_dir dir;
+        harness h;
+        auto a = h.make(dir.path);
+        enroll(h, a);
+        h.server.clock = [&h] { return h.now + 10min; }; // this host's clock is 10 min behind
+        const auto outcome = a.run_once();
+        CHECK(outcome.error == errc::unauthorized);
+        CHECK(outcome.problem.find("bad signature") != std::string::npos); // the server's words
+        CHECK(outcome.problem.find("clock") != std::string::npos);
+        CHECK(h.applies.empty());
+    }
 }
