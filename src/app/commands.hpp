@@ -28,6 +28,8 @@ void add_acmedns_command(CLI::App& app, command_runner& run);
 
 // Registers `token create|list|revoke`.
 void add_token_command(CLI::App& app, command_runner& run);
+// Registers `probe`: the certificate an endpoint serves, and whether SSTP answers.
+void add_probe_command(CLI::App& app, command_runner& run);
 
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;

@@ -19,6 +19,7 @@ int main(int argc, char** argv)
     add_issue_command(app, run);
     add_acmedns_command(app, run);
     add_token_command(app, run);
+    add_probe_command(app, run);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

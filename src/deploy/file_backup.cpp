@@ -28,7 +28,12 @@ boost::system::result<core::secret> read_secret_file(const std::filesystem::path
     if (!in) {
         return last_error();
     }
-    std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    // Reserved first: a string that grows leaves freed copies of the key behind.
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    std::string bytes;
+    bytes.reserve(ec ? 0 : static_cast<std::size_t>(size));
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     if (in.bad()) {
         const auto wiped = core::secret::adopt(std::move(bytes));
         return make_error_code(boost::system::errc::io_error);
@@ -66,6 +71,20 @@ boost::system::error_code copy_file(const saved_file& saved)
     return core::write_file_atomically(
         saved.copy, bytes->view(), {.mode = 0600, .keep_existing_owner_and_mode = false}
     );
+}
+
+// True when the file at s.target holds `content` with the saved mode, owner and group.
+bool unchanged(const saved_file& s, std::string_view content)
+{
+    struct stat st
+    {};
+    if (::stat(s.target.c_str(), &st) != 0 || (st.st_mode & 07777) != s.mode ||
+        st.st_uid != s.owner || st.st_gid != s.group ||
+        static_cast<std::size_t>(st.st_size) != content.size()) {
+        return false;
+    }
+    auto current = read_secret_file(s.target);
+    return current && current->view() == content;
 }
 
 } // namespace
@@ -111,37 +130,36 @@ boost::system::result<std::vector<saved_file>> back_up_files(
 
 boost::system::error_code restore_files(const std::vector<saved_file>& saved)
 {
+    // File by file, going on past a failure so that as much as possible is back; a file that
+    // already is as it was (the write stopped before reaching it) is left alone.
     boost::system::error_code first;
-    std::vector<core::secret> contents; // kept alive while `files` points into them
-    std::vector<core::file_content> files;
+    auto note = [&](boost::system::error_code ec) {
+        if (ec && !first) {
+            first = ec;
+        }
+    };
     for (const auto& s : saved) {
         if (!s.existed) {
+            if (::unlink(s.target.c_str()) != 0 && errno != ENOENT) {
+                note(last_error());
+            }
             continue;
         }
         auto bytes = read_secret_file(s.copy);
         if (!bytes) {
-            return bytes.error(); // a copy we cannot read: restore nothing rather than half
+            note(bytes.error());
+            continue;
         }
-        contents.push_back(std::move(*bytes));
-    }
-    std::size_t next = 0;
-    for (const auto& s : saved) {
-        if (s.existed) {
-            files.push_back(
-                {s.target,
-                 contents[next++].view(),
-                 {.mode = s.mode,
-                  .keep_existing_owner_and_mode = false,
-                  .owner = s.owner,
-                  .group = s.group}}
-            );
+        if (unchanged(s, bytes->view())) {
+            continue;
         }
-    }
-    first = core::write_files_atomically(files);
-    for (const auto& s : saved) {
-        if (!s.existed && ::unlink(s.target.c_str()) != 0 && errno != ENOENT && !first) {
-            first = last_error();
-        }
+        note(core::write_file_atomically(
+            s.target, bytes->view(),
+            {.mode = s.mode,
+             .keep_existing_owner_and_mode = false,
+             .owner = s.owner,
+             .group = s.group}
+        ));
     }
     return first;
 }

@@ -30,9 +30,9 @@ struct saved_file
     const std::vector<std::filesystem::path>& targets, const std::filesystem::path& directory
 );
 
-// Writes every saved file back as a set, with its mode, owner and group (atomically, as they were
-// installed), and removes those that did not exist. Returns the first error; it goes on with the
-// removals after a failed write, so that as much as possible is back.
+// Writes every saved file back with its mode, owner and group (each atomically), unless it is
+// already as it was, and removes those that did not exist. Returns the first error, after trying
+// every file, so that as much as possible is back.
 [[nodiscard]] boost::system::error_code restore_files(const std::vector<saved_file>& saved);
 
 // Removes the copies and the manifest (the directory stays).

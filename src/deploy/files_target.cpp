@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <exception>
 #include <thread>
 
 #include "core/atomic_file.hpp"
@@ -168,7 +169,12 @@ verify(const files_options& options, const bundle& contents, const target_contex
     request.expect_sha256 = contents.sha256_hex;
     const auto deadline = std::chrono::steady_clock::now() + options.verify_wait;
     for (;;) {
-        auto result = context.probe(request);
+        probe_result result;
+        try {
+            result = context.probe(request);
+        } catch (const std::exception& e) { // the files must still be put back
+            result = {.ok = false, .summary = std::string("the probe failed: ") + e.what()};
+        }
         if (result.ok || std::chrono::steady_clock::now() >= deadline) {
             return result;
         }
@@ -255,6 +261,9 @@ target_result apply_files_target(const bundle& contents, const target_context& c
     const auto options = parse_files_options(contents.target_options, problem);
     if (!options) {
         return failed(stage_options, problem);
+    }
+    if (context.work_dir.empty()) {
+        return failed(stage_options, "no work directory for the backups");
     }
     if (options->verify && !context.probe) {
         return failed(stage_options, "\"verify\" is set but this agent cannot probe");

@@ -279,11 +279,13 @@ exchange(pid_t pid, child_pipes& pipes, exchange_state& state, steady::time_poin
     }
     for (;;) {
         int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid) {
+        const pid_t reaped = ::waitpid(pid, &status, WNOHANG);
+        // ECHILD: SIGCHLD is ignored, so the kernel reaped it and its status is lost (-1).
+        if (reaped == pid || (reaped < 0 && errno == ECHILD)) {
             if (pipes.output.valid()) {
                 read_available(pipes.output.get(), state);
             }
-            state.outcome.exit_code = decode_status(status);
+            state.outcome.exit_code = reaped == pid ? decode_status(status) : -1;
             return std::move(state.outcome);
         }
         const auto now = steady::now();

@@ -4,7 +4,7 @@
 
 #include "deploy/posix_process.hpp"
 #include "deploy/target_support.hpp"
-#include "unit/deploy/target_fixture.hpp"
+#include "support/bundle_fixture.hpp"
 
 namespace certfleet::deploy {
 namespace {

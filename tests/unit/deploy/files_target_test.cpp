@@ -3,9 +3,11 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "deploy/posix_process.hpp"
 #include "deploy/target_support.hpp"
-#include "unit/deploy/target_fixture.hpp"
+#include "support/bundle_fixture.hpp"
 
 namespace certfleet::deploy {
 namespace {
@@ -308,6 +310,30 @@ TEST_SUITE("deploy")
         CHECK_FALSE(std::filesystem::exists(d.dir / "cert.pem"));
     }
 
+    TEST_CASE("files: a probe that throws counts as a failed verification")
+    {
+        deployment d;
+        d.install_old_files();
+        auto b = make_bundle(
+            "throw.test", "files",
+            {{"fullchain", (d.dir / "fullchain.pem").string()},
+             {"key", (d.dir / "key.pem").string()},
+             {"verify", {{"host", "localhost"}, {"wait_seconds", 0}}}}
+        );
+        auto context = d.context();
+        context.probe = [](const probe_request&) -> probe_result {
+            throw std::runtime_error("resolver exploded");
+        };
+        const auto result = apply_files_target(b, context);
+        CHECK(result.stage == "verify");
+        CHECK(result.rolled_back);
+        CHECK(result.message.find("resolver exploded") != std::string::npos);
+        d.check_old_files_back();
+
+        context.work_dir.clear();
+        CHECK(apply_files_target(b, context).stage == "options");
+    }
+
     TEST_CASE("files: files that did not exist are removed when the deployment fails")
     {
         deployment d;
@@ -318,6 +344,32 @@ TEST_SUITE("deploy")
         CHECK(result.rolled_back);
         CHECK(files_in(d.dir) == 0);
         CHECK(result.details["files"][0]["created"] == true);
+    }
+
+    TEST_CASE("files: a rename that fails half-way through the set puts the first files back")
+    {
+        deployment d;
+        d.install_old_files();
+        // An immutable key.pem: the rename over it fails after fullchain.pem was replaced.
+        const auto key = (d.dir / "key.pem").string();
+        REQUIRE(std::system(("chattr +i " + key).c_str()) == 0);
+        struct mutable_again
+        {
+            std::string path;
+            ~mutable_again() { static_cast<void>(std::system(("chattr -i " + path).c_str())); }
+        } guard{key};
+        auto b = make_bundle(
+            "immutable.test", "files",
+            {{"fullchain", (d.dir / "fullchain.pem").string()}, {"key", key}, {"reload", {"false"}}}
+        );
+        const auto result = apply_files_target(b, d.context());
+        CHECK_FALSE(result.ok);
+        CHECK(result.stage == "write");
+        CHECK(result.rolled_back);
+        CHECK(result.message.find("put back") != std::string::npos);
+        CHECK(result.details.count("reload_after_rollback") == 0); // never reloaded: no need
+        d.check_old_files_back();
+        CHECK(files_in(d.dir) == 2); // no temporary left behind
     }
 
     TEST_CASE("files: a missing directory fails before anything is written")
@@ -354,52 +406,6 @@ TEST_SUITE("deploy")
         CHECK(result.ok);
         CHECK(std::filesystem::is_symlink(d.dir / "key.pem"));
         CHECK(read_file(real) == b.key_pem.view());
-    }
-
-    TEST_CASE("files: wrong options are refused with the problem in words")
-    {
-        struct row
-        {
-            nlohmann::json options;
-            const char* expected; // a piece of the problem
-        };
-        const row rows[] = {
-            {nlohmann::json::array(), "JSON object"},
-            {nlohmann::json::object(), "at least one file"},
-            {{{"cert", "relative/cert.pem"}}, "absolute"},
-            {{{"dir", "tls"}}, "absolute"},
-            {{{"cert", "/a/x.pem"}, {"key", "/a/x.pem"}}, "two files"},
-            {{{"cert", "/a/c.pem"}, {"mode", "0999"}}, "octal"},
-            {{{"cert", "/a/c.pem"}, {"mode", "4755"}}, "octal"},
-            {{{"cert", "/a/c.pem"}, {"key_mode", 384}}, "octal"},
-            {{{"cert", "/a/c.pem"}, {"owner", -1}}, "owner"},
-            {{{"cert", "/a/c.pem"}, {"reload", nlohmann::json::array()}}, "reload"},
-            {{{"cert", "/a/c.pem"}, {"reload", {"nginx", 1}}}, "reload"},
-            {{{"cert", "/a/c.pem"}, {"reload_timeout_seconds", 0}}, "reload_timeout_seconds"},
-            {{{"cert", "/a/c.pem"}, {"verify", {{"port", 443}}}}, "host"},
-            {{{"cert", "/a/c.pem"}, {"verify", {{"host", "h"}, {"port", 70000}}}}, "port"},
-            {{{"cert", "/a/c.pem"}, {"verify", {{"host", "h"}, {"port", -1}}}}, "port"},
-            {{{"cert", "/a/c.pem"}, {"verify", {{"host", "h"}, {"port", 44.3}}}}, "port"},
-            {{{"cert", "/a/c.pem"}, {"verify", {{"host", "h"}, {"wait_seconds", 601}}}}, "wait"},
-            {{{"cert", "/a/c.pem"}, {"verify", {{"host", "h"}, {"sstp", "yes"}}}}, "sstp"},
-            {{{"cert", "/a/c.pem"}, {"certificate", "/a/d.pem"}}, "unknown option \"certificate\""},
-        };
-        for (const auto& r : rows) {
-            CAPTURE(r.options.dump());
-            const auto problem = check_target_options("files", r.options);
-            CHECK(problem.find(r.expected) != std::string::npos);
-        }
-        CHECK(check_target_options(
-                  "files",
-                  {{"dir", "/etc/ssl/site"},
-                   {"owner", "www-data"},
-                   {"group", 33},
-                   {"mode", "644"},
-                   {"key_mode", "0640"},
-                   {"reload", "nginx -s reload"},
-                   {"reload_timeout_seconds", 30},
-                   {"verify", {{"host", "site.example"}, {"port", 443}, {"wait_seconds", 0}}}}
-        ).empty());
     }
 }
 

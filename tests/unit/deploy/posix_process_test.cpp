@@ -142,6 +142,20 @@ TEST_SUITE("deploy")
         CHECK(outcome.output == "y\n");
     }
 
+    TEST_CASE("process: with SIGCHLD ignored the run still ends when the program does")
+    {
+        const signal_disposition children_ignored(SIGCHLD, SIG_IGN);
+        const auto start = std::chrono::steady_clock::now();
+        const auto outcome = run_ok({.argv = {"sh", "-c", "echo bye"}, .timeout = 20s});
+        CHECK(std::chrono::steady_clock::now() - start < 5s);
+        CHECK(outcome.exit_code == -1); // the kernel reaped it: the status is lost
+        CHECK(outcome.output == "bye\n");
+        const posix_process_runner runner;
+        CHECK(
+            runner.run({.argv = {"sleep", "30"}, .timeout = 200ms}).error() == errc::process_timeout
+        );
+    }
+
     TEST_CASE("process: the environment is added to the agent's, replacing the same names")
     {
         REQUIRE(::setenv("CERTFLEET_TEST_KEPT", "kept", 1) == 0);

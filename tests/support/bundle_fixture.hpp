@@ -1,6 +1,7 @@
 #pragma once
-// What the target tests share: bundles made of real certificates (a leaf signed by its own key
-// plus a second certificate standing in for the intermediate), a scratch directory, file readers.
+// What the deploy target tests (unit and integration) share: bundles made of real certificates (a
+// leaf signed by its own key plus a second certificate standing in for the intermediate), a scratch
+// directory, file readers.
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
