@@ -48,6 +48,10 @@ const char* describe(errc e) noexcept
         return "request not authenticated as an enabled agent";
     case errc::protocol_error:
         return "agent protocol error";
+    case errc::not_enrolled:
+        return "this agent is not enrolled";
+    case errc::state_corrupt:
+        return "the agent's state file is unreadable";
     }
     return "unknown deploy error";
 }

@@ -39,6 +39,10 @@ enum class errc
     pin_mismatch,       // the server's TLS certificate or signing key does not match the pin
     unauthorized,       // a request not signed by a known, enabled agent, or replayed
     protocol_error,     // a message that does not follow the agent protocol
+
+    // the agent's state directory
+    not_enrolled,  // no identity in the state directory: run `certfleet-agent enroll` first
+    state_corrupt, // a state file cannot be read back (the message names the file)
 };
 
 [[nodiscard]] const boost::system::error_category& deploy_category() noexcept;

@@ -1,0 +1,129 @@
+#include "deploy/https_transport.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <charconv>
+#include <exception>
+
+#include "deploy/errc.hpp"
+#include "net/errc.hpp"
+#include "net/http_client.hpp"
+
+namespace certfleet::deploy {
+namespace {
+
+namespace asio = boost::asio;
+using client_result = boost::system::result<net::http_response, net::http_error>;
+
+// Retry-After as delta-seconds (RFC 9110 10.2.3); our server never sends the date form.
+std::optional<std::chrono::seconds> retry_after_of(const net::http_response& r)
+{
+    const auto value = r.header("Retry-After");
+    if (!value || value->empty() || value->size() > 9) {
+        return std::nullopt;
+    }
+    long seconds = 0;
+    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), seconds);
+    if (ec != std::errc{} || end != value->data() + value->size() || seconds < 0) {
+        return std::nullopt;
+    }
+    return std::chrono::seconds{seconds};
+}
+
+// The client reports a pin failure as a verification failure with this reason (tls_context.cpp).
+bool is_pin_failure(const net::http_error& e)
+{
+    return e.code == net::errc::certificate_verification_failed &&
+           e.detail.find("pinned SHA-256") != std::string::npos;
+}
+
+client_result run_request(net::http_client_options options, net::http_request request)
+{
+    asio::io_context io{1};
+    std::optional<client_result> out;
+    std::exception_ptr failure;
+    {
+        net::http_client client(io.get_executor(), std::move(options));
+        asio::co_spawn(
+            io, client.request_detailed(std::move(request)),
+            [&out, &failure](const std::exception_ptr& e, client_result r) {
+                if (e) {
+                    failure = e;
+                } else {
+                    out = std::move(r);
+                }
+            }
+        );
+        io.run();
+    }
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+    return std::move(*out);
+}
+
+} // namespace
+
+https_transport::https_transport(
+    std::string server_url, std::string tls_sha256, std::string user_agent
+)
+    : base_(std::move(server_url)), pin_(std::move(tls_sha256)), user_agent_(std::move(user_agent))
+{
+    while (!base_.empty() && base_.back() == '/') {
+        base_.pop_back();
+    }
+}
+
+boost::system::result<agent_reply> https_transport::post(
+    std::string_view path,
+    std::string_view body,
+    std::chrono::milliseconds timeout,
+    std::string* detail
+)
+{
+    net::http_client_options options;
+    options.user_agent = user_agent_;
+    options.pinned_sha256 = pin_;
+    options.connect_timeout = std::min(timeout, std::chrono::milliseconds{15'000});
+    options.request_timeout = timeout;
+    options.max_idle_connections_per_host = 0;
+    net::http_request request;
+    request.method = boost::beast::http::verb::post;
+    request.url = base_ + std::string(path);
+    request.body = std::string(body);
+    request.content_type = "application/json";
+    request.headers.emplace_back("Accept", "application/json");
+    client_result r = net::http_error{};
+    try {
+        r = run_request(std::move(options), std::move(request));
+    } catch (const std::exception& e) {
+        // Set-up failures (TLS context, user agent): not an answer from the server.
+        if (detail != nullptr) {
+            *detail = e.what();
+        }
+        return make_error_code(net::errc::io_error);
+    }
+    if (!r) {
+        if (detail != nullptr) {
+            *detail = r.error().message();
+        }
+        if (is_pin_failure(r.error())) {
+            return make_error_code(errc::pin_mismatch);
+        }
+        return r.error().code;
+    }
+    agent_reply reply;
+    reply.status = static_cast<int>(r->status);
+    reply.retry_after = retry_after_of(*r);
+    reply.body = std::move(r->body);
+    return reply;
+}
+
+transport_factory https_transport_factory(std::string user_agent)
+{
+    return [user_agent = std::move(user_agent)](const std::string& url, const std::string& pin) {
+        return std::make_unique<https_transport>(url, pin, user_agent);
+    };
+}
+
+} // namespace certfleet::deploy
