@@ -189,5 +189,73 @@ export CERTFLEET_SERVER="https://127.0.0.1:$api_port" CERTFLEET_TOKEN="$token" C
 curl -s --cacert "$work/certfleet/api-cert.pem" -H "Authorization: Bearer $token" \
     "https://127.0.0.1:$api_port/api/v1/certificates" |
     python3 -c 'import json,sys; c=json.load(sys.stdin)["items"][0]; print(json.dumps({k: c[k] for k in ("id","names","state","serial","not_after")}, indent=2))'
+unset CERTFLEET_SERVER CERTFLEET_TOKEN CERTFLEET_CA_FINGERPRINT
+renew_token=$token
+
+step "11. nginx on loopback, serving a placeholder certificate over TLS"
+nginx_port=$(free_port)
+mkdir -p "$work/nginx/tls" "$work/nginx/logs"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=placeholder \
+    -keyout "$work/nginx/tls/key.pem" -out "$work/nginx/tls/fullchain.pem" 2>/dev/null
+cat >"$work/nginx/nginx.conf" <<CONF
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/tmp;
+    server {
+        listen 127.0.0.1:$nginx_port ssl;
+        server_name www.customer.test;
+        ssl_certificate $work/nginx/tls/fullchain.pem;
+        ssl_certificate_key $work/nginx/tls/key.pem;
+        location / { return 200 "hello from nginx\n"; }
+    }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>"$work/nginx.log" &
+pids+=($!)
+wait_port "$nginx_port" "$!" nginx
+"$certfleet" probe "127.0.0.1:$nginx_port" --sni www.customer.test || true
+
+step "12. certfleet-agent: enrolled with a one-time join token (pins the API's certificate and the bundle-signing key)"
+agent="$build/src/app/certfleet-agent"
+join=$("$certfleet" agent token create --config "$config" --name web1 --expires 10m 2>/dev/null)
+"$agent" enroll --token "$join" --state-dir "$work/agent"
+"$certfleet" cert assign --config "$config" 1 --agent web1 --target files \
+    --options-json "{\"dir\":\"$work/nginx/tls\",
+                     \"reload\":[\"nginx\",\"-c\",\"$work/nginx/nginx.conf\",\"-p\",\"$work/nginx\",\"-s\",\"reload\"],
+                     \"verify\":{\"host\":\"127.0.0.1\",\"port\":$nginx_port,\"sni\":\"www.customer.test\"}}"
+"$agent" run --state-dir "$work/agent" 2>"$work/agent.log" &
+agent_pid=$!
+pids+=($agent_pid)
+
+# Waits until the agent reports the certificate's newest version deployed.
+wait_deployed() {
+    for _ in $(seq 150); do
+        if "$certfleet" agent show --config "$config" web1 --json | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["assignments"][0]
+sys.exit(0 if a["deployed_version"] is not None and a["deployed_version"] == a["newest_version"] else 1)'; then
+            return 0
+        fi
+        kill -0 "$agent_pid" 2>/dev/null || { cat "$work/agent.log" >&2; exit 1; }
+        sleep 0.2
+    done
+    echo "the agent did not deploy; its log:" >&2; cat "$work/agent.log" >&2; exit 1
+}
+wait_deployed
+"$certfleet" agent show --config "$config" web1
+served_sha() { "$certfleet" cert list --config "$config" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["sha256"])'; }
+"$certfleet" probe "127.0.0.1:$nginx_port" --sni www.customer.test --expect-sha256 "$(served_sha)"
+
+step "13. a renewal reaches nginx by itself: renew over the API, the agent deploys the new version"
+first=$(served_sha)
+"$certfleet" cert renew 1 --server "https://127.0.0.1:$api_port" --token "$renew_token" --ca-fingerprint "$fingerprint" >/dev/null
+wait_deployed
+second=$(served_sha)
+[ "$first" != "$second" ] || { echo "the renewal did not make a new certificate" >&2; exit 1; }
+"$certfleet" probe "127.0.0.1:$nginx_port" --sni www.customer.test --expect-sha256 "$second"
 echo
-echo "demo complete: issued by certfleet serve through its own DNS-01 authority, stored sealed, verified, served over its API."
+echo "demo complete: issued by certfleet serve through its own DNS-01 authority, stored sealed, served over its API, deployed by an agent to nginx and renewed there."
