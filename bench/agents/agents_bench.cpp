@@ -215,6 +215,7 @@ int run(const std::vector<std::string>& a)
         return 1;
     };
 
+    std::cout << tag << "server_rss_before_mib=" << memory_mib(pid).first << "\n";
     auto t0 = bench::steady::now();
     sim.start();
     sim.run_until([&] { return c.enrolled + c.failed == n; }, 600s);
@@ -243,6 +244,7 @@ int run(const std::vector<std::string>& a)
         return 1;
     }
     sim.renewal(first, renewed_at);
+    const long ticks = cpu_ticks(pid);
     if (!sim.run_until([&] { return c.renewed == n || c.failed > 0; }, 300s)) {
         std::cerr << "bench/agents: " << c.renewed << " of " << n
                   << " agents received the renewal in time\n";
@@ -251,6 +253,8 @@ int run(const std::vector<std::string>& a)
     if (c.failed > 0) {
         return failed("renewal");
     }
+    const double server_cpu =
+        static_cast<double>(cpu_ticks(pid) - ticks) / static_cast<double>(::sysconf(_SC_CLK_TCK));
     std::vector<double> delays;
     for (const auto& agent : sim.agents()) {
         delays.push_back(seconds(*agent.renewed_at - renewed_at));
@@ -260,6 +264,7 @@ int run(const std::vector<std::string>& a)
     std::cout << tag << "renewal_to_all_verified_s=" << all << "\n";
     std::cout << tag << "delivery_p50_s=" << percentile(delays, 0.50) << "\n";
     std::cout << tag << "delivery_p99_s=" << percentile(delays, 0.99) << "\n";
+    std::cout << tag << "server_cpu_during_delivery_s=" << server_cpu << "\n";
     std::cout << tag << "server_hwm_mib=" << hwm << "\n";
     std::cout << tag << "rss_vs_goal=" << rss / goal_rss_mib << "\n";
     std::cout << tag << "delivery_vs_goal=" << all / goal_delivery_s << "\n";
