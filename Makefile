@@ -35,6 +35,7 @@ bench: build
 	@bench/issue/run.sh $(BUILD)
 	@bench/sweep/run.sh $(BUILD)
 	@bench/api/run.sh $(BUILD)
+	@bench/agents/run.sh $(BUILD)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
