@@ -359,7 +359,7 @@ deploy_outcome<deploy_service::poll_answer> deploy_service::answer_poll(
         if (refused_version(a) == view.newest_version) {
             continue; // the agent refused this very bundle: offering it again changes nothing
         }
-        auto bundle = build_bundle(agent, view, now);
+        auto bundle = build_bundle(agent, view);
         if (!bundle) {
             record_event(
                 *st_.store, a.certificate_id, "bundle_failed",
@@ -374,18 +374,11 @@ deploy_outcome<deploy_service::poll_answer> deploy_service::answer_poll(
     return answer;
 }
 
-boost::system::result<std::string> deploy_service::build_bundle(
-    const core::agent_record& agent, const core::assignment_view& view, clock_time now
-)
+boost::system::result<const deploy_service::version_material*>
+deploy_service::material_for(core::row_id certificate_id)
 {
-    (void)now;
-    const auto& a = view.assignment;
     auto& store = *st_.store;
-    auto certificate = store.get_certificate(a.certificate_id);
-    auto version = store.latest_version(a.certificate_id);
-    if (!certificate) {
-        return certificate.error();
-    }
+    auto version = store.latest_version(certificate_id);
     if (!version) {
         return version.error();
     }
@@ -393,7 +386,14 @@ boost::system::result<std::string> deploy_service::build_bundle(
         return make_error_code(core::errc::not_found);
     }
     const auto& v = **version;
-    auto key_pem = st_.vault.open(v.key_sealed, certificate_key_context(a.certificate_id));
+    if (const auto it = materials_.find(v.id); it != materials_.end()) {
+        return &it->second;
+    }
+    auto certificate = store.get_certificate(certificate_id);
+    if (!certificate) {
+        return certificate.error();
+    }
+    auto key_pem = st_.vault.open(v.key_sealed, certificate_key_context(certificate_id));
     if (!key_pem) {
         return key_pem.error();
     }
@@ -401,6 +401,26 @@ boost::system::result<std::string> deploy_service::build_bundle(
     if (!chain || chain->empty()) {
         return make_error_code(core::errc::invalid_certificate);
     }
+    if (materials_.size() >= pfx_cache_entries) {
+        materials_.erase(materials_.begin()); // the oldest version first: ids grow
+    }
+    version_material m{
+        v, certificate->spec.names, core::to_hex(chain->front().sha1_fingerprint),
+        core::to_hex(chain->front().sha256_fingerprint), std::move(*key_pem)};
+    return &materials_.emplace(v.id, std::move(m)).first->second;
+}
+
+boost::system::result<std::string>
+deploy_service::build_bundle(const core::agent_record& agent, const core::assignment_view& view)
+{
+    const auto& a = view.assignment;
+    // Thousands of agents may want the same version at once: what is the same for all of them
+    // (the chain, its hashes, the opened key, the PKCS#12) is made once per version.
+    auto material = material_for(a.certificate_id);
+    if (!material) {
+        return material.error();
+    }
+    const auto& m = **material;
     auto options = nlohmann::json::parse(a.options_json, nullptr, false);
     if (!options.is_object()) {
         options = nlohmann::json::object();
@@ -408,7 +428,7 @@ boost::system::result<std::string> deploy_service::build_bundle(
     const auto protection = options.find("pfx_protection");
     const bool aes = protection != options.end() && protection->is_string() &&
                      protection->get<std::string>() == "aes";
-    auto pfx = pfx_for(v, *key_pem, aes);
+    auto pfx = pfx_for(m.version, m.key_pem, aes);
     if (!pfx) {
         return pfx.error();
     }
@@ -420,18 +440,18 @@ boost::system::result<std::string> deploy_service::build_bundle(
     b.agent = agent.name;
     b.assignment = a.id;
     b.certificate = a.certificate_id;
-    b.version = v.id;
+    b.version = m.version.id;
     b.target = a.target;
     b.target_options = std::move(options);
-    b.names = certificate->spec.names;
-    b.chain_pem = v.chain_pem;
-    b.sha1_hex = core::to_hex(chain->front().sha1_fingerprint);
-    b.sha256_hex = core::to_hex(chain->front().sha256_fingerprint);
-    b.serial_hex = v.serial_hex;
-    b.not_before = v.not_before;
-    b.not_after = v.not_after;
+    b.names = m.names;
+    b.chain_pem = m.version.chain_pem;
+    b.sha1_hex = m.sha1_hex;
+    b.sha256_hex = m.sha256_hex;
+    b.serial_hex = m.version.serial_hex;
+    b.not_before = m.version.not_before;
+    b.not_after = m.version.not_after;
     b.pfx = (*pfx)->pfx;
-    b.key_pem = std::move(*key_pem);
+    b.key_pem = core::secret(m.key_pem.view());
     b.pfx_password = core::secret((*pfx)->password.view());
     return deploy::seal_and_sign_bundle(
         b, agent.public_point, (*signing)->private_scalar.view(), *crypto_

@@ -96,9 +96,18 @@ private:
         core::secret password;
     };
     boost::system::result<const deploy::p256_key_pair*> signing_key();
-    boost::system::result<std::string> build_bundle(
-        const core::agent_record& agent, const core::assignment_view& view, clock_time now
-    );
+    // What every agent's bundle of one certificate version shares.
+    struct version_material
+    {
+        core::certificate_version version;
+        std::vector<std::string> names;
+        std::string sha1_hex;
+        std::string sha256_hex;
+        core::secret key_pem;
+    };
+    boost::system::result<const version_material*> material_for(core::row_id certificate_id);
+    boost::system::result<std::string>
+    build_bundle(const core::agent_record& agent, const core::assignment_view& view);
     boost::system::result<const pfx_entry*>
     pfx_for(const core::certificate_version& version, const core::secret& key_pem, bool aes);
 
@@ -108,6 +117,7 @@ private:
     deploy::replay_guard replays_;
     std::optional<deploy::p256_key_pair> signing_;
     std::map<std::pair<core::row_id, bool>, pfx_entry> pfx_cache_;
+    std::map<core::row_id, version_material> materials_;
 };
 
 } // namespace certfleet::app
