@@ -142,7 +142,8 @@ public:
     // The agent's assignment of certificate `id` as `agent show` has it (null when none).
     json assignment_of(const std::string& agent, std::int64_t id) const
     {
-        for (const auto& a : agent_show(agent)["assignments"]) {
+        const auto shown = agent_show(agent);
+        for (const auto& a : shown["assignments"]) {
             if (a["certificate"] == id) {
                 return a;
             }
@@ -340,9 +341,12 @@ TEST_SUITE("integration")
         REQUIRE_MESSAGE(delivered, (one.log() + two.log()));
         CHECK(std::filesystem::exists(dir_one / "key.pem"));
         CHECK(std::filesystem::exists(dir_two / "fullchain.pem"));
-        CHECK(wait_until(
-            [&] { return f.deployed_newest("one", id) && f.deployed_newest("two", id); }, 10s
-        ));
+        CHECK_MESSAGE(
+            wait_until(
+                [&] { return f.deployed_newest("one", id) && f.deployed_newest("two", id); }, 10s
+            ),
+            (f.agent_show("one").dump() + "\n" + one.log() + two.log())
+        );
 
         const auto renewed = f.rig.certfleet({"cert", "renew", std::to_string(id)});
         REQUIRE_MESSAGE(renewed.exit_code == 0, (renewed.out + renewed.err));
@@ -359,9 +363,12 @@ TEST_SUITE("integration")
         );
         MESSAGE("renewal delivered to both agents: " << seconds_since(assigned) << " s");
         CHECK_MESSAGE(redelivered, (one.log() + two.log()));
-        CHECK(wait_until(
-            [&] { return f.deployed_newest("one", id) && f.deployed_newest("two", id); }, 10s
-        ));
+        CHECK_MESSAGE(
+            wait_until(
+                [&] { return f.deployed_newest("one", id) && f.deployed_newest("two", id); }, 10s
+            ),
+            (f.agent_show("one").dump() + "\n" + one.log() + two.log())
+        );
         CHECK(one.stop() == 0);
         CHECK(two.stop() == 0);
     }
