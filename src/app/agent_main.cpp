@@ -81,8 +81,9 @@ dep::agent make_agent(platform& p, const std::string& state_dir, std::chrono::se
     options.version = CERTFLEET_VERSION;
     options.poll_wait = poll;
     dep::agent_ports ports{
-        .connect =
-            dep::https_transport_factory(std::string("certfleet-agent/") + CERTFLEET_VERSION),
+        .connect = dep::https_transport_factory(
+            std::string("certfleet-agent/") + CERTFLEET_VERSION, &stop_requested
+        ),
         .crypto = p.crypto,
         .processes = p.processes,
         .probe = [](const dep::probe_request& r) { return dep::run_probe(r); },

@@ -59,6 +59,12 @@ poll_outcome agent::poll()
     auto& state = loaded_->state;
     poll_request request;
     request.wait = options_.poll_wait;
+    const auto now = ports_.clock();
+    if (const auto opens = next_window_start(state.assignments, state.openings, now)) {
+        // Back by the time the window opens (a second late, so that it is open then).
+        const auto until = std::chrono::ceil<seconds>(*opens - now) + seconds{1};
+        request.wait = std::clamp(until, seconds{1}, request.wait);
+    }
     request.version = options_.version;
     for (const auto& a : state.assignments) {
         request.assignments.push_back({a.id, a.staged_version, a.deployed_version});

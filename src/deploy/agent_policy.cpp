@@ -68,6 +68,16 @@ std::string format_utc(time_point t)
     return date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(t));
 }
 
+std::optional<time_point> next_window_start(
+    const std::vector<assignment_state>& assignments,
+    const std::vector<opening>& openings,
+    time_point now
+)
+{
+    const bool pending = std::any_of(assignments.begin(), assignments.end(), has_pending);
+    return pending ? next_start_after(openings, now) : std::nullopt;
+}
+
 apply_decision decide_apply(
     const assignment_state& a,
     const std::vector<opening>& openings,

@@ -48,6 +48,15 @@ struct apply_decision
     std::chrono::seconds failure_retry
 );
 
+// The start of the next opening after `now` when a staged bundle waits for one (nullopt when
+// nothing is pending, no window is set or none is known). The agent holds a poll no longer than
+// that: a long-poll must not delay the apply past the opening by up to its whole length.
+[[nodiscard]] std::optional<time_point> next_window_start(
+    const std::vector<assignment_state>& assignments,
+    const std::vector<opening>& openings,
+    time_point now
+);
+
 // RFC 3339 UTC to the second: "2026-03-01T02:00:00Z".
 [[nodiscard]] std::string format_utc(time_point t);
 

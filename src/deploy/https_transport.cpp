@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <charconv>
 #include <exception>
 
@@ -37,16 +38,37 @@ bool is_pin_failure(const net::http_error& e)
            e.detail.find("pinned SHA-256") != std::string::npos;
 }
 
-client_result run_request(net::http_client_options options, net::http_request request)
+// Looks at `stop` every 100 ms and ends the exchange when it is set: a long-poll may be held for
+// most of a minute, and the agent must not make a service manager wait that long to stop it.
+void watch_stop(asio::steady_timer& timer, asio::io_context& io, const std::atomic<bool>& stop)
+{
+    timer.expires_after(std::chrono::milliseconds{100});
+    timer.async_wait([&timer, &io, &stop](const boost::system::error_code& ec) {
+        if (ec) {
+            return;
+        }
+        if (stop) {
+            io.stop();
+            return;
+        }
+        watch_stop(timer, io, stop);
+    });
+}
+
+client_result run_request(
+    net::http_client_options options, net::http_request request, const std::atomic<bool>* stop
+)
 {
     asio::io_context io{1};
     std::optional<client_result> out;
     std::exception_ptr failure;
     {
+        asio::steady_timer stop_timer(io);
         net::http_client client(io.get_executor(), std::move(options));
         asio::co_spawn(
             io, client.request_detailed(std::move(request)),
-            [&out, &failure](const std::exception_ptr& e, client_result r) {
+            [&out, &failure, &stop_timer](const std::exception_ptr& e, client_result r) {
+                stop_timer.cancel();
                 if (e) {
                     failure = e;
                 } else {
@@ -54,10 +76,19 @@ client_result run_request(net::http_client_options options, net::http_request re
                 }
             }
         );
+        if (stop != nullptr) {
+            watch_stop(stop_timer, io, *stop);
+        }
         io.run();
     }
     if (failure) {
         std::rethrow_exception(failure);
+    }
+    if (!out) {
+        return net::http_error{
+            .code = make_error_code(net::errc::io_error),
+            .cause = make_error_code(asio::error::operation_aborted),
+            .detail = "the agent is stopping"};
     }
     return std::move(*out);
 }
@@ -65,9 +96,13 @@ client_result run_request(net::http_client_options options, net::http_request re
 } // namespace
 
 https_transport::https_transport(
-    std::string server_url, std::string tls_sha256, std::string user_agent
+    std::string server_url,
+    std::string tls_sha256,
+    std::string user_agent,
+    const std::atomic<bool>* stop
 )
-    : base_(std::move(server_url)), pin_(std::move(tls_sha256)), user_agent_(std::move(user_agent))
+    : base_(std::move(server_url)), pin_(std::move(tls_sha256)), user_agent_(std::move(user_agent)),
+      stop_(stop)
 {
     while (!base_.empty() && base_.back() == '/') {
         base_.pop_back();
@@ -95,7 +130,7 @@ boost::system::result<agent_reply> https_transport::post(
     request.headers.emplace_back("Accept", "application/json");
     client_result r = net::http_error{};
     try {
-        r = run_request(std::move(options), std::move(request));
+        r = run_request(std::move(options), std::move(request), stop_);
     } catch (const std::exception& e) {
         // Set-up failures (TLS context, user agent): not an answer from the server.
         if (detail != nullptr) {
@@ -119,11 +154,12 @@ boost::system::result<agent_reply> https_transport::post(
     return reply;
 }
 
-transport_factory https_transport_factory(std::string user_agent)
+transport_factory https_transport_factory(std::string user_agent, const std::atomic<bool>* stop)
 {
-    return [user_agent = std::move(user_agent)](const std::string& url, const std::string& pin) {
-        return std::make_unique<https_transport>(url, pin, user_agent);
-    };
+    return
+        [user_agent = std::move(user_agent), stop](const std::string& url, const std::string& pin) {
+            return std::make_unique<https_transport>(url, pin, user_agent, stop);
+        };
 }
 
 } // namespace certfleet::deploy

@@ -4,6 +4,7 @@
 // post() runs its own io_context to completion on the calling thread (the agent is
 // synchronous), with a fresh client so that the call's timeout applies.
 
+#include <atomic>
 #include <string>
 
 #include "deploy/agent_transport.hpp"
@@ -14,7 +15,14 @@ class https_transport final : public agent_transport
 {
 public:
     // `tls_sha256`: lower-case hex, 64 characters (as the join token carries it).
-    https_transport(std::string server_url, std::string tls_sha256, std::string user_agent);
+    // `stop`, when given, ends an exchange in flight once it is set (post() then fails with
+    // io_error): the long-poll does not hold up a stopping agent.
+    https_transport(
+        std::string server_url,
+        std::string tls_sha256,
+        std::string user_agent,
+        const std::atomic<bool>* stop = nullptr
+    );
 
     [[nodiscard]] boost::system::result<agent_reply> post(
         std::string_view path,
@@ -27,9 +35,11 @@ private:
     std::string base_;
     std::string pin_;
     std::string user_agent_;
+    const std::atomic<bool>* stop_;
 };
 
 // A transport_factory making https_transport objects.
-[[nodiscard]] transport_factory https_transport_factory(std::string user_agent);
+[[nodiscard]] transport_factory
+https_transport_factory(std::string user_agent, const std::atomic<bool>* stop = nullptr);
 
 } // namespace certfleet::deploy

@@ -87,4 +87,15 @@ TEST_SUITE("deploy")
         a.staged_version = 3; // a newer version is not held back by the old failure
         CHECK(decide(a, week, t0 + 3h) == apply_trigger::window);
     }
+
+    TEST_CASE("agent policy: the next window start bounds a poll only while a bundle waits")
+    {
+        const std::vector<opening> week{{t0 + 2h, t0 + 4h}, {t0 + 170h, t0 + 172h}};
+        const std::vector<assignment_state> waiting{staged(2, 2), staged(3, 2)};
+        CHECK(next_window_start(waiting, week, t0) == t0 + 2h);
+        CHECK(next_window_start(waiting, week, t0 + 3h) == t0 + 170h); // open now: the next one
+        CHECK_FALSE(next_window_start({staged(2, 2)}, week, t0).has_value()); // nothing pending
+        CHECK_FALSE(next_window_start(waiting, {}, t0).has_value());          // no window
+        CHECK_FALSE(next_window_start({}, week, t0).has_value());
+    }
 }

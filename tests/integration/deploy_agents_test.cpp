@@ -1,0 +1,615 @@
+// Deploy end to end (DESIGN section 6): `certfleet serve` with its HTTPS API (backend_rig: Pebble,
+// unbound, NSD), real certfleet-agent processes enrolled with join tokens, certificates issued
+// by Pebble and assigned to the agents' files targets, a real nginx. Enrollment and its refusals,
+// delivery and renewal within seconds, deployment windows and "deploy now", a reload that fails
+// and is rolled back, the server going away and coming back, and one agent's isolation from
+// another.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <thread>
+
+#include "core/crypto/certificate.hpp"
+#include "core/crypto/encoding.hpp"
+#include "deploy/agent_policy.hpp"
+#include "deploy/agent_protocol.hpp"
+#include "deploy/agent_state.hpp"
+#include "deploy/openssl_crypto.hpp"
+#include "support/backend_rig.hpp"
+#include "support/rig_agent.hpp"
+#include "support/rig_certfleet.hpp"
+#include "support/rig_nginx.hpp"
+
+namespace certfleet::test {
+namespace {
+namespace http = boost::beast::http;
+using nlohmann::json;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+// How long a deployed bundle may take to reach an agent that is running.
+constexpr auto delivery_limit = 15s;
+
+double seconds_since(steady::time_point start)
+{
+    return std::chrono::duration<double>(steady::now() - start).count();
+}
+
+// Polls `done` every 200 ms until it holds (true) or `limit` passed (false).
+template <class F> bool wait_until(F done, std::chrono::milliseconds limit)
+{
+    const auto until = steady::now() + limit;
+    while (!done()) {
+        if (steady::now() >= until) {
+            return false;
+        }
+        std::this_thread::sleep_for(200ms);
+    }
+    return true;
+}
+
+std::string trimmed(std::string s)
+{
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) {
+        s.pop_back();
+    }
+    return s;
+}
+
+// The SHA-256 of the first certificate in a PEM file; empty when there is none.
+std::string pem_file_sha256(const std::filesystem::path& file)
+{
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+        return {};
+    }
+    auto chain = core::parse_pem_chain(read_text_file(file));
+    return chain && !chain->empty() ? core::to_hex(chain->front().sha256_fingerprint) : "";
+}
+
+// backend_rig with the API and `certfleet serve` running, and the operator's deploy commands.
+class fleet
+{
+public:
+    // The managed names (each one's label: its first one).
+    fleet(std::initializer_list<std::string> names)
+        : rig({.domains = domains_of(names), .api = true})
+    {
+        rig.start_serve();
+    }
+
+    static std::map<std::string, std::string> domains_of(std::initializer_list<std::string> names)
+    {
+        std::map<std::string, std::string> out;
+        for (const auto& name : names) {
+            out[name] = name.substr(0, name.find('.'));
+        }
+        return out;
+    }
+
+    // `certfleet agent token create`: the token (stdout).
+    std::string join_token(
+        const std::string& name, const std::string& window = {}, const std::string& expires = {}
+    ) const
+    {
+        std::vector<std::string> args{"agent", "token", "create", "--name", name};
+        if (!window.empty()) {
+            args.insert(args.end(), {"--window", window});
+        }
+        if (!expires.empty()) {
+            args.insert(args.end(), {"--expires", expires});
+        }
+        const auto r = rig.certfleet(args);
+        REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+        return trimmed(r.out);
+    }
+
+    // Adds certificates for `names` and waits until the server issued them all; their ids.
+    std::vector<std::int64_t> issue(const std::vector<std::string>& names) const
+    {
+        for (const auto& name : names) {
+            REQUIRE(rig.certfleet({"cert", "add", "--name", name}).exit_code == 0);
+        }
+        REQUIRE(rig.wait_all_valid(names.size(), 90s));
+        std::vector<std::int64_t> ids;
+        const auto list = rig.certfleet_json({"cert", "list"});
+        for (const auto& name : names) {
+            for (const auto& c : list) {
+                if (c["names"].front() == name) {
+                    ids.push_back(c["id"].get<std::int64_t>());
+                }
+            }
+        }
+        REQUIRE(ids.size() == names.size());
+        return ids;
+    }
+
+    // The SHA-256 of the certificate's newest version.
+    std::string newest_sha256(std::int64_t id) const
+    {
+        for (const auto& c : rig.certfleet_json({"cert", "list"})) {
+            if (c["id"] == id) {
+                return c["sha256"].is_string() ? c["sha256"].get<std::string>() : "";
+            }
+        }
+        return {};
+    }
+
+    json agent_show(const std::string& name) const
+    {
+        return rig.certfleet_json({"agent", "show", name});
+    }
+
+    // The agent's assignment of certificate `id` as `agent show` has it (null when none).
+    json assignment_of(const std::string& agent, std::int64_t id) const
+    {
+        const auto shown = agent_show(agent);
+        for (const auto& a : shown["assignments"]) {
+            if (a["certificate"] == id) {
+                return a;
+            }
+        }
+        return json();
+    }
+
+    // `certfleet cert assign ID --agent A --target files --options-json ...`: its id.
+    std::int64_t assign(std::int64_t id, const std::string& agent, const json& options) const
+    {
+        const auto r = rig.certfleet(
+            {"cert", "assign", std::to_string(id), "--agent", agent, "--target", "files",
+             "--options-json", options.dump(), "--json"}
+        );
+        REQUIRE_MESSAGE(r.exit_code == 0, (r.out + r.err));
+        return json::parse(r.out)["id"].get<std::int64_t>();
+    }
+
+    // Whether `agent show` reports the newest version of `id` deployed.
+    bool deployed_newest(const std::string& agent, std::int64_t id) const
+    {
+        const auto a = assignment_of(agent, id);
+        return a.is_object() && a["newest_version"].is_number_integer() &&
+               a["deployed_version"] == a["newest_version"];
+    }
+
+    backend_rig rig;
+    temp_dir hosts{"certfleet-agents"};
+};
+
+// An enrolled agent host (enroll must succeed).
+void enroll(const fleet& f, const agent_host& host, const std::string& window = {})
+{
+    const auto r = host.enroll(f.join_token(host.name(), window));
+    REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+}
+
+// A directory for one files target.
+std::filesystem::path target_dir(const fleet& f, const std::string& name)
+{
+    return f.hosts.subdir("targets/" + name);
+}
+
+// "Sun" ... "Sat".
+std::string day_name(std::chrono::weekday d)
+{
+    static constexpr const char* names[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    return names[d.c_encoding()];
+}
+
+// "<Day> HH:MM-HH:MM UTC" from `start` to `end` (on the day of `start`).
+std::string utc_window(std::chrono::sys_seconds start, std::chrono::sys_seconds end)
+{
+    const auto clock_text = [](std::chrono::sys_seconds t) {
+        const auto day = std::chrono::floor<std::chrono::days>(t);
+        const std::chrono::hh_mm_ss hms(t - day);
+        char text[32];
+        std::snprintf(
+            text, sizeof text, "%02d:%02d", static_cast<int>(hms.hours().count()),
+            static_cast<int>(hms.minutes().count())
+        );
+        return std::string(text);
+    };
+    return day_name(std::chrono::weekday(std::chrono::floor<std::chrono::days>(start))) + " " +
+           clock_text(start) + "-" + clock_text(end) + " UTC";
+}
+
+// The agent's own view of its one assignment (null when it has none).
+json only_assignment(const agent_host& host)
+{
+    const auto s = host.status();
+    return s["assignments"].empty() ? json() : s["assignments"].front();
+}
+
+// The signed poll of `kid`, signed with the key in `signer`'s identity file.
+std::string signed_poll(const agent_host& signer, const std::string& kid)
+{
+    const auto identity = deploy::load_identity(signer.state_dir());
+    REQUIRE(identity.has_value());
+    const deploy::openssl_crypto crypto;
+    deploy::poll_request request;
+    request.wait = 0s;
+    auto body = deploy::sign_request(
+        crypto, kid, identity->private_scalar.view(), deploy::poll_path, deploy::to_json(request),
+        std::chrono::system_clock::now()
+    );
+    REQUIRE(body.has_value());
+    return *body;
+}
+
+// The decoded payloads of the bundles in a poll answer, as text.
+std::vector<std::string> bundle_payloads(const json& answer)
+{
+    std::vector<std::string> out;
+    for (const auto& b : answer["bundles"]) {
+        const auto text = b.get<std::string>();
+        auto flattened = json::parse(text, nullptr, false);
+        std::string payload;
+        if (flattened.is_object() && flattened["payload"].is_string()) {
+            payload = flattened["payload"].get<std::string>();
+        } else {
+            const auto first = text.find('.');
+            payload = text.substr(first + 1, text.find('.', first + 1) - first - 1);
+        }
+        const auto decoded = core::base64url_decode(payload);
+        out.push_back(decoded ? *decoded : std::string());
+    }
+    return out;
+}
+} // namespace
+
+TEST_SUITE("integration")
+{
+    TEST_CASE("deploy agents: enrollment takes a good token once and refuses the others")
+    {
+        fleet f{};
+        const auto token = f.join_token("alpha");
+
+        agent_host alpha(f.hosts, "alpha");
+        const auto good = alpha.enroll(token);
+        REQUIRE_MESSAGE(good.exit_code == 0, good.err);
+        const auto identity = alpha.state_dir() / "identity.json";
+        struct stat st
+        {};
+        REQUIRE(::stat(identity.c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 0600);
+        CHECK(f.agent_show("alpha")["name"] == "alpha");
+
+        {
+            // The same token again is refused: already used.
+            agent_host again(f.hosts, "again");
+            const auto r = again.enroll(token);
+            CHECK(r.exit_code != 0);
+            CHECK_MESSAGE(r.err.find("already used") != std::string::npos, r.err);
+            CHECK_FALSE(std::filesystem::exists(again.state_dir() / "identity.json"));
+        }
+        {
+            // An expired token is refused.
+            const auto short_lived = f.join_token("late", {}, "1s");
+            std::this_thread::sleep_for(2s);
+            agent_host late(f.hosts, "late");
+            const auto r = late.enroll(short_lived);
+            CHECK(r.exit_code != 0);
+            CHECK_MESSAGE(r.err.find("expired") != std::string::npos, r.err);
+            CHECK_FALSE(std::filesystem::exists(late.state_dir() / "identity.json"));
+        }
+        {
+            // A token pinning another TLS certificate is refused and nothing is saved.
+            const auto real = f.join_token("pinned");
+            auto payload =
+                json::parse(core::base64url_decode(std::string_view(real).substr(5)).value());
+            auto wrong = payload["tls_sha256"].get<std::string>();
+            wrong[0] = wrong[0] == '0' ? '1' : '0';
+            payload["tls_sha256"] = wrong;
+            const auto tampered = "cfj1." + core::base64url_encode(payload.dump());
+
+            agent_host pinned(f.hosts, "pinned");
+            const auto r = pinned.enroll(tampered);
+            CHECK(r.exit_code != 0);
+            INFO(r.err);
+            CHECK_FALSE(std::filesystem::exists(pinned.state_dir() / "identity.json"));
+            CHECK_FALSE(std::filesystem::exists(pinned.state_dir() / "state.json"));
+            // The refusal happened before the secret was sent: the real token still works.
+            const auto after = pinned.enroll(real);
+            CHECK_MESSAGE(after.exit_code == 0, after.err);
+        }
+    }
+
+    TEST_CASE("deploy agents: two agents receive an issued certificate and its renewal in seconds")
+    {
+        fleet f{"www.customer.test"};
+        agent_host one(f.hosts, "one");
+        agent_host two(f.hosts, "two");
+        enroll(f, one);
+        enroll(f, two);
+        one.start();
+        two.start();
+        const auto id = f.issue({"www.customer.test"}).front();
+        const auto first = f.newest_sha256(id);
+        REQUIRE(first.size() == 64);
+
+        const auto dir_one = target_dir(f, "one");
+        const auto dir_two = target_dir(f, "two");
+        auto assigned = steady::now();
+        f.assign(id, "one", {{"dir", dir_one.string()}});
+        f.assign(id, "two", {{"dir", dir_two.string()}});
+        const bool delivered = wait_until(
+            [&] {
+                return pem_file_sha256(dir_one / "cert.pem") == first &&
+                       pem_file_sha256(dir_two / "cert.pem") == first;
+            },
+            delivery_limit
+        );
+        MESSAGE("first delivery to both agents: " << seconds_since(assigned) << " s");
+        REQUIRE_MESSAGE(delivered, (one.log() + two.log()));
+        CHECK(std::filesystem::exists(dir_one / "key.pem"));
+        CHECK(std::filesystem::exists(dir_two / "fullchain.pem"));
+        CHECK_MESSAGE(
+            wait_until(
+                [&] { return f.deployed_newest("one", id) && f.deployed_newest("two", id); }, 10s
+            ),
+            (f.agent_show("one").dump() + "\n" + one.log() + two.log())
+        );
+
+        const auto renewed = f.rig.certfleet({"cert", "renew", std::to_string(id)});
+        REQUIRE_MESSAGE(renewed.exit_code == 0, (renewed.out + renewed.err));
+        const auto second = f.newest_sha256(id);
+        REQUIRE(second.size() == 64);
+        REQUIRE(second != first);
+        assigned = steady::now();
+        const bool redelivered = wait_until(
+            [&] {
+                return pem_file_sha256(dir_one / "cert.pem") == second &&
+                       pem_file_sha256(dir_two / "cert.pem") == second;
+            },
+            delivery_limit
+        );
+        MESSAGE("renewal delivered to both agents: " << seconds_since(assigned) << " s");
+        CHECK_MESSAGE(redelivered, (one.log() + two.log()));
+        CHECK_MESSAGE(
+            wait_until(
+                [&] { return f.deployed_newest("one", id) && f.deployed_newest("two", id); }, 10s
+            ),
+            (f.agent_show("one").dump() + "\n" + one.log() + two.log())
+        );
+        CHECK(one.stop() == 0);
+        CHECK(two.stop() == 0);
+    }
+
+    TEST_CASE("deploy agents: a closed window stages without applying, until deploy now or it opens"
+    )
+    {
+        fleet f{"www.customer.test"};
+        const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+        const auto today = std::chrono::weekday(std::chrono::floor<std::chrono::days>(now));
+        const auto closed = day_name(today + std::chrono::days(3)) + " 10:00-11:00 UTC";
+        // A window that opens at the start of a minute at least 25 s away.
+        auto opens = std::chrono::ceil<std::chrono::minutes>(now);
+        if (opens - now < 25s) {
+            opens += 1min;
+        }
+        const auto soon = utc_window(opens, opens + 5min);
+        MESSAGE("windows: closed \"" << closed << "\", soon \"" << soon << "\"");
+
+        agent_host later(f.hosts, "later");
+        agent_host early(f.hosts, "early");
+        enroll(f, later, closed);
+        enroll(f, early, soon);
+        later.start(5);
+        early.start(20); // a poll longer than the lag allowed after the opening
+        const auto id = f.issue({"www.customer.test"}).front();
+        const auto sha = f.newest_sha256(id);
+        const auto later_dir = target_dir(f, "later");
+        const auto early_dir = target_dir(f, "early");
+        f.assign(id, "later", {{"dir", later_dir.string()}});
+        f.assign(id, "early", {{"dir", early_dir.string()}});
+
+        // Staged, not applied.
+        for (const auto* host : {&later, &early}) {
+            CHECK_MESSAGE(
+                wait_until(
+                    [&] {
+                        const auto a = f.assignment_of(host->name(), id);
+                        return a.is_object() && a["last_status"] == "staged";
+                    },
+                    delivery_limit
+                ),
+                host->log()
+            );
+            const auto a = only_assignment(*host);
+            REQUIRE(a.is_object());
+            CHECK(a["staged_version"].is_number_integer());
+            CHECK(a["deployed_version"].is_null());
+        }
+        std::this_thread::sleep_for(3s);
+        CHECK_FALSE(std::filesystem::exists(later_dir / "cert.pem"));
+        CHECK(only_assignment(later)["deployed_version"].is_null());
+
+        // "deploy now" applies at once.
+        const auto asked = steady::now();
+        const auto r = f.rig.certfleet({"deploy", "now", "--agent", "later"});
+        REQUIRE_MESSAGE(r.exit_code == 0, (r.out + r.err));
+        const bool applied =
+            wait_until([&] { return pem_file_sha256(later_dir / "cert.pem") == sha; }, 15s);
+        MESSAGE("deploy now applied after " << seconds_since(asked) << " s");
+        CHECK_MESSAGE(applied, later.log());
+        CHECK(wait_until([&] { return f.deployed_newest("later", id); }, 10s));
+
+        // The other agent waits for its window: nothing before it opens, the files after.
+        const auto before = opens - 2s;
+        if (std::chrono::system_clock::now() < before) {
+            std::this_thread::sleep_until(before);
+        }
+        const bool absent = !std::filesystem::exists(early_dir / "cert.pem");
+        const bool still_closed = std::chrono::system_clock::now() < opens;
+        REQUIRE(still_closed); // the test took longer than the window's lead
+        CHECK_MESSAGE(absent, early.log());
+        const bool deployed = wait_until(
+            [&] { return pem_file_sha256(early_dir / "cert.pem") == sha; },
+            std::chrono::duration_cast<std::chrono::milliseconds>(
+                opens - std::chrono::system_clock::now() + 30s
+            )
+        );
+        const auto lag = std::chrono::duration<double>(std::chrono::system_clock::now() - opens);
+        MESSAGE("applied " << lag.count() << " s after the window opened");
+        CHECK_MESSAGE(deployed, early.log());
+        CHECK(lag < 8s); // its 20 s poll ended when the window opened
+        const auto a = only_assignment(early);
+        CHECK(a["deployed_version"].is_number_integer());
+        // Applied inside the window, not before (RFC 3339 UTC texts compare as times do).
+        REQUIRE(a["deployed_at"].is_string());
+        CHECK(a["deployed_at"].get<std::string>() >= deploy::format_utc(opens));
+    }
+
+    TEST_CASE("deploy agents: nginx serves what the agent deploys, a failing reload is rolled back")
+    {
+        fleet f{"www.customer.test", "api.customer.test"};
+        const auto nginx_dir = f.hosts.subdir("nginx");
+        const auto tls = f.hosts.subdir("nginx/tls");
+        write_placeholder_certificate(tls);
+        nginx_server nginx(nginx_dir, tls, "www.customer.test");
+        nginx.start();
+        agent_host host(f.hosts, "web");
+        enroll(f, host);
+        host.start();
+        const auto ids = f.issue({"www.customer.test", "api.customer.test"});
+        const auto www = f.newest_sha256(ids[0]);
+        const auto api = f.newest_sha256(ids[1]);
+
+        const json verify{
+            {"host", "127.0.0.1"}, {"port", nginx.port()}, {"sni", "www.customer.test"}};
+        f.assign(
+            ids[0], "web",
+            {{"dir", tls.string()},
+             {"reload", nginx.command_with({"-s", "reload"})},
+             {"verify", verify}}
+        );
+        CHECK_MESSAGE(
+            wait_until([&] { return f.deployed_newest("web", ids[0]); }, 20s), host.log()
+        );
+        CHECK(f.assignment_of("web", ids[0])["last_status"] == "deployed");
+        CHECK(nginx.serves(www));
+        const auto probe = run_certfleet(
+            {"probe", "127.0.0.1:" + std::to_string(nginx.port()), "--sni", "www.customer.test",
+             "--expect-sha256", www, "--json"},
+            {.timeout = 20s}
+        );
+        CHECK_MESSAGE(probe.exit_code == 0, (probe.out + probe.err));
+
+        // The other certificate into the same files, with a reload that fails: put back.
+        const auto script =
+            f.hosts.write("reload-fails.sh", "#!/bin/sh\necho 'reload refused' >&2\nexit 1\n");
+        std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+        f.assign(
+            ids[1], "web",
+            {{"dir", tls.string()}, {"reload", json::array({script.string()})}, {"verify", verify}}
+        );
+        CHECK_MESSAGE(
+            wait_until(
+                [&] { return f.assignment_of("web", ids[1])["last_status"] == "failed"; }, 20s
+            ),
+            host.log()
+        );
+        const auto failed = f.assignment_of("web", ids[1]);
+        INFO(failed.dump());
+        REQUIRE(failed["last_result"].is_object());
+        CHECK_FALSE(failed["last_result"].value("message", std::string()).empty());
+        CHECK(pem_file_sha256(tls / "cert.pem") == www);
+        CHECK(pem_file_sha256(tls / "fullchain.pem") == www);
+        CHECK(nginx.serving() == www);
+        CHECK(nginx.serving() != api);
+        CHECK(f.deployed_newest("web", ids[0]));
+    }
+
+    TEST_CASE("deploy agents: an agent recovers by itself when the server comes back")
+    {
+        fleet f{"www.customer.test"};
+        agent_host host(f.hosts, "steady");
+        enroll(f, host);
+        host.start();
+        const auto id = f.issue({"www.customer.test"}).front();
+        const auto dir = target_dir(f, "steady");
+        f.assign(id, "steady", {{"dir", dir.string()}});
+        const auto first = f.newest_sha256(id);
+        REQUIRE(
+            wait_until([&] { return pem_file_sha256(dir / "cert.pem") == first; }, delivery_limit)
+        );
+
+        f.rig.stop_serve();
+        std::this_thread::sleep_for(5s);
+        f.rig.start_serve();
+        const auto back = steady::now();
+        const auto renewed = f.rig.certfleet({"cert", "renew", std::to_string(id)});
+        REQUIRE_MESSAGE(renewed.exit_code == 0, (renewed.out + renewed.err));
+        const auto second = f.newest_sha256(id);
+        REQUIRE(second != first);
+        const bool recovered =
+            wait_until([&] { return pem_file_sha256(dir / "cert.pem") == second; }, 60s);
+        MESSAGE(
+            "the renewal made after the restart arrived " << seconds_since(back) << " s after it"
+        );
+        CHECK_MESSAGE(recovered, host.log());
+        CHECK(host.running());
+        // It did lose the server, and found it again without help.
+        const auto log = host.log();
+        CHECK_MESSAGE(log.find("next attempt in") != std::string::npos, log);
+        CHECK_MESSAGE(log.find("in contact with the server again") != std::string::npos, log);
+        CHECK(wait_until([&] { return f.deployed_newest("steady", id); }, 10s));
+    }
+
+    TEST_CASE("deploy agents: an agent gets only its own bundles and cannot sign as another")
+    {
+        fleet f{"www.customer.test", "api.customer.test"};
+        agent_host a(f.hosts, "agent-a");
+        agent_host b(f.hosts, "agent-b");
+        enroll(f, a);
+        enroll(f, b);
+        const auto ids = f.issue({"www.customer.test", "api.customer.test"});
+        const auto sha_a = f.newest_sha256(ids[0]);
+        const auto sha_b = f.newest_sha256(ids[1]);
+        f.assign(ids[0], "agent-a", {{"dir", target_dir(f, "a").string()}});
+        f.assign(ids[1], "agent-b", {{"dir", target_dir(f, "b").string()}});
+
+        const auto shown = f.agent_show("agent-b")["assignments"];
+        REQUIRE(shown.size() == 1);
+        CHECK(shown.front()["certificate"] == ids[1]);
+
+        // B's own signed poll: 200, its assignment and its bundle only.
+        const auto own =
+            f.rig.api(http::verb::post, "/api/v1/agent/poll", "", signed_poll(b, "agent-b"));
+        REQUIRE_MESSAGE(own.status == 200, (own.body + own.error));
+        const auto answer = own.json();
+        REQUIRE(answer["assignments"].size() == 1);
+        CHECK(answer["assignments"].front()["certificate"] == ids[1]);
+        const auto payloads = bundle_payloads(answer);
+        REQUIRE(payloads.size() == 1);
+        CHECK(payloads.front().find(sha_b) != std::string::npos);
+        CHECK(payloads.front().find(sha_a) == std::string::npos);
+
+        // A's key with B's name: refused.
+        const auto forged =
+            f.rig.api(http::verb::post, "/api/v1/agent/poll", "", signed_poll(a, "agent-b"));
+        CHECK_MESSAGE(forged.status == 401, forged.body);
+        CHECK(forged.body.find("bundles") == std::string::npos);
+        // A tampered signature: refused.
+        auto tampered = json::parse(signed_poll(b, "agent-b"));
+        auto signature = tampered["signature"].get<std::string>();
+        signature[4] = signature[4] == 'A' ? 'B' : 'A';
+        tampered["signature"] = signature;
+        const auto bad = f.rig.api(http::verb::post, "/api/v1/agent/poll", "", tampered.dump());
+        CHECK_MESSAGE(bad.status == 401, bad.body);
+        // A replayed one: refused.
+        const auto once = signed_poll(b, "agent-b");
+        CHECK(f.rig.api(http::verb::post, "/api/v1/agent/poll", "", once).status == 200);
+        CHECK(f.rig.api(http::verb::post, "/api/v1/agent/poll", "", once).status == 401);
+
+        // The agents themselves: each holds its own certificate only.
+        REQUIRE(run_agent({"run", "--once", "--state-dir", a.state_dir().string()}).exit_code == 0);
+        REQUIRE(run_agent({"run", "--once", "--state-dir", b.state_dir().string()}).exit_code == 0);
+        CHECK(pem_file_sha256(target_dir(f, "a") / "cert.pem") == sha_a);
+        CHECK(pem_file_sha256(target_dir(f, "b") / "cert.pem") == sha_b);
+        const auto b_status = b.status()["assignments"];
+        REQUIRE(b_status.size() == 1);
+        CHECK(b_status.front()["certificate"] == ids[1]);
+    }
+}
+
+} // namespace certfleet::test
