@@ -1,6 +1,7 @@
 #include "deploy/exec_target.hpp"
 
 #include "core/atomic_file.hpp"
+#include "deploy/target.hpp"
 #include "deploy/target_support.hpp"
 
 namespace certfleet::deploy {
@@ -94,7 +95,8 @@ std::optional<exec_options> parse_exec_options(const nlohmann::json& options, st
         return std::nullopt;
     }
     for (const auto& [name, value] : options.items()) {
-        if (name != "command" && name != "timeout_seconds" && name != "dir") {
+        if (name != "command" && name != "timeout_seconds" && name != "dir" &&
+            !is_server_option(name)) {
             problem = "unknown option \"" + name + "\"";
             return std::nullopt;
         }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "deploy/files_target.hpp"
+#include "deploy/target.hpp"
 #include "deploy/target_support.hpp"
 
 namespace certfleet::deploy {
@@ -45,7 +46,7 @@ bool known_option(const std::string& name)
             return true;
         }
     }
-    return name == "verify";
+    return name == "verify" || is_server_option(name);
 }
 
 // A non-negative integer (JSON text gives unsigned numbers, C++ literals signed ones).

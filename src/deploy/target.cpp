@@ -14,9 +14,18 @@ nlohmann::json to_json(const target_result& result)
     };
 }
 
+bool is_server_option(std::string_view name) noexcept
+{
+    return name == "pfx_protection";
+}
+
 std::string check_target_options(std::string_view target, const nlohmann::json& options)
 {
     std::string problem;
+    if (const auto p = options.is_object() ? options.find("pfx_protection") : options.end();
+        p != options.end() && !(p->is_string() && (*p == "legacy" || *p == "aes"))) {
+        return "pfx_protection is \"legacy\" (TripleDES-SHA1, the default) or \"aes\"";
+    }
     if (target == "files") {
         static_cast<void>(parse_files_options(options, problem));
     } else if (target == "exec") {

@@ -34,6 +34,11 @@ struct target_context
     std::filesystem::path work_dir; // the agent's private directory for this assignment
 };
 
+// Options that the server acts on when it builds the bundle, valid beside any target's own:
+// "pfx_protection": "legacy" (TripleDES-SHA1, SHA-1 MAC: what Windows Server 2016 and older
+// import; the default) or "aes" (PBES2/PBKDF2/AES-256-CBC, SHA-256 MAC).
+[[nodiscard]] bool is_server_option(std::string_view name) noexcept;
+
 // Checks a target's options without running it (the server does this when an assignment is
 // made). Returns the problem in words, or empty.
 [[nodiscard]] std::string

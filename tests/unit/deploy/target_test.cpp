@@ -35,6 +35,37 @@ TEST_SUITE("deploy")
         CHECK(check_target_options("rras", nlohmann::json::object()).empty());
     }
 
+    TEST_CASE("target: pfx_protection is the server's option, valid beside every target")
+    {
+        for (const auto* target : {"files", "exec", "rras"}) {
+            CAPTURE(target);
+            nlohmann::json options = std::string(target) == "files"
+                                         ? nlohmann::json{{"dir", "/etc/tls"}}
+                                         : nlohmann::json{{"command", {"true"}}};
+            if (std::string(target) == "rras") {
+                options = nlohmann::json::object();
+            }
+            for (const auto* value : {"legacy", "aes"}) {
+                options["pfx_protection"] = value;
+                CHECK(check_target_options(target, options).empty());
+            }
+            options["pfx_protection"] = "des";
+            CHECK(
+                check_target_options(target, options).find("pfx_protection") != std::string::npos
+            );
+            options["pfx_protection"] = 1;
+            CHECK_FALSE(check_target_options(target, options).empty());
+        }
+        // A target applies such a bundle (the option is the server's, not the target's).
+        testing::scratch_dir d;
+        const posix_process_runner runner;
+        const target_context context{.processes = runner, .probe = nullptr, .work_dir = d.path};
+        auto b = testing::make_bundle(
+            "aes.test", "files", {{"dir", d.path.string()}, {"pfx_protection", "aes"}}
+        );
+        CHECK(apply_target(b, context).ok);
+    }
+
     TEST_CASE("target: the result as JSON")
     {
         target_result r{.ok = false, .stage = "reload", .message = "m", .rolled_back = true};
