@@ -44,6 +44,7 @@ poll_outcome agent::run_once()
     outcome.changed = polled.changed;
     // Windows keep working while the server is away: the openings last received are enough.
     outcome.changed = apply_due() || outcome.changed;
+    check_drift();
     if (const auto ec = save(); ec && !outcome.error) {
         outcome.error = ec;
     }

@@ -16,6 +16,11 @@
 // staged. When the server cannot be reached, staged bundles are still applied in their window
 // from the openings last received, and reports wait in the outbox.
 //
+// Drift: every drift_interval, the endpoint of each deployed certificate whose target names one
+// ("verify") is probed; when it serves another certificate than the one deployed (someone put
+// back an old file, a load balancer serves another node), a "deployed" report with the drift in
+// words goes to the server, and another when it is gone.
+//
 // run(): run_once in a loop until `stop` is set (checked between requests). After a failure it
 // waits with exponential backoff and full jitter, from backoff_min doubling up to backoff_max
 // (or the server's Retry-After, if longer); a poll answered early with nothing new waits out the
@@ -78,6 +83,8 @@ struct agent_options
     std::chrono::seconds backoff_max{300};
     std::chrono::seconds failure_retry{3600}; // without a window, after a failed apply
     std::chrono::seconds request_timeout{30}; // enroll and reports; a poll gets poll_wait more
+    // How often the endpoints of deployed certificates are probed for drift (0: never).
+    std::chrono::seconds drift_interval{900};
 };
 
 struct poll_outcome
@@ -152,6 +159,10 @@ private:
     bool refuse(std::int64_t assignment, std::int64_t version, boost::system::error_code why);
     bool apply_due(); // true when something was applied
     void apply(assignment_state& a, const apply_decision& decision);
+    // Probes the endpoints of what is deployed (the target's "verify" options) when the drift
+    // interval has passed, and reports a change of drift: the endpoint serving another
+    // certificate than the one deployed, or the same again.
+    bool check_drift();
     void queue_report(report r);
     void flush_outbox();
     [[nodiscard]] boost::system::result<agent_reply> post_signed(

@@ -72,6 +72,13 @@ void agent::apply(assignment_state& a, const apply_decision& decision)
         a.deployed_version = version;
         a.deployed_not_after = contents->not_after;
         a.deployed_at = now;
+        a.deployed_sha256 = contents->sha256_hex;
+        const auto verify = contents->target_options.find("verify");
+        a.verify = verify != contents->target_options.end() && verify->is_object()
+                       ? *verify
+                       : nlohmann::json();
+        a.drift.clear();
+        a.drift_checked_at = now;
         a.staged_bundle.clear(); // applied: the sealed copy is no longer needed
         a.failed_version.reset();
         a.failed_at.reset();
@@ -87,6 +94,62 @@ void agent::apply(assignment_state& a, const apply_decision& decision)
         log(log_level::error, assignment_text(a.id) + ": " + a.last_message);
     }
     queue_report(std::move(r));
+}
+
+bool agent::check_drift()
+{
+    if (options_.drift_interval.count() <= 0 || !ports_.probe) {
+        return false;
+    }
+    bool reported = false;
+    const auto now = ports_.clock();
+    for (auto& a : loaded_->state.assignments) {
+        if (a.deployed_sha256.empty() || !a.verify.is_object() || !a.deployed_version ||
+            (a.drift_checked_at && now - *a.drift_checked_at < options_.drift_interval)) {
+            continue;
+        }
+        a.drift_checked_at = now;
+        probe_request request;
+        request.host = a.verify.value("host", std::string());
+        request.port = static_cast<std::uint16_t>(a.verify.value("port", 443));
+        request.sni = a.verify.value("sni", std::string());
+        request.sstp = a.verify.value("sstp", false);
+        request.expect_sha256 = a.deployed_sha256;
+        if (request.host.empty()) {
+            continue;
+        }
+        const auto result = ports_.probe(request);
+        std::string drift;
+        for (const auto& address : result.addresses) {
+            if (address.error.empty() && !address.matches) {
+                drift = address.address + " serves " + address.sha256_hex + " (" +
+                        printable(address.subject) + "), not the deployed " + a.deployed_sha256;
+                break;
+            }
+        }
+        if (drift == a.drift) {
+            continue; // unchanged, or the endpoint did not answer: nothing new to say
+        }
+        a.drift = drift;
+        log(drift.empty() ? log_level::info : log_level::warn,
+            assignment_text(a.id) + (drift.empty() ? ": the endpoint serves the deployed "
+                                                     "certificate again"
+                                                   : ": drift: " + drift));
+        report r;
+        r.assignment = a.id;
+        r.version = *a.deployed_version;
+        r.status = "deployed";
+        r.drift = drift;
+        r.result = {{"drift_check", true}, {"probe", to_json(result)}};
+        queue_report(std::move(r));
+        reported = true;
+    }
+    if (reported) {
+        if (const auto ec = save()) {
+            log(log_level::error, "cannot save the agent's state: " + ec.message());
+        }
+    }
+    return reported;
 }
 
 } // namespace certfleet::deploy

@@ -108,6 +108,10 @@ json assignment_to_json(const assignment_state& a)
         {"failed_version", optional_int(a.failed_version)},
         {"failed_at", optional_time(a.failed_at)},
         {"refused_version", optional_int(a.refused_version)},
+        {"deployed_sha256", a.deployed_sha256},
+        {"verify", a.verify},
+        {"drift", a.drift},
+        {"drift_checked_at", optional_time(a.drift_checked_at)},
         {"last_status", a.last_status},
         {"last_message", a.last_message},
     };
@@ -130,6 +134,19 @@ std::optional<assignment_state> assignment_from_json(const json& j)
         !get_int(j, "refused_version", a.refused_version) ||
         !get_string(j, "last_status", a.last_status) ||
         !get_string(j, "last_message", a.last_message)) {
+        return std::nullopt;
+    }
+    // Added after the first release of this format: absent in older files.
+    if (const auto sha = j.find("deployed_sha256"); sha != j.end() && sha->is_string()) {
+        a.deployed_sha256 = sha->get<std::string>();
+    }
+    if (const auto v = j.find("verify"); v != j.end() && v->is_object()) {
+        a.verify = *v;
+    }
+    if (const auto d = j.find("drift"); d != j.end() && d->is_string()) {
+        a.drift = d->get<std::string>();
+    }
+    if (!get_time(j, "drift_checked_at", a.drift_checked_at)) {
         return std::nullopt;
     }
     a.id = *id;

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,8 +54,14 @@ struct assignment_state
     std::optional<std::int64_t> failed_version;   // the staged version whose last apply failed
     std::optional<time_point> failed_at;
     std::optional<std::int64_t> refused_version; // the last version refused (reported once)
-    std::string last_status;                     // "staged", "deployed", "failed", "refused"
-    std::string last_message;                    // why, in words (ours, or escaped)
+    // What is in service, for the drift check: its SHA-256 and the endpoint that serves it (the
+    // target's "verify" options); the drift last reported ("" when none).
+    std::string deployed_sha256;
+    nlohmann::json verify;
+    std::string drift;
+    std::optional<time_point> drift_checked_at;
+    std::string last_status;  // "staged", "deployed", "failed", "refused"
+    std::string last_message; // why, in words (ours, or escaped)
 };
 
 struct agent_state

@@ -104,6 +104,7 @@ struct fake_server
     std::optional<boost::system::error_code> down; // every request fails with this
     int poll_status = 200;
     std::function<void()> on_poll; // runs at each poll (a test moves the clock here)
+    nlohmann::json target_options = {{"directory", "/etc/ssl/www"}}; // of the bundles made
 
     // what the agent sent
     std::vector<std::string> connected_urls;
@@ -129,7 +130,7 @@ struct fake_server
         b.certificate = 7;
         b.version = version;
         b.target = "files";
-        b.target_options = nlohmann::json{{"directory", "/etc/ssl/www"}};
+        b.target_options = target_options;
         b.names = cert.info.dns_names;
         b.chain_pem = cert.chain_pem;
         b.sha1_hex = core::to_hex(cert.info.sha1_fingerprint);
@@ -269,6 +270,24 @@ struct harness
     std::function<void()> on_sleep;
     std::vector<applied> applies;
     bool target_ok = true;
+    std::vector<probe_request> probes;
+    // What the endpoint serves when the agent probes it; empty: no answer.
+    std::string served_sha256;
+    probe_result probe(const probe_request& r)
+    {
+        probes.push_back(r);
+        probe_result out;
+        if (!served_sha256.empty()) {
+            probe_address_result a;
+            a.address = "127.0.0.1";
+            a.sha256_hex = served_sha256;
+            a.subject = "CN=www.example.com";
+            a.matches = r.expect_sha256 && *r.expect_sha256 == served_sha256;
+            out.addresses.push_back(a);
+            out.ok = a.matches;
+        }
+        return out;
+    }
     std::vector<std::string> log_lines;
     std::mt19937_64 rng{42};
     std::function<std::uint64_t()> random = [this] { return rng(); };
@@ -298,7 +317,7 @@ struct harness
                 },
             .crypto = real_crypto(),
             .processes = processes,
-            .probe = [](const probe_request&) { return probe_result{}; },
+            .probe = [this](const probe_request& r) { return probe(r); },
             .apply =
                 [this](const bundle& b, const target_context& context) {
                     applies.push_back({b.assignment, b.version, context.work_dir});

@@ -110,6 +110,59 @@ TEST_SUITE("deploy")
         CHECK(statuses(h.server) == strings{"staged 1", "deployed 1"});
     }
 
+    TEST_CASE("agent: an endpoint serving another certificate than the deployed one is drift")
+    {
+        temp_dir dir;
+        harness h;
+        agent_options options;
+        options.drift_interval = 15min;
+        auto a = h.make(dir.path, options);
+        enroll(h, a);
+        h.server.target_options = {
+            {"dir", "/etc/ssl/www"},
+            {"verify", {{"host", "127.0.0.1"}, {"port", 8443}, {"sni", "www.example.com"}}}};
+        h.server.offer(3, 1, cert(1));
+        const auto deployed = core::to_hex(cert(1).info.sha256_fingerprint);
+        poll_ok(a);
+        CHECK(statuses(h.server) == strings{"staged 1", "deployed 1"});
+        CHECK(h.probes.empty()); // the target verified it just now
+
+        h.served_sha256 = deployed;
+        h.now += 16min;
+        poll_ok(a);
+        REQUIRE(h.probes.size() == 1);
+        CHECK(h.probes[0].host == "127.0.0.1");
+        CHECK(h.probes[0].port == 8443);
+        CHECK(h.probes[0].sni == "www.example.com");
+        CHECK(h.probes[0].expect_sha256.value() == deployed);
+        CHECK(h.server.reports.size() == 2); // as deployed: nothing to say
+
+        h.now += 5min; // within the interval: no probe
+        poll_ok(a);
+        CHECK(h.probes.size() == 1);
+
+        const auto other = core::to_hex(cert(2).info.sha256_fingerprint);
+        h.served_sha256 = other;
+        h.now += 11min;
+        poll_ok(a);
+        REQUIRE(h.server.reports.size() == 3);
+        const auto& drift = h.server.reports.back();
+        CHECK(drift.status == "deployed");
+        CHECK(drift.version == 1);
+        CHECK(drift.drift.find(other) != std::string::npos);
+        CHECK(drift.drift.find(deployed) != std::string::npos);
+
+        h.now += 16min; // the same drift again: not reported twice
+        poll_ok(a);
+        CHECK(h.server.reports.size() == 3);
+
+        h.served_sha256 = deployed;
+        h.now += 16min; // gone: said once
+        poll_ok(a);
+        REQUIRE(h.server.reports.size() == 4);
+        CHECK(h.server.reports.back().drift.empty());
+    }
+
     TEST_CASE("agent: deploy now applies a staged bundle at once")
     {
         temp_dir dir;
