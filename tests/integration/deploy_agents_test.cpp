@@ -414,32 +414,30 @@ TEST_SUITE("integration")
         CHECK_MESSAGE(applied, later.log());
         CHECK(wait_until([&] { return f.deployed_newest("later", id); }, 10s));
 
-        // A window that opens at the start of a minute at least 20 s away.
+        // A window that opens at the start of a minute at least 25 s away. The agent stages the
+        // bundle with one poll, and starts its loop of 55 s polls 20 s before the opening: its
+        // first poll must end when the window opens, not 35 s later.
         const auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
         auto opens = std::chrono::ceil<std::chrono::minutes>(now);
-        if (opens - now < 20s) {
+        if (opens - now < 25s) {
             opens += 1min;
         }
         const auto soon = utc_window(opens, opens + 5min);
         MESSAGE("opening window: \"" << soon << "\"");
         agent_host early(f.hosts, "early");
         enroll(f, early, soon);
-        early.start(20); // a poll longer than the lag allowed after the opening
         const auto early_dir = target_dir(f, "early");
         f.assign(id, "early", {{"dir", early_dir.string()}});
-        CHECK_MESSAGE(
-            wait_until(
-                [&] { return f.assignment_of("early", id)["last_status"] == "staged"; },
-                delivery_limit
-            ),
-            early.log()
+        const auto staged_run =
+            run_agent({"run", "--once", "--state-dir", early.state_dir().string()});
+        CHECK_MESSAGE(staged_run.exit_code == 0, staged_run.err);
+        CHECK(only_assignment(early)["staged_version"].is_number_integer());
+        CHECK(
+            wait_until([&] { return f.assignment_of("early", id)["last_status"] == "staged"; }, 10s)
         );
-
-        // The other agent waits for its window: nothing before it opens, the files after.
-        const auto before = opens - 2s;
-        if (std::chrono::system_clock::now() < before) {
-            std::this_thread::sleep_until(before);
-        }
+        std::this_thread::sleep_until(opens - 20s);
+        early.start(55);
+        std::this_thread::sleep_until(opens - 2s);
         const bool absent = !std::filesystem::exists(early_dir / "cert.pem");
         const bool still_closed = std::chrono::system_clock::now() < opens;
         REQUIRE(still_closed); // the test took longer than the window's lead
@@ -453,7 +451,7 @@ TEST_SUITE("integration")
         const auto lag = std::chrono::duration<double>(std::chrono::system_clock::now() - opens);
         MESSAGE("applied " << lag.count() << " s after the window opened");
         CHECK_MESSAGE(deployed, early.log());
-        CHECK(lag < 8s); // its 20 s poll ended when the window opened
+        CHECK(lag < 8s); // its 55 s poll ended when the window opened
         const auto a = only_assignment(early);
         CHECK(a["deployed_version"].is_number_integer());
         // Applied inside the window, not before (RFC 3339 UTC texts compare as times do).
