@@ -74,9 +74,15 @@ struct platform
     std::mt19937_64 rng{std::random_device{}()};
 };
 
-dep::agent make_agent(platform& p, const std::string& state_dir, std::chrono::seconds poll)
+dep::agent make_agent(
+    platform& p,
+    const std::string& state_dir,
+    std::chrono::seconds poll,
+    std::chrono::minutes drift = std::chrono::minutes{15}
+)
 {
     dep::agent_options options;
+    options.drift_interval = drift;
     options.state_dir = state_dir;
     options.version = CERTFLEET_VERSION;
     options.poll_wait = poll;
@@ -127,10 +133,12 @@ int enroll_command(const std::string& state_dir, std::string token)
     return exit_ok;
 }
 
-int run_command(const std::string& state_dir, bool once, int poll_seconds)
+int run_command(const std::string& state_dir, bool once, int poll_seconds, int drift_minutes)
 {
     platform p;
-    auto agent = make_agent(p, state_dir, std::chrono::seconds{poll_seconds});
+    auto agent = make_agent(
+        p, state_dir, std::chrono::seconds{poll_seconds}, std::chrono::minutes{drift_minutes}
+    );
     std::string problem;
     if (const auto loaded = agent.load(&problem); !loaded) {
         std::cerr << "certfleet-agent: " << problem << '\n';
@@ -263,6 +271,7 @@ int main(int argc, char** argv)
     bool once = false;
     bool json = false;
     int poll_seconds = 25;
+    int drift_minutes = 15;
     std::function<int()> command;
 
     auto* enroll = app.add_subcommand("enroll", "Enroll this host with a join token");
@@ -283,8 +292,16 @@ int main(int argc, char** argv)
     run->add_option("--poll-seconds", poll_seconds, "How long the server may hold a poll")
         ->check(CLI::Range(1, 55))
         ->capture_default_str();
+    run->add_option(
+           "--drift-minutes", drift_minutes,
+           "How often to probe deployed endpoints for drift (0: never)"
+    )
+        ->check(CLI::Range(0, 24 * 60))
+        ->capture_default_str();
     run->callback([&] {
-        command = [&] { return run_command(state_dir, once, once ? 0 : poll_seconds); };
+        command = [&] {
+            return run_command(state_dir, once, once ? 0 : poll_seconds, drift_minutes);
+        };
     });
 
     auto* status = app.add_subcommand("status", "What is deployed and staged, and the next window");

@@ -417,21 +417,6 @@ std::optional<core::row_id> cursor_id(const page_request& p)
     return *id;
 }
 
-void record_event(
-    core::store& store,
-    std::optional<core::row_id> certificate,
-    std::string kind,
-    std::string message
-)
-{
-    core::event_record e;
-    e.at = std::chrono::system_clock::now();
-    e.certificate_id = certificate;
-    e.kind = std::move(kind);
-    e.message = std::move(message);
-    (void)store.append_event(e);
-}
-
 net::server_response store_failure(const boost::system::error_code& ec)
 {
     if (ec == core::errc::storage_full) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "app/api_router.hpp"
+#include "app/event_log.hpp"
 #include "app/issuer.hpp"
 #include "app/rest_api.hpp"
 #include "app/sweep.hpp"
@@ -93,13 +94,5 @@ items_response(const boost::system::result<std::vector<Row>>& rows, View view)
     }
     return json_response({{"items", items}});
 }
-
-// Appends to the event log; a failure to do so does not fail the request it records.
-void record_event(
-    core::store& store,
-    std::optional<core::row_id> certificate,
-    std::string kind,
-    std::string message
-);
 
 } // namespace certfleet::app::rest
