@@ -44,7 +44,7 @@ openssl_crypto::ecdh_p256(std::string_view private_scalar, std::string_view peer
 boost::system::result<std::string>
 openssl_crypto::sign_es256(std::string_view private_scalar, std::string_view message) const
 {
-    auto key = core::p256_pkey_from_scalar(private_scalar);
+    auto key = signing_keys_->get(private_scalar);
     if (!key) {
         return errc::crypto_failure;
     }
