@@ -13,8 +13,8 @@ p256_key_cache::p256_key_cache(std::size_t capacity) : capacity_{std::max<std::s
 
 std::shared_ptr<EVP_PKEY> p256_key_cache::find(std::string_view scalar_sha256)
 {
-    // Every entry is compared, in constant time, so the lookup's time says nothing of which
-    // key (if any) matched.
+    // The digests derive from key material: compared in constant time, and all of them, so the
+    // comparisons take the same time whichever entry matches.
     auto found = entries_.end();
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
         if (constant_time_equal(it->scalar_sha256, scalar_sha256) && found == entries_.end()) {
