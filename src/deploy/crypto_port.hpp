@@ -8,7 +8,9 @@
 // - an ES256 signature is the 64-byte R || S (RFC 7518 3.4);
 // - AES-GCM output is ciphertext || 16-byte tag.
 //
-// Thread safety: implementations hold no mutable state; one object may be shared by threads.
+// Thread safety: one object may be shared by threads; every member may be called concurrently.
+// Implementations may keep caches behind that (openssl_crypto keeps the signing keys it built
+// last), but no result depends on earlier calls.
 
 #include <boost/system/result.hpp>
 #include <cstddef>
@@ -40,7 +42,10 @@ public:
     [[nodiscard]] virtual boost::system::result<core::secret>
     ecdh_p256(std::string_view private_scalar, std::string_view peer_public_point) const = 0;
 
-    // ES256 over SHA-256(message). Errors: crypto_failure.
+    // ES256 over SHA-256(message). Errors: crypto_failure. The same scalar typically signs many
+    // messages (the server's bundle key, an agent's identity): an implementation may keep the
+    // key it builds from it for the next call (a one-time scalar would only take a reused one's
+    // place).
     [[nodiscard]] virtual boost::system::result<std::string>
     sign_es256(std::string_view private_scalar, std::string_view message) const = 0;
     [[nodiscard]] virtual bool verify_es256(

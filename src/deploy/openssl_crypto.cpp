@@ -9,46 +9,32 @@
 #include "deploy/errc.hpp"
 
 namespace certfleet::deploy {
-namespace {
-
-boost::system::result<p256_key_pair> pair_of(const core::private_key& key)
-{
-    auto scalar = core::p256_scalar(key);
-    auto point = core::p256_point(key.get());
-    if (!scalar || !point) {
-        return errc::crypto_failure;
-    }
-    return p256_key_pair{std::move(*scalar), std::move(*point)};
-}
-
-} // namespace
-
 boost::system::result<p256_key_pair> openssl_crypto::generate_p256() const
 {
-    auto key = core::private_key::generate(core::key_type::ec_p256);
-    if (!key) {
+    auto pair = core::p256_generate();
+    if (!pair) {
         return errc::crypto_failure;
     }
-    return pair_of(*key);
+    return p256_key_pair{std::move(pair->scalar), std::move(pair->point)};
 }
 
 boost::system::result<p256_key_pair> openssl_crypto::p256_from_scalar(std::string_view scalar) const
 {
-    auto key = core::p256_key_from_scalar(scalar);
-    if (!key) {
+    auto point = core::p256_point_of_scalar(scalar);
+    if (!point) {
         return errc::crypto_failure;
     }
-    return pair_of(*key);
+    return p256_key_pair{core::secret{scalar}, std::move(*point)};
 }
 
 boost::system::result<core::secret>
 openssl_crypto::ecdh_p256(std::string_view private_scalar, std::string_view peer_public_point) const
 {
-    auto key = core::p256_key_from_scalar(private_scalar);
+    auto key = core::p256_pkey_from_scalar(private_scalar);
     if (!key) {
         return errc::crypto_failure;
     }
-    auto shared = core::p256_ecdh(*key, peer_public_point);
+    auto shared = core::p256_ecdh(key->get(), peer_public_point);
     if (!shared) {
         return errc::crypto_failure;
     }
@@ -58,11 +44,11 @@ openssl_crypto::ecdh_p256(std::string_view private_scalar, std::string_view peer
 boost::system::result<std::string>
 openssl_crypto::sign_es256(std::string_view private_scalar, std::string_view message) const
 {
-    auto key = core::p256_key_from_scalar(private_scalar);
+    auto key = signing_keys_->get(private_scalar);
     if (!key) {
         return errc::crypto_failure;
     }
-    auto signature = core::jws_signature(*key, message); // ES256 for a P-256 key, raw R || S
+    auto signature = core::es256_signature(key->get(), message);
     if (!signature) {
         return errc::crypto_failure;
     }

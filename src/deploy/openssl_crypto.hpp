@@ -3,7 +3,15 @@
 // core primitives (core/crypto/p256.hpp, jws.hpp, aes_gcm.hpp, hash.hpp), with core's errors
 // mapped to the port's: an AEAD tag that does not verify is unseal_failed, anything else that
 // fails is crypto_failure.
+//
+// sign_es256 keeps the last few signing keys it built (core::p256_key_cache): the server signs
+// every bundle with one key and an agent every request with its identity, and rebuilding the key
+// from its scalar each time cost as much as the signature. Copies of an object share that cache;
+// every member may be called from several threads at once.
 
+#include <memory>
+
+#include "core/crypto/p256_key_cache.hpp"
 #include "deploy/crypto_port.hpp"
 
 namespace certfleet::deploy {
@@ -39,6 +47,9 @@ public:
     ) const override;
 
     [[nodiscard]] boost::system::result<std::string> random_bytes(std::size_t count) const override;
+
+private:
+    std::shared_ptr<core::p256_key_cache> signing_keys_ = std::make_shared<core::p256_key_cache>();
 };
 
 } // namespace certfleet::deploy

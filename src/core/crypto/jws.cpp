@@ -163,15 +163,13 @@ verified_jws finish(parsed_jws&& p)
     return verified_jws{std::move(p.header), std::move(p.payload)};
 }
 
-} // namespace
-
+// The raw signature of `key` of `type` (see jws_signature).
 boost::system::result<std::string>
-jws_signature(const private_key& key, std::string_view signing_input)
+signature_with(EVP_PKEY* key, key_type type, std::string_view signing_input)
 {
     const detail::error_queue_guard guard;
     const md_ctx_ptr ctx{EVP_MD_CTX_new()};
-    if (!ctx ||
-        EVP_DigestSignInit(ctx.get(), nullptr, digest_for(key.type()), nullptr, key.get()) != 1) {
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, digest_for(type), nullptr, key) != 1) {
         return errc::crypto_failure;
     }
     std::size_t size = 0;
@@ -188,7 +186,7 @@ jws_signature(const private_key& key, std::string_view signing_input)
         return errc::crypto_failure;
     }
     signature.resize(size);
-    if (const auto field = ecdsa_field_size(key.type())) {
+    if (const auto field = ecdsa_field_size(type)) {
         auto raw = ecdsa_der_to_raw(signature, *field);
         if (!raw) {
             return errc::crypto_failure;
@@ -196,6 +194,22 @@ jws_signature(const private_key& key, std::string_view signing_input)
         return std::move(*raw);
     }
     return signature;
+}
+
+} // namespace
+
+boost::system::result<std::string>
+jws_signature(const private_key& key, std::string_view signing_input)
+{
+    return signature_with(key.get(), key.type(), signing_input);
+}
+
+boost::system::result<std::string> es256_signature(EVP_PKEY* key, std::string_view signing_input)
+{
+    if (key_type_of(key) != key_type::ec_p256) {
+        return errc::crypto_failure;
+    }
+    return signature_with(key, key_type::ec_p256, signing_input);
 }
 
 std::string jws_signature_hs256(std::string_view mac_key, std::string_view signing_input)

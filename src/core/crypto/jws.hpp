@@ -54,6 +54,10 @@ open_jws_hs256(const nlohmann::json& jws, std::string_view mac_key);
 // whose header bytes are not a dump() of a JSON value (test vectors, compact serialization).
 [[nodiscard]] boost::system::result<std::string>
 jws_signature(const private_key& key, std::string_view signing_input);
+// ES256 with a bare P-256 key pair (p256_pkey_from_scalar): R || S, 64 bytes. Errors:
+// crypto_failure (among them a key that is not P-256).
+[[nodiscard]] boost::system::result<std::string>
+es256_signature(EVP_PKEY* key, std::string_view signing_input);
 [[nodiscard]] std::string
 jws_signature_hs256(std::string_view mac_key, std::string_view signing_input);
 [[nodiscard]] bool verify_jws_signature(

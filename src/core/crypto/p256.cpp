@@ -78,30 +78,93 @@ std::optional<std::string> coordinate(const EVP_PKEY* key, const char* name)
     return out;
 }
 
-} // namespace
-
-boost::system::result<private_key> p256_key_from_scalar(std::string_view scalar)
+// The uncompressed point of a P-256 key; empty if OpenSSL cannot give its coordinates.
+std::string point_of(const EVP_PKEY* key)
 {
-    const detail::error_queue_guard guard;
+    const auto x = coordinate(key, OSSL_PKEY_PARAM_EC_PUB_X);
+    const auto y = coordinate(key, OSSL_PKEY_PARAM_EC_PUB_Y);
+    if (!x || !y) {
+        return {};
+    }
+    std::string out(1, static_cast<char>(uncompressed));
+    out.append(*x).append(*y);
+    return out;
+}
+
+// A constant-time secure BIGNUM of a 32-byte scalar (its range is checked by public_point_of).
+boost::system::result<bignum_ptr> scalar_bignum(std::string_view scalar)
+{
     if (scalar.size() != p256_scalar_size) {
         return errc::invalid_key;
     }
     // A secure BIGNUM: OSSL_PARAM_BLD copies it into the block that params_ptr wipes.
-    const bignum_ptr d{BN_secure_new()};
+    bignum_ptr d{BN_secure_new()};
     if (!d ||
         BN_bin2bn(detail::bytes(scalar), static_cast<int>(scalar.size()), d.get()) == nullptr) {
         return errc::crypto_failure;
     }
     BN_set_flags(d.get(), BN_FLG_CONSTTIME);
-    const auto point = public_point_of(d.get());
+    return d;
+}
+
+} // namespace
+
+boost::system::result<pkey_ptr> p256_pkey_from_scalar(std::string_view scalar)
+{
+    const detail::error_queue_guard guard;
+    auto d = scalar_bignum(scalar);
+    if (!d) {
+        return d.error();
+    }
+    const auto point = public_point_of(d->get());
     if (point.empty()) {
         return errc::invalid_key;
     }
-    auto key = pkey_from(point, d.get());
+    auto key = pkey_from(point, d->get());
     if (!key) {
         return errc::crypto_failure;
     }
-    return private_key::adopt(std::move(key));
+    return key;
+}
+
+boost::system::result<private_key> p256_key_from_scalar(std::string_view scalar)
+{
+    auto key = p256_pkey_from_scalar(scalar);
+    if (!key) {
+        return key.error();
+    }
+    return private_key::derived(std::move(*key), key_type::ec_p256);
+}
+
+boost::system::result<std::string> p256_point_of_scalar(std::string_view scalar)
+{
+    const detail::error_queue_guard guard;
+    auto d = scalar_bignum(scalar);
+    if (!d) {
+        return d.error();
+    }
+    auto point = public_point_of(d->get());
+    if (point.empty()) {
+        return errc::invalid_key;
+    }
+    return point;
+}
+
+boost::system::result<p256_raw_pair> p256_generate()
+{
+    const detail::error_queue_guard guard;
+    const pkey_ptr key{EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group_name)};
+    BIGNUM* raw = nullptr;
+    if (!key || EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
+        return errc::crypto_failure;
+    }
+    const bignum_ptr d{raw};
+    p256_raw_pair out{secret::with_size(p256_scalar_size), point_of(key.get())};
+    if (out.point.empty() ||
+        BN_bn2binpad(d.get(), reinterpret_cast<unsigned char*>(out.scalar.data()), 32) != 32) {
+        return errc::crypto_failure;
+    }
+    return out;
 }
 
 boost::system::result<secret> p256_scalar(const private_key& key)
@@ -128,14 +191,11 @@ boost::system::result<std::string> p256_point(const EVP_PKEY* key)
     if (key_type_of(key) != key_type::ec_p256) {
         return errc::unsupported_key;
     }
-    const auto x = coordinate(key, OSSL_PKEY_PARAM_EC_PUB_X);
-    const auto y = coordinate(key, OSSL_PKEY_PARAM_EC_PUB_Y);
-    if (!x || !y) {
+    auto point = point_of(key);
+    if (point.empty()) {
         return errc::unsupported_key;
     }
-    std::string out(1, static_cast<char>(uncompressed));
-    out.append(*x).append(*y);
-    return out;
+    return point;
 }
 
 boost::system::result<pkey_ptr> p256_public_key(std::string_view point)
@@ -158,12 +218,18 @@ boost::system::result<secret> p256_ecdh(const private_key& key, std::string_view
     if (key.type() != key_type::ec_p256) {
         return errc::unsupported_key;
     }
+    return p256_ecdh(key.get(), peer_point);
+}
+
+boost::system::result<secret> p256_ecdh(EVP_PKEY* key, std::string_view peer_point)
+{
     auto peer = p256_public_key(peer_point);
     if (!peer) {
         return peer.error();
     }
     const detail::error_queue_guard guard;
-    const pkey_ctx_ptr ctx{EVP_PKEY_CTX_new(key.get(), nullptr)};
+    // EVP_PKEY_derive_set_peer also refuses a peer on another curve than `key`.
+    const pkey_ctx_ptr ctx{EVP_PKEY_CTX_new(key, nullptr)};
     auto out = secret::with_size(p256_scalar_size);
     std::size_t size = out.size();
     if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||

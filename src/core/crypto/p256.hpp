@@ -19,8 +19,27 @@ inline constexpr std::size_t p256_scalar_size = 32;
 inline constexpr std::size_t p256_point_size = 65;
 
 // The key pair of `scalar`; its public point is scalar * G. Errors: invalid_key (not 32 bytes,
-// zero, or not below the group order), crypto_failure.
+// zero, or not below the group order), crypto_failure. Its two halves agree by construction, so
+// unlike private_key::from_pem no trial signature is made.
 [[nodiscard]] boost::system::result<private_key> p256_key_from_scalar(std::string_view scalar);
+
+// The same key pair as a bare OpenSSL key, for one operation (ECDH, a signature) where the
+// public key's SPKI and JWK, which a private_key encodes up front, would be wasted work.
+// Errors as p256_key_from_scalar.
+[[nodiscard]] boost::system::result<pkey_ptr> p256_pkey_from_scalar(std::string_view scalar);
+
+// The public point of `scalar` (scalar * G) without building a key. Errors as
+// p256_key_from_scalar.
+[[nodiscard]] boost::system::result<std::string> p256_point_of_scalar(std::string_view scalar);
+
+struct p256_raw_pair
+{
+    secret scalar;     // 32 bytes
+    std::string point; // 65 bytes
+};
+
+// A fresh key pair from the OpenSSL CSPRNG, as raw bytes. Errors: crypto_failure.
+[[nodiscard]] boost::system::result<p256_raw_pair> p256_generate();
 
 // The scalar of a P-256 key, 32 bytes with leading zeros. Errors: unsupported_key (another key
 // type), crypto_failure.
@@ -37,5 +56,8 @@ inline constexpr std::size_t p256_point_size = 65;
 // (key not P-256), invalid_key (peer as in p256_public_key), crypto_failure.
 [[nodiscard]] boost::system::result<secret>
 p256_ecdh(const private_key& key, std::string_view peer_point);
+// The same with a bare P-256 key pair (p256_pkey_from_scalar). Errors: invalid_key (peer),
+// crypto_failure (among them a key that is not a P-256 pair).
+[[nodiscard]] boost::system::result<secret> p256_ecdh(EVP_PKEY* key, std::string_view peer_point);
 
 } // namespace certfleet::core

@@ -184,14 +184,19 @@ boost::system::result<private_key> private_key::adopt(pkey_ptr key)
     if (!signs_and_verifies(key.get())) {
         return errc::invalid_key;
     }
+    return derived(std::move(key), *type);
+}
+
+boost::system::result<private_key> private_key::derived(pkey_ptr key, key_type type)
+{
     auto spki = detail::to_der(key.get(), [](EVP_PKEY* k, unsigned char** out) {
         return i2d_PUBKEY(k, out);
     });
-    auto jwk = compute_public_jwk(key.get(), *type);
+    auto jwk = compute_public_jwk(key.get(), type);
     if (spki.empty() || !jwk) {
         return errc::crypto_failure;
     }
-    return private_key{std::move(key), *type, std::move(spki), std::move(*jwk)};
+    return private_key{std::move(key), type, std::move(spki), std::move(*jwk)};
 }
 
 boost::system::result<private_key> private_key::generate(key_type type)
@@ -208,7 +213,7 @@ boost::system::result<private_key> private_key::generate(key_type type)
     if (set != 1 || EVP_PKEY_generate(ctx.get(), &raw) != 1) {
         return errc::crypto_failure;
     }
-    return adopt(pkey_ptr{raw});
+    return derived(pkey_ptr{raw}, type); // OpenSSL made the pair: nothing to cross-check
 }
 
 boost::system::result<private_key> private_key::from_pem(std::string_view pem)

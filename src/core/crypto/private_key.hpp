@@ -55,6 +55,11 @@ public:
 private:
     private_key(pkey_ptr key, key_type type, std::string spki, nlohmann::json jwk) noexcept;
 
+    // A key of `type` whose halves agree by construction: no trial signature. Only for the
+    // builders that construct the pair themselves.
+    [[nodiscard]] static boost::system::result<private_key> derived(pkey_ptr key, key_type type);
+    friend boost::system::result<private_key> p256_key_from_scalar(std::string_view scalar);
+
     pkey_ptr key_;
     key_type type_;
     std::string public_key_der_;

@@ -121,4 +121,63 @@ TEST_SUITE("core")
         const auto other = p256_public_key(generator).value();
         CHECK_FALSE(verify_jws_signature(other.get(), "sample", signature));
     }
+
+    TEST_CASE("bare keys and points from a scalar agree with p256_key_from_scalar")
+    {
+        const auto scalar =
+            from_hex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721");
+        const auto full = p256_key_from_scalar(scalar).value();
+        const auto point = p256_point(full.get()).value();
+        CHECK(to_hex(p256_point_of_scalar(scalar).value()) == to_hex(point));
+        CHECK(to_hex(p256_point_of_scalar(scalar_of(1)).value()) == to_hex(generator));
+        const auto bare = p256_pkey_from_scalar(scalar).value();
+        CHECK(to_hex(p256_point(bare.get()).value()) == to_hex(point));
+
+        // ES256 with the bare key verifies against the point, and only for its message.
+        const auto signature = es256_signature(bare.get(), "sample").value();
+        CHECK(signature.size() == 64);
+        const auto pub = p256_public_key(point).value();
+        CHECK(verify_jws_signature(pub.get(), "sample", signature));
+        CHECK_FALSE(verify_jws_signature(pub.get(), "samplf", signature));
+
+        // ECDH with the bare key equals ECDH with the full one.
+        const auto peer = private_key::generate(key_type::ec_p256).value();
+        const auto peer_point = p256_point(peer.get()).value();
+        CHECK(
+            to_hex(p256_ecdh(bare.get(), peer_point).value().view()) ==
+            to_hex(p256_ecdh(full, peer_point).value().view())
+        );
+        auto off = generator;
+        off.back() = static_cast<char>(off.back() ^ 0x01);
+        CHECK(p256_ecdh(bare.get(), off).error() == errc::invalid_key);
+    }
+
+    TEST_CASE("bare keys and points refuse the scalars p256_key_from_scalar refuses")
+    {
+        for (const auto& bad :
+             {std::string(32, '\0'), order, std::string(32, '\xff'), scalar_of(1).substr(1),
+              scalar_of(1) + "x"}) {
+            CHECK(p256_pkey_from_scalar(bad).error() == errc::invalid_key);
+            CHECK(p256_point_of_scalar(bad).error() == errc::invalid_key);
+        }
+    }
+
+    TEST_CASE("a generated raw pair is a scalar and its point, fresh every time")
+    {
+        const auto a = p256_generate().value();
+        const auto b = p256_generate().value();
+        REQUIRE(a.scalar.size() == 32);
+        REQUIRE(a.point.size() == 65);
+        CHECK(to_hex(p256_point_of_scalar(a.scalar.view()).value()) == to_hex(a.point));
+        CHECK(to_hex(a.scalar.view()) != to_hex(b.scalar.view()));
+        CHECK(a.point != b.point);
+    }
+
+    TEST_CASE("ES256 with a bare key of another type fails")
+    {
+        const auto p384 = private_key::generate(key_type::ec_p384).value();
+        CHECK(es256_signature(p384.get(), "sample").error() == errc::crypto_failure);
+        const auto rsa = private_key::generate(key_type::rsa_2048).value();
+        CHECK(es256_signature(rsa.get(), "sample").error() == errc::crypto_failure);
+    }
 }
