@@ -100,6 +100,7 @@ bool api_listener::start()
     net::http_server_options options;
     options.listen = api.listen;
     options.max_connections = api.max_connections;
+    options.max_connections_per_source = api.max_connections_per_source;
     options.max_body_bytes = api.max_body_bytes;
     if (api.tls != "off") {
         if (api.tls == "acme" && !ensure_own_certificate()) {

@@ -284,7 +284,11 @@ deploy_outcome<authenticated_agent> deploy_service::authenticate(
         v != request->payload.end() && v->is_string()) {
         version = v->get<std::string>().substr(0, 64);
     }
-    (void)st_.store->deployments().record_contact(agent->id, address, version, now);
+    // Last contact to the minute: thousands of agents polling must not mean a store write each.
+    const bool fresh = agent->last_seen_at && now - *agent->last_seen_at < std::chrono::minutes{1};
+    if (!fresh || agent->last_address != address || agent->agent_version != version) {
+        (void)st_.store->deployments().record_contact(agent->id, address, version, now);
+    }
     return authenticated_agent{std::move(*agent), std::move(request->payload)};
 }
 

@@ -179,14 +179,16 @@ api_settings parse_api(const toml::table& root, const std::filesystem::path& dat
     a.public_metrics =
         t->get("public_metrics") != nullptr && t->get("public_metrics")->value_or(false);
     a.max_connections = core::config_integer<unsigned>(*t, "max_connections", "api", 1024);
+    a.max_connections_per_source =
+        core::config_integer<unsigned>(*t, "max_connections_per_source", "api", 256);
     a.max_body_bytes = core::config_integer<unsigned>(*t, "max_body_bytes", "api", 1024 * 1024);
     a.failed_auth_burst = core::config_integer<unsigned>(*t, "failed_auth_burst", "api", 10);
     a.failed_auth_per_minute =
         core::config_integer<unsigned>(*t, "failed_auth_per_minute", "api", 10);
-    if (a.max_connections == 0 || a.max_body_bytes == 0 || a.failed_auth_burst == 0 ||
-        a.failed_auth_per_minute == 0) {
-        throw config_error("api: max_connections, max_body_bytes, failed_auth_burst and "
-                           "failed_auth_per_minute must be at least 1");
+    if (a.max_connections == 0 || a.max_connections_per_source == 0 || a.max_body_bytes == 0 ||
+        a.failed_auth_burst == 0 || a.failed_auth_per_minute == 0) {
+        throw config_error("api: max_connections, max_connections_per_source, max_body_bytes, "
+                           "failed_auth_burst and failed_auth_per_minute must be at least 1");
     }
     return a;
 }

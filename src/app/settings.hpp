@@ -76,6 +76,8 @@ struct api_settings
     std::string url;
     bool public_metrics = false; // /metrics without a token
     std::size_t max_connections = 1024;
+    // Connections one source address may hold: agents behind one NAT address each hold one.
+    std::size_t max_connections_per_source = 256;
     std::uint64_t max_body_bytes = 1024 * 1024;
     // Failed authentications one source address may make at once, and how many per minute after.
     unsigned failed_auth_burst = 10;
