@@ -119,7 +119,8 @@ tls_outcome tls_socket_session::shutdown() noexcept
 
 bool tls_socket_session::has_buffered_data() const noexcept
 {
-    return SSL_pending(ssl_.get()) > 0;
+    // SSL_has_pending, not SSL_pending: a whole record read but not yet decrypted counts too.
+    return SSL_has_pending(ssl_.get()) == 1;
 }
 
 } // namespace certfleet::core

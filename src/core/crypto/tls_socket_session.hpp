@@ -57,7 +57,8 @@ public:
     // Sends close_notify, then waits for the peer's (done when both are through; the caller may
     // give up waiting and close the socket at any time).
     [[nodiscard]] tls_outcome shutdown() noexcept;
-    // Plaintext already decrypted and not yet read: a read would complete without waiting.
+    // Bytes OpenSSL already took from the socket and the caller has not read: a read may
+    // complete without the socket becoming readable again.
     [[nodiscard]] bool has_buffered_data() const noexcept;
 
 private:
