@@ -1,18 +1,91 @@
 #include "core/crypto/tls_socket_session.hpp"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdint>
 
 #include "core/crypto/openssl_support.hpp"
 #include "core/errc.hpp"
 
 namespace certfleet::core {
+namespace {
+
+// OpenSSL's socket BIO writes with write(2): a peer gone away raises SIGPIPE, which ends a
+// process that does not ignore it (Asio sends with MSG_NOSIGNAL, so the server never had to).
+// This BIO is the socket BIO with send(MSG_NOSIGNAL) and recv.
+int descriptor(BIO* bio) noexcept
+{
+    return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio)));
+}
+
+bool would_block(int error) noexcept
+{
+    return error == EAGAIN || error == EWOULDBLOCK || error == EINTR;
+}
+
+int socket_write(BIO* bio, const char* data, int size) noexcept
+{
+    BIO_clear_retry_flags(bio);
+    const auto n = ::send(descriptor(bio), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+    if (n < 0 && would_block(errno)) {
+        BIO_set_retry_write(bio);
+    }
+    return static_cast<int>(n);
+}
+
+int socket_read(BIO* bio, char* data, int size) noexcept
+{
+    BIO_clear_retry_flags(bio);
+    const auto n = ::recv(descriptor(bio), data, static_cast<std::size_t>(size), 0);
+    if (n < 0 && would_block(errno)) {
+        BIO_set_retry_read(bio);
+    } else if (n == 0) {
+        BIO_set_flags(bio, BIO_FLAGS_IN_EOF); // BIO_eof: the peer's end, told from an error
+    }
+    return static_cast<int>(n);
+}
+
+long socket_ctrl(BIO* bio, int command, long /*number*/, void* /*pointer*/) noexcept
+{
+    switch (command) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    case BIO_CTRL_EOF:
+        return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0 ? 1 : 0;
+    case BIO_C_GET_FD:
+        return descriptor(bio);
+    default:
+        return 0;
+    }
+}
+
+const BIO_METHOD* nosignal_socket_method() noexcept
+{
+    // Made once (thread-safe static initialisation) and kept for the life of the process.
+    static BIO_METHOD* const method = [] {
+        BIO_METHOD* m = BIO_meth_new(
+            BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "certfleet socket"
+        );
+        if (m != nullptr &&
+            (BIO_meth_set_write(m, socket_write) != 1 || BIO_meth_set_read(m, socket_read) != 1 ||
+             BIO_meth_set_ctrl(m, socket_ctrl) != 1)) {
+            BIO_meth_free(m);
+            m = nullptr;
+        }
+        return m;
+    }();
+    return method;
+}
+
+} // namespace
 
 void tls_socket_session::ssl_deleter::operator()(SSL* ssl) const noexcept
 {
-    // The descriptor is the caller's: SSL_set_fd's socket BIO does not close it.
+    // The descriptor is the caller's: our BIO has no destroy function and never closes it.
     SSL_free(ssl);
 }
 
@@ -24,9 +97,17 @@ tls_socket_session::accept(SSL_CTX* context, int fd) noexcept
         return errc::invalid_argument;
     }
     tls_socket_session session{SSL_new(context)};
-    if (!session.ssl_ || SSL_set_fd(session.ssl_.get(), fd) != 1) {
+    const auto* method = nosignal_socket_method();
+    if (!session.ssl_ || method == nullptr) {
         return errc::crypto_failure;
     }
+    BIO* bio = BIO_new(method);
+    if (bio == nullptr) {
+        return errc::crypto_failure;
+    }
+    BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+    BIO_set_init(bio, 1);
+    SSL_set_bio(session.ssl_.get(), bio, bio); // one reference, owned by the SSL object
     // Partial writes let a write complete after one record, as an AsyncWriteStream's
     // write_some may; a moving buffer lets a repeated write come from another copy of the same
     // bytes; released buffers are the point of this class.

@@ -3,7 +3,8 @@
 // server that holds thousands of idle connections. A boost::asio::ssl::stream keeps three
 // record-sized buffers per connection (its two transfer buffers and the BIO pair between
 // OpenSSL and the socket, about 51 KiB) for the connection's whole life; here OpenSSL reads and
-// writes the socket itself, and SSL_MODE_RELEASE_BUFFERS lets it drop its own record buffers
+// writes the socket itself (send with MSG_NOSIGNAL: a peer gone away is an EPIPE, never a
+// SIGPIPE), and SSL_MODE_RELEASE_BUFFERS lets it drop its own record buffers
 // whenever a call finds nothing left to read or to send, so an idle connection keeps only the
 // SSL object.
 //
