@@ -5,7 +5,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -19,13 +18,13 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <list>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "net/http_query.hpp"
+#include "net/lean_tls_stream.hpp"
 
 namespace certfleet::net {
 namespace asio = boost::asio;
@@ -139,17 +138,24 @@ struct connection_slot
 {
     std::uint64_t id = 0;
     std::string source;
-    bool idle = true; // waiting for (the first byte of) a request
-    beast::tcp_stream* tcp = nullptr;
+    bool idle = true;                 // waiting for (the first byte of) a request
+    beast::tcp_stream* tcp = nullptr; // plain HTTP
+    lean_tls_stream* tls = nullptr;   // HTTPS
     bool closed = false;
 
     void close()
     {
-        if (!closed && tcp != nullptr) {
+        if (closed) {
+            return;
+        }
+        if (tcp != nullptr) {
             closed = true;
             error_code ignored;
             tcp->socket().shutdown(tcp::socket::shutdown_both, ignored);
             tcp->close();
+        } else if (tls != nullptr) {
+            closed = true;
+            tls->close();
         }
     }
 };
@@ -174,6 +180,12 @@ struct http_server::state : std::enable_shared_from_this<http_server::state>
 
     asio::awaitable<void> accept_loop(std::size_t index);
     asio::awaitable<void> serve(tcp::socket socket);
+    asio::awaitable<void> serve_tls(
+        tcp::socket socket,
+        std::shared_ptr<asio::ssl::context> context,
+        connection_slot& slot,
+        beast::flat_buffer& buffer
+    );
     template <class Stream>
     asio::awaitable<void>
     session(Stream& stream, connection_slot& slot, beast::flat_buffer& buffer);
@@ -184,9 +196,26 @@ struct http_server::state : std::enable_shared_from_this<http_server::state>
 
 namespace {
 
-template <class Stream> beast::tcp_stream& lowest(Stream& s)
+// The first bytes of the next request into `buffer` (empty), within the stream's deadline.
+asio::awaitable<error_code> await_request(beast::tcp_stream& stream, beast::flat_buffer& buffer)
 {
-    return beast::get_lowest_layer(s);
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+    buffer.commit(n);
+    co_return ec;
+}
+
+// Over TLS an idle connection holds no buffer while it waits: the last request's goes, and
+// the stream waits for the socket before a read needs one (10,000 long-polling agents).
+asio::awaitable<error_code> await_request(lean_tls_stream& stream, beast::flat_buffer& buffer)
+{
+    buffer.shrink_to_fit();
+    auto [wait_ec] = co_await stream.async_wait_readable(use_tuple);
+    if (wait_ec) {
+        co_return wait_ec;
+    }
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+    buffer.commit(n);
+    co_return ec;
 }
 
 http::response<http::string_body>
@@ -209,6 +238,25 @@ to_beast(server_response&& r, const http_server_options& options, bool keep_aliv
         res.prepare_payload();
     }
     return res;
+}
+
+// The request as the handler sees it; the parsed message (its fields) goes with this call.
+server_request to_request(http::request<http::string_body>&& message)
+{
+    server_request request;
+    request.method = message.method();
+    request.method_text = std::string(message.method_string());
+    request.target = std::string(message.target());
+    const auto question = request.target.find('?');
+    request.path = request.target.substr(0, question);
+    if (question != std::string::npos) {
+        request.query = request.target.substr(question + 1);
+    }
+    for (const auto& field : message) {
+        request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    return request;
 }
 
 // The server's own refusal for a request that did not parse or is too large.
@@ -315,33 +363,46 @@ asio::awaitable<void> http_server::state::serve(tcp::socket socket)
     ++stats.connections_accepted;
     socket.set_option(tcp::no_delay(true), ec);
 
-    beast::tcp_stream tcp_stream(std::move(socket));
-    connections.push_back(connection_slot{next_id++, source, true, &tcp_stream, false});
+    connections.push_back(connection_slot{next_id++, source});
     auto slot = std::prev(connections.end());
     beast::flat_buffer buffer;
     buffer.max_size(options.max_header_bytes + options.max_body_bytes + 4096);
 
     if (auto context = options.tls) { // this connection's copy: set_tls may replace it
-        beast::ssl_stream<beast::tcp_stream&> tls(tcp_stream, *context);
-        tcp_stream.expires_after(options.handshake_timeout);
-        auto [hs] = co_await tls.async_handshake(asio::ssl::stream_base::server, use_tuple);
-        if (hs) {
-            ++stats.tls_failures;
-        } else {
-            co_await session(tls, *slot, buffer);
-            if (!slot->closed) {
-                tcp_stream.expires_after(std::chrono::seconds(1));
-                co_await tls.async_shutdown(use_tuple);
-            }
-        }
+        co_await serve_tls(std::move(socket), std::move(context), *slot, buffer);
     } else {
+        beast::tcp_stream tcp_stream(std::move(socket));
+        slot->tcp = &tcp_stream;
         co_await session(tcp_stream, *slot, buffer);
+        slot->close();
     }
-    slot->close();
     connections.erase(slot);
     if (auto it = per_source.find(source); it != per_source.end() && --it->second == 0) {
         per_source.erase(it);
     }
+}
+
+asio::awaitable<void> http_server::state::serve_tls(
+    tcp::socket socket,
+    std::shared_ptr<asio::ssl::context> context,
+    connection_slot& slot,
+    beast::flat_buffer& buffer
+)
+{
+    lean_tls_stream tls(std::move(socket), *context);
+    slot.tls = &tls;
+    tls.expires_after(options.handshake_timeout);
+    auto [hs] = co_await tls.async_handshake(use_tuple);
+    if (hs) {
+        ++stats.tls_failures;
+    } else {
+        co_await session(tls, slot, buffer);
+        if (!slot.closed) {
+            tls.expires_after(std::chrono::seconds(1));
+            co_await tls.async_shutdown(use_tuple);
+        }
+    }
+    slot.close(); // while the stream it points to lives
 }
 
 template <class Stream>
@@ -350,7 +411,7 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
 {
     const bool tls_used = options.tls != nullptr;
     error_code ec;
-    const auto peer = lowest(stream).socket().remote_endpoint(ec).address();
+    const auto peer = stream.socket().remote_endpoint(ec).address();
     for (std::size_t served = 0; served < options.max_requests_per_connection; ++served) {
         if (stopping || slot.closed) {
             co_return;
@@ -359,15 +420,13 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
         // (read_timeout for the first), and shutdown or eviction may close it.
         slot.idle = true;
         if (buffer.size() == 0) {
-            lowest(stream).expires_after(served == 0 ? options.read_timeout : options.idle_timeout);
-            auto [wait_ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
-            if (wait_ec) {
+            stream.expires_after(served == 0 ? options.read_timeout : options.idle_timeout);
+            if (const auto wait_ec = co_await await_request(stream, buffer)) {
                 if (wait_ec == beast::error::timeout) {
                     ++stats.timeouts;
                 }
                 co_return;
             }
-            buffer.commit(n);
         }
         slot.idle = false;
 
@@ -376,7 +435,7 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
         parser.body_limit(options.max_body_bytes);
         // The whole request, header and body, within read_timeout: a client trickling bytes is
         // cut off when it elapses, however steadily it sends.
-        lowest(stream).expires_after(options.read_timeout);
+        stream.expires_after(options.read_timeout);
         auto [header_ec, header_bytes] =
             co_await http::async_read_header(stream, buffer, parser, use_tuple);
         if (!header_ec && parser.get()[http::field::expect] == "100-continue" &&
@@ -404,36 +463,26 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
             }
             ++stats.bad_requests;
             auto res = to_beast(refusal(options, read_ec), options, false, false);
-            lowest(stream).expires_after(options.write_timeout);
+            stream.expires_after(options.write_timeout);
             co_await http::async_write(stream, res, use_tuple);
             co_return;
         }
 
         ++stats.requests;
-        auto message = parser.release();
-        server_request request;
-        request.method = message.method();
-        request.method_text = std::string(message.method_string());
-        request.target = std::string(message.target());
-        const auto question = request.target.find('?');
-        request.path = request.target.substr(0, question);
-        if (question != std::string::npos) {
-            request.query = request.target.substr(question + 1);
-        }
-        for (const auto& field : message) {
-            request.headers.emplace_back(
-                std::string(field.name_string()), std::string(field.value())
-            );
-        }
-        request.body = std::move(message.body());
+        const bool wants_keep_alive = parser.get().keep_alive();
+        auto request = to_request(parser.release());
         request.peer = peer;
         request.tls = tls_used;
         const bool head = request.method == http::verb::head;
-        const bool wants_keep_alive = message.keep_alive();
+        // A request held by its handler (an agent's long-poll) keeps no read buffer; bytes of a
+        // pipelined next request stay.
+        if (buffer.size() == 0) {
+            buffer.shrink_to_fit();
+        }
 
         // Disarm the read timer while the handler works (it may wait on the issuer); a closed
         // connection still ends the session through the write that follows.
-        lowest(stream).expires_never();
+        stream.expires_never();
         server_response response;
         try {
             response = co_await handler(std::move(request));
@@ -448,7 +497,7 @@ http_server::state::session(Stream& stream, connection_slot& slot, beast::flat_b
         const bool keep_alive =
             wants_keep_alive && !stopping && served + 1 < options.max_requests_per_connection;
         auto res = to_beast(std::move(response), options, keep_alive, head);
-        lowest(stream).expires_after(options.write_timeout);
+        stream.expires_after(options.write_timeout);
         auto [write_ec, written] = co_await http::async_write(stream, res, use_tuple);
         if (write_ec) {
             if (write_ec == beast::error::timeout) {

@@ -16,6 +16,9 @@
 // 400 and the connection is closed. These answers are rendered by options.render_error, so each API
 // keeps its own error format.
 //
+// Memory: over TLS a connection that waits (for a request, or for its handler, as a long-poll
+// does) holds no read buffer and no TLS record buffers (lean_tls_stream.hpp).
+//
 // shutdown(grace): stops accepting at once, closes idle connections, lets requests in flight
 // finish for up to `grace`, then closes the rest.
 //
