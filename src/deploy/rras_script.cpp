@@ -76,7 +76,7 @@ function Probe($ip, $port) {
   $ssl = New-Object Net.Security.SslStream($tcp.GetStream(), $false, $accept)
   try {
     $ssl.ReadTimeout = 10000
-    $ssl.AuthenticateAsClient($ProbeHost)
+    $ssl.AuthenticateAsClient($ProbeHost, $null, [Security.Authentication.SslProtocols]::Tls12, $false)
     $seen = H256 (New-Object Security.Cryptography.X509Certificates.X509Certificate2($ssl.RemoteCertificate)).RawData
     if ($seen -ne $NewSha256Hex) { throw "$ip port $port serves the certificate $seen" }
   } finally { $ssl.Dispose(); $tcp.Close() }

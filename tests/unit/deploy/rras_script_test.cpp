@@ -41,6 +41,11 @@ TEST_SUITE("deploy")
         CHECK(s.find("SetValue('isHashConfiguredByAdmin', 1, 'DWord')") != std::string::npos);
         CHECK(s.find("{ba195980-cd49-458b-9e23-c84ee0adcd75}") != std::string::npos);
         CHECK(s.find("$SvcTimeoutSec = 300\n") != std::string::npos);
+        // TLS 1.2 named: .NET Framework's default for PowerShell 5.1 can be TLS 1.0 only.
+        CHECK(
+            s.find("AuthenticateAsClient($ProbeHost, $null, "
+                   "[Security.Authentication.SslProtocols]::Tls12, $false)") != std::string::npos
+        );
     }
 
     TEST_CASE("rras script: text values are base64 only, the password comes from standard input")
