@@ -64,6 +64,25 @@ TEST_SUITE("deploy")
         CHECK(s.find("-p ") == std::string::npos);
     }
 
+    TEST_CASE("rras script: base64 of UTF-8, every padding length")
+    {
+        const std::pair<std::string, std::string> cases[] = {
+            {"a", "YQ=="},
+            {"ab", "YWI="},
+            {"abc", "YWJj"},
+            {"\xe2\x80\x98'\n", "4oCYJwo="},
+            {"\xff\xfe\xfd", "//79"}};
+        for (const auto& [value, encoded] : cases) {
+            auto in = ordinary();
+            in.probe_host = value;
+            const auto s = rendered(in);
+            CHECK(s.find("$ProbeHost = (Decode-Text '" + encoded + "')\n") != std::string::npos);
+        }
+        auto in = ordinary();
+        in.friendly_name.clear();
+        CHECK(rendered(in).find("$FriendlyName = (Decode-Text '')\n") != std::string::npos);
+    }
+
     TEST_CASE("rras script: bad hex and bad options are refused")
     {
         const std::string sha1 = ordinary().sha1_hex;
