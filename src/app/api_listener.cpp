@@ -1,6 +1,8 @@
 #include "app/api_listener.hpp"
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 #include "app/log.hpp"
 #include "app/sealed_keys.hpp"
@@ -30,7 +32,10 @@ api_listener::api_listener(
               return g ? std::optional(*g) : std::nullopt;
           }
       )),
-      context_{io.get_executor(), settings, st, std::move(hooks), deploy_.get(), agents_.get()}
+      workers_(std::max(1U, std::thread::hardware_concurrency())),
+      context_{io.get_executor(), settings,       st,
+               std::move(hooks),  deploy_.get(), agents_.get(),
+               workers_.get_executor()}
 {}
 
 api_listener::~api_listener()

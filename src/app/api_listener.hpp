@@ -5,6 +5,7 @@
 // switches to each renewal as it is issued, and the self-signed one until the first.
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <optional>
 
@@ -44,6 +45,7 @@ private:
     state& state_;
     std::unique_ptr<deploy_service> deploy_;
     std::unique_ptr<agent_hub> agents_;
+    boost::asio::thread_pool workers_; // joined before deploy_ goes
     rest_context context_;
     std::unique_ptr<api_router> router_;
     std::unique_ptr<net::http_server> server_;

@@ -82,16 +82,12 @@ deploy_outcome<deploy_service::poll_answer> deploy_service::answer_poll(
         if (refused_version(a) == view.newest_version) {
             continue; // the agent refused this very bundle: offering it again changes nothing
         }
-        auto bundle = build_bundle(agent, view);
+        auto bundle = gather_bundle(agent, view);
         if (!bundle) {
-            record_event(
-                *st_.store, a.certificate_id, "bundle_failed",
-                "no bundle for agent " + agent.name + ": " + bundle.error().message()
-            );
+            record_bundle_failure(agent, a.certificate_id, bundle.error());
             continue;
         }
-        response.bundles.push_back(std::move(*bundle));
-        answer.news = true;
+        answer.unsealed.push_back(std::move(*bundle));
     }
     answer.news = answer.news || known.size() != views->size();
     return answer;
@@ -133,8 +129,31 @@ deploy_service::material_for(core::row_id certificate_id)
     return &materials_.emplace(v.id, std::move(m)).first->second;
 }
 
-boost::system::result<std::string>
-deploy_service::build_bundle(const core::agent_record& agent, const core::assignment_view& view)
+void deploy_service::record_bundle_failure(
+    const core::agent_record& agent,
+    core::row_id certificate_id,
+    const boost::system::error_code& ec
+)
+{
+    record_event(
+        *st_.store, certificate_id, "bundle_failed",
+        "no bundle for agent " + agent.name + ": " + ec.message()
+    );
+}
+
+boost::system::result<std::string> deploy_service::seal_bundle(const unsealed_bundle& b) const
+{
+    // signing_ is set by gather_bundle (on the store's thread) before any bundle reaches here.
+    if (!signing_) {
+        return make_error_code(core::errc::not_found);
+    }
+    return deploy::seal_and_sign_bundle(
+        b.fields, b.agent_public_point, signing_->private_scalar.view(), *crypto_
+    );
+}
+
+boost::system::result<deploy_service::unsealed_bundle>
+deploy_service::gather_bundle(const core::agent_record& agent, const core::assignment_view& view)
 {
     const auto& a = view.assignment;
     // Thousands of agents may want the same version at once: what is the same for all of them
@@ -155,8 +174,7 @@ deploy_service::build_bundle(const core::agent_record& agent, const core::assign
     if (!pfx) {
         return pfx.error();
     }
-    auto signing = signing_key();
-    if (!signing) {
+    if (auto signing = signing_key(); !signing) {
         return signing.error();
     }
     deploy::bundle b;
@@ -176,9 +194,7 @@ deploy_service::build_bundle(const core::agent_record& agent, const core::assign
     b.pfx = (*pfx)->pfx;
     b.key_pem = core::secret(m.key_pem.view());
     b.pfx_password = core::secret((*pfx)->password.view());
-    return deploy::seal_and_sign_bundle(
-        b, agent.public_point, (*signing)->private_scalar.view(), *crypto_
-    );
+    return unsealed_bundle{std::move(b), agent.public_point};
 }
 
 boost::system::result<const deploy_service::pfx_entry*> deploy_service::pfx_for(

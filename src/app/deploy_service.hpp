@@ -8,7 +8,7 @@
 // costs milliseconds; thousands of agents may want the same version at once) and kept in a small
 // cache with their random password; each agent gets the password sealed to its own key.
 //
-// Thread safety: one thread at a time, like the store it uses.
+// Thread safety: one thread at a time, like the store it uses; seal_bundle on any thread.
 
 #include <boost/system/result.hpp>
 #include <chrono>
@@ -17,11 +17,13 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "app/settings.hpp"
 #include "app/state.hpp"
 #include "core/crypto/secret.hpp"
 #include "deploy/agent_protocol.hpp"
+#include "deploy/bundle.hpp"
 #include "deploy/crypto_port.hpp"
 
 namespace certfleet::app {
@@ -69,12 +71,22 @@ public:
     [[nodiscard]] deploy_outcome<authenticated_agent> authenticate(
         std::string_view body, std::string_view path, std::string_view address, clock_time now
     );
-    // What the agent is owed now; `news` when it must hear it at once (a bundle newer than it
-    // holds, a deploy-now it has not acted on... the agent tells what it holds in `request`).
+    // A bundle gathered from the store and not yet sealed and signed. Sealing and signing is
+    // pure CPU (HPKE and ES256, per agent) and may run on any thread, so the bundles thousands
+    // of agents wait for after a renewal are made on every core, not on the store's thread.
+    struct unsealed_bundle
+    {
+        deploy::bundle fields;
+        std::string agent_public_point;
+    };
+    // What the agent is owed now (the agent tells what it holds in `request`). The poll must
+    // answer at once when there is `news` (a deploy-now it has not acted on, an assignment it
+    // does not know...) or a bundle newer than it holds (`unsealed`, once sealed).
     struct poll_answer
     {
         deploy::poll_response response;
         bool news = false;
+        std::vector<unsealed_bundle> unsealed; // for seal_bundle, then response.bundles
     };
     [[nodiscard]] deploy_outcome<poll_answer> answer_poll(
         const core::agent_record& agent,
@@ -82,6 +94,15 @@ public:
         clock_time now,
         std::int64_t last_deploy_now
     );
+    // Thread-safe: reads the bundle and the signing key, which never changes once made.
+    [[nodiscard]] boost::system::result<std::string> seal_bundle(const unsealed_bundle& b) const;
+    // Records why a bundle owed to `agent` could not be made (the agent is not told).
+    void record_bundle_failure(
+        const core::agent_record& agent,
+        core::row_id certificate_id,
+        const boost::system::error_code& ec
+    );
+
     [[nodiscard]] std::optional<deploy_refusal>
     record_report(const core::agent_record& agent, const deploy::report& r, clock_time now);
 
@@ -106,8 +127,8 @@ private:
         core::secret key_pem;
     };
     boost::system::result<const version_material*> material_for(core::row_id certificate_id);
-    boost::system::result<std::string>
-    build_bundle(const core::agent_record& agent, const core::assignment_view& view);
+    boost::system::result<unsealed_bundle>
+    gather_bundle(const core::agent_record& agent, const core::assignment_view& view);
     boost::system::result<const pfx_entry*>
     pfx_for(const core::certificate_version& version, const core::secret& key_pem, bool aes);
 

@@ -44,6 +44,7 @@ struct rest_context
     rest_hooks hooks;
     deploy_service* deploy = nullptr; // the agent protocol and deploy administration
     agent_hub* agents = nullptr;      // long-polls wait here; none: they answer at once
+    boost::asio::any_io_executor workers; // CPU-bound work (sealing bundles); none: inline
 };
 
 // The router of every route; `context` must outlive it.

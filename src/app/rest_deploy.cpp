@@ -1,6 +1,9 @@
 // The deploy routes: the agent protocol (enroll, long-poll, reports; authenticated by the agent's
 // own signatures, not by API tokens) and its administration (join tokens, agents, assignments,
 // deploy now). deploy_service does the work; these turn HTTP into its calls and back.
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "app/agent_hub.hpp"
 #include "app/cli_support.hpp"
 #include "app/deploy_service.hpp"
@@ -136,6 +139,33 @@ response agent_enroll(rest_context& cx, const api_call& call)
     return json_response(std::get<json>(outcome), 201);
 }
 
+// Seals and signs the answer's bundles on the worker threads, then records the failures back on
+// the store's thread.
+asio::awaitable<void>
+seal_bundles(rest_context* cx, const core::agent_record* agent, deploy_service::poll_answer* answer)
+{
+    std::vector<boost::system::result<std::string>> sealed;
+    sealed.reserve(answer->unsealed.size());
+    if (cx->workers) {
+        co_await asio::post(cx->workers, asio::use_awaitable);
+    }
+    for (const auto& b : answer->unsealed) {
+        sealed.push_back(cx->deploy->seal_bundle(b));
+    }
+    if (cx->workers) {
+        co_await asio::post(cx->executor, asio::use_awaitable);
+    }
+    for (std::size_t i = 0; i < sealed.size(); ++i) {
+        if (sealed[i]) {
+            answer->response.bundles.push_back(std::move(*sealed[i]));
+        } else {
+            const auto certificate = answer->unsealed[i].fields.certificate;
+            cx->deploy->record_bundle_failure(*agent, certificate, sealed[i].error());
+        }
+    }
+    answer->unsealed.clear();
+}
+
 asio::awaitable<response> agent_poll(rest_context* cx, api_call call)
 {
     if (cx->deploy == nullptr) {
@@ -160,7 +190,11 @@ asio::awaitable<response> agent_poll(rest_context* cx, api_call call)
             co_return refused(*r);
         }
         auto& found = std::get<deploy_service::poll_answer>(answer);
-        if (found.news || cx->agents == nullptr || std::chrono::steady_clock::now() >= deadline) {
+        if (!found.unsealed.empty()) {
+            co_await seal_bundles(cx, &agent, &found);
+        }
+        if (found.news || !found.response.bundles.empty() || cx->agents == nullptr ||
+            std::chrono::steady_clock::now() >= deadline) {
             co_return json_response(deploy::to_json(found.response));
         }
         co_await cx->agents->wait(generation, deadline);
