@@ -91,9 +91,9 @@ function Probe($ip, $port) {
     $ssl.Write($out, 0, $out.Length); $ssl.Flush()
     $buf = New-Object byte[] 4096; $n = 0; $head = ''
     do {
-      $r = $ssl.Read($buf, $n, $buf.Length - $n); $n += $r
+      $got = $ssl.Read($buf, $n, $buf.Length - $n); $n += $got
       $head = [Text.Encoding]::ASCII.GetString($buf, 0, $n)
-    } while ($r -gt 0 -and $n -lt $buf.Length -and -not $head.Contains($crlf + $crlf))
+    } while ($got -gt 0 -and $n -lt $buf.Length -and -not $head.Contains($crlf + $crlf))
     $status = ($head -split $crlf)[0]
     if ($status -notmatch '^HTTP/1\.1 200') { throw "$ip port $port does not answer SSTP_DUPLEX_POST with 200: '$status'" }
   } finally { $ssl.Dispose(); $tcp.Close() }
