@@ -56,7 +56,7 @@ void agent::apply(assignment_state& a, const apply_decision& decision)
         result.stage = "options";
         result.message = "cannot create " + work_dir.string() + ": " + ec.message();
     } else {
-        const target_context context{ports_.processes, ports_.probe, work_dir};
+        const target_context context{ports_.processes, ports_.probe, work_dir, &ports_.crypto};
         result = ports_.apply ? ports_.apply(*contents, context) : apply_target(*contents, context);
     }
     auto details = to_json(result);

@@ -35,15 +35,16 @@ function Restore-Reg($s) {
   }
   $k.Close()
 }
-function Get-Bind($ipport) {
+function Read-Bind($selector) {
   $ErrorActionPreference = 'Continue'
-  $o = & netsh http show sslcert "ipport=$ipport" 2>&1
+  $o = & netsh http show sslcert $selector 2>&1
   if ($LASTEXITCODE -ne 0) { return $null }
   $t = ($o -join "`n")
   $h = [regex]::Match($t, '\b[0-9a-fA-F]{40}\b').Value.ToLower()
   if (-not $h) { return $null }
   return @{ Hash = $h; AppId = [regex]::Match($t, '\{[0-9a-fA-F-]{36}\}').Value }
 }
+function Get-Bind($ipport) { return Read-Bind "ipport=$ipport" }
 function Set-Bind($ipport, $hash, $appid) {
   $ErrorActionPreference = 'Continue'
   & netsh http delete sslcert "ipport=$ipport" 2>&1 | Out-Null
@@ -71,22 +72,52 @@ function Restart-Sstp {
   }
 }
 function Probe($ip, $port) {
-  $tcp = New-Object Net.Sockets.TcpClient($ip, $port)
+  $tcp = New-Object Net.Sockets.TcpClient
+  $wait = $tcp.BeginConnect($ip, $port, $null, $null)
+  if (-not $wait.AsyncWaitHandle.WaitOne(5000)) { $tcp.Close(); throw "no TCP connection to $ip port $port within 5 s" }
+  $tcp.EndConnect($wait)
   $accept = [Net.Security.RemoteCertificateValidationCallback] { return $true }
   $ssl = New-Object Net.Security.SslStream($tcp.GetStream(), $false, $accept)
   try {
     $ssl.ReadTimeout = 10000
+    $ssl.WriteTimeout = 10000
     $ssl.AuthenticateAsClient($ProbeHost, $null, [Security.Authentication.SslProtocols]::Tls12, $false)
     $seen = H256 (New-Object Security.Cryptography.X509Certificates.X509Certificate2($ssl.RemoteCertificate)).RawData
     if ($seen -ne $NewSha256Hex) { throw "$ip port $port serves the certificate $seen" }
+    $crlf = [string][char]13 + [char]10
+    $q = 'SSTP_DUPLEX_POST /sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/ HTTP/1.1' + $crlf + 'Host: ' + $ProbeHost + $crlf
+    $q += 'SSTPCORRELATIONID: {' + [guid]::NewGuid().ToString() + '}' + $crlf + 'Content-Length: 18446744073709551615' + $crlf + $crlf
+    $out = [Text.Encoding]::ASCII.GetBytes($q)
+    $ssl.Write($out, 0, $out.Length); $ssl.Flush()
+    $buf = New-Object byte[] 4096; $n = 0; $head = ''
+    do {
+      $got = $ssl.Read($buf, $n, $buf.Length - $n); $n += $got
+      $head = [Text.Encoding]::ASCII.GetString($buf, 0, $n)
+    } while ($got -gt 0 -and $n -lt $buf.Length -and -not $head.Contains($crlf + $crlf))
+    $status = ($head -split $crlf)[0]
+    if ($status -notmatch '^HTTP/1\.1 200') { throw "$ip port $port does not answer SSTP_DUPLEX_POST with 200: '$status'" }
   } finally { $ssl.Dispose(); $tcp.Close() }
+}
+function Ascii-Json($o) {
+  $sb = New-Object Text.StringBuilder
+  foreach ($ch in ($o | ConvertTo-Json -Compress).ToCharArray()) {
+    if ([int]$ch -lt 128) { [void]$sb.Append($ch) } else { [void]$sb.Append(('\u{0:x4}' -f [int]$ch)) }
+  }
+  return $sb.ToString()
 }
 )ps";
 
 // The steps. Each "# step:" comment marks where a stage begins (the tests check their order).
 constexpr std::string_view script_steps = R"ps(
-$snap = $null; $old4 = $null; $old6 = $null; $mutated = $false; $port = 443
+$snap = $null; $old4 = $null; $old6 = $null; $mutated = $false; $port = 443; $locked = $false
+$mutex = New-Object Threading.Mutex($false, 'Global\certfleet-rras-deploy')
 try {
+  # step: preflight
+  $R.stage = 'preflight'
+  $me = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
+  if (-not $me.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) { throw 'the script needs an elevated administrator or LocalSystem' }
+  try { $locked = $mutex.WaitOne([TimeSpan]::FromSeconds($SvcTimeoutSec)) } catch [Threading.AbandonedMutexException] { $locked = $true }
+  if (-not $locked) { throw 'another certfleet RRAS deployment is still running on this server' }
   # step: import
   $R.stage = 'import'
   $line = [Console]::In.ReadLine()
@@ -97,6 +128,7 @@ try {
   $flags = [Security.Cryptography.X509Certificates.X509KeyStorageFlags]'MachineKeySet, PersistKeySet'
   $leaf = New-Object Security.Cryptography.X509Certificates.X509Certificate2([IO.File]::ReadAllBytes($PfxPath), $pw, $flags)
   if (-not $leaf.HasPrivateKey) { throw 'the PFX has no private key' }
+  if ($leaf.NotAfter -lt (Get-Date)) { throw "the certificate expired on $($leaf.NotAfter.ToString('u'))" }
   if ((H1 $leaf.RawData) -ne $NewSha1Hex -or (H256 $leaf.RawData) -ne $NewSha256Hex) { throw 'the PFX holds another certificate than the expected one' }
   if ($FriendlyName) { $leaf.FriendlyName = $FriendlyName }
   $my = New-Object Security.Cryptography.X509Certificates.X509Store('My', 'LocalMachine')
@@ -113,12 +145,14 @@ try {
   if ($snap.ListenerPort) { $port = [int]$snap.ListenerPort.Val }
   $v4 = "0.0.0.0:$port"; $v6 = "[::]:$port"
   $old4 = Get-Bind $v4; $old6 = Get-Bind $v6
+  $sni = Read-Bind ('hostnameport=' + $ProbeHost + ':' + $port)
+  if ($sni -and $sni.Hash -ne $NewSha1Hex) { throw "an SNI binding for $($ProbeHost):$port (certificate $($sni.Hash)) shadows the SSTP binding: delete it (netsh http delete sslcert hostnameport=$($ProbeHost):$port) or bind it to the new certificate" }
   if ($snap.SHA1CertificateHash) { $R.old_thumbprint = Hex $snap.SHA1CertificateHash.Val }
   # step: registry
   $R.stage = 'registry'
-  $mutated = $true
   $k = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey($KeyPath, $true)
   if (-not $k) { throw 'the SstpSvc Parameters key is missing (is RRAS installed?)' }
+  $mutated = $true
   $k.SetValue('SHA256CertificateHash', $NewSha256, 'Binary')
   $k.SetValue('SHA1CertificateHash', $NewSha1, 'Binary')
   $k.SetValue('isHashConfiguredByAdmin', 1, 'DWord')
@@ -186,7 +220,10 @@ if ($R.ok -and $RemoveOld -and $R.old_thumbprint -and $R.old_thumbprint -ne $New
     }
   } catch { $R.message += "; the old certificate could not be removed: $($_.Exception.Message)" }
 }
-Write-Output ([pscustomobject]$R | ConvertTo-Json -Compress)
+if ($locked) { $mutex.ReleaseMutex() }
+$mutex.Dispose()
+[Console]::Out.WriteLine((Ascii-Json ([pscustomobject]$R)))
+[Console]::Out.Flush()
 if ($R.ok) { exit 0 } elseif ($R.rolled_back) { exit 1 } else { exit 2 }
 )ps";
 

@@ -4,22 +4,27 @@
 // JSON line it prints.
 //
 // The script (run elevated, password on standard input as its first line, never in argv):
+//   preflight - elevated? then a machine-wide mutex (one deployment at a time);
 //   import  - the PFX's leaf into LocalMachine\My as a persisted machine key (its SHA-1 and
 //             SHA-256 over the DER must equal the injected ones), intermediates into
 //             LocalMachine\CA;
 //   backup  - SHA256CertificateHash, SHA1CertificateHash, isHashConfiguredByAdmin under
 //             HKLM\SYSTEM\CurrentControlSet\Services\SstpSvc\Parameters, and the HTTP.SYS bindings
-//             0.0.0.0:<port> and [::]:<port> (port: ListenerPort, default 443);
+//             0.0.0.0:<port> and [::]:<port> (port: ListenerPort, default 443); an SNI binding
+//             for <probe host>:<port> with another certificate stops the run here (it would
+//             shadow SSTP's binding);
 //   registry- both hashes (REG_BINARY) and isHashConfiguredByAdmin = 1 (REG_DWORD);
 //   bind    - both bindings to the new thumbprint (the SSTP appid, or the owner's when shared);
 //   restart - SstpSvc and its dependents (RasMan, RemoteAccess), each wait bounded;
 //   verify  - values read back, both bindings, services running, TLS on the port (v4 and v6,
-//             SNI = probe host) presents the new certificate;
+//             SNI = probe host) presents the new certificate and SSTP answers
+//             SSTP_DUPLEX_POST /sra_{BA195980-...}/ with HTTP/1.1 200 (MS-SSTP 4.1);
 //   on failure after the first change: the backed-up values and bindings are restored and the
 //   services restarted (rolled_back says whether that worked);
 //   cleanup - only after success: the old certificate leaves LocalMachine\My unless something
 //             still references it.
-// Output: exactly one JSON line {"ok":..,"stage":..,"message":..,"rolled_back":..,...}; exit
+// Output (ASCII: other characters as \u escapes, whatever the console's code page): exactly one
+// JSON line {"ok":..,"stage":..,"message":..,"rolled_back":..,...}; exit
 // code 0 (ok), 1 (failed, rolled back), 2 (failed, not rolled back).
 //
 // Injection: hashes become byte-array literals (validated hex first); every text value is

@@ -2,6 +2,7 @@
 
 #include "deploy/exec_target.hpp"
 #include "deploy/files_target.hpp"
+#include "deploy/rras_target.hpp"
 
 namespace certfleet::deploy {
 
@@ -31,10 +32,7 @@ std::string check_target_options(std::string_view target, const nlohmann::json& 
     } else if (target == "exec") {
         static_cast<void>(parse_exec_options(options, problem));
     } else if (target == "rras") {
-        // Checked by the Windows agent's target; here only the shape.
-        if (!options.is_object()) {
-            problem = "the options must be a JSON object";
-        }
+        static_cast<void>(parse_rras_options(options, problem));
     } else {
         problem = "unknown target \"" + std::string(target) + "\" (files, exec, rras)";
     }
@@ -49,11 +47,13 @@ target_result apply_target(const bundle& contents, const target_context& context
     if (contents.target == "exec") {
         return apply_exec_target(contents, context);
     }
+    if (contents.target == "rras") {
+        return apply_rras_target(contents, context);
+    }
     return {
         .ok = false,
         .stage = "options",
-        .message = "this agent has no target \"" + contents.target + "\"" +
-                   (contents.target == "rras" ? " (rras runs on Windows agents)" : ""),
+        .message = "this agent has no target \"" + contents.target + "\"",
     };
 }
 

@@ -3,7 +3,7 @@
 // returns a structured result that the agent reports to the server; a failed run restores what
 // was there before (as far as the target can) and says so.
 //
-// Targets: "files" (files_target.hpp), "exec" (exec_target.hpp); "rras" follows on Windows.
+// Targets: "files" (files_target.hpp), "exec" (exec_target.hpp), "rras" (rras_target.hpp).
 
 #include <filesystem>
 #include <functional>
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "deploy/bundle.hpp"
+#include "deploy/crypto_port.hpp"
 #include "deploy/probe.hpp"
 #include "deploy/process.hpp"
 
@@ -31,7 +32,8 @@ struct target_context
 {
     const process_runner& processes;
     std::function<probe_result(const probe_request&)> probe; // run_probe, or a test's own
-    std::filesystem::path work_dir; // the agent's private directory for this assignment
+    std::filesystem::path work_dir;      // the agent's private directory for this assignment
+    const crypto_port* crypto = nullptr; // hashes (rras); the agent's own port
 };
 
 // Options that the server acts on when it builds the bundle, valid beside any target's own:

@@ -105,6 +105,8 @@ struct fake_server
     int poll_status = 200;
     std::function<void()> on_poll; // runs at each poll (a test moves the clock here)
     nlohmann::json target_options = {{"directory", "/etc/ssl/www"}}; // of the bundles made
+    std::string target = "files";                                    // of the bundles made
+    std::string pfx_password = "pfx-pass";                           // of the bundles made
 
     // what the agent sent
     std::vector<std::string> connected_urls;
@@ -129,7 +131,7 @@ struct fake_server
         b.assignment = assignment;
         b.certificate = 7;
         b.version = version;
-        b.target = "files";
+        b.target = target;
         b.target_options = target_options;
         b.names = cert.info.dns_names;
         b.chain_pem = cert.chain_pem;
@@ -139,9 +141,9 @@ struct fake_server
         b.not_before = cert.info.not_before;
         b.not_after = cert.info.not_after;
         const auto key = core::private_key::from_pem(cert.key_pem).value();
-        b.pfx = core::make_pkcs12(key, cert.chain_pem, "pfx-pass", "www").value();
+        b.pfx = core::make_pkcs12(key, cert.chain_pem, pfx_password, "www").value();
         b.key_pem = core::secret(cert.key_pem);
-        b.pfx_password = core::secret("pfx-pass");
+        b.pfx_password = core::secret(pfx_password);
         const auto& s = signer != nullptr ? *signer : signing;
         return seal_and_sign_bundle(b, agent_point, s.private_scalar.view(), real_crypto()).value();
     }
@@ -298,6 +300,8 @@ struct harness
             return make_error_code(errc::process_failed);
         }
     } processes;
+    // Real targets (apply_target) run through this runner instead of the recording fake.
+    const process_runner* real_processes = nullptr;
 
     harness()
     {
@@ -316,10 +320,11 @@ struct harness
                     return std::make_unique<fake_transport>(server);
                 },
             .crypto = real_crypto(),
-            .processes = processes,
+            .processes = real_processes != nullptr ? *real_processes : processes,
             .probe = [this](const probe_request& r) { return probe(r); },
-            .apply =
-                [this](const bundle& b, const target_context& context) {
+            .apply = real_processes != nullptr
+                         ? std::function<target_result(const bundle&, const target_context&)>{}
+                         : [this](const bundle& b, const target_context& context) {
                     applies.push_back({b.assignment, b.version, context.work_dir});
                     target_result r;
                     r.ok = target_ok;

@@ -46,6 +46,18 @@ TEST_SUITE("deploy")
             s.find("AuthenticateAsClient($ProbeHost, $null, "
                    "[Security.Authentication.SslProtocols]::Tls12, $false)") != std::string::npos
         );
+        // The SSTP probe of MS-SSTP 4.1: after the certificate check, a DUPLEX_POST that must
+        // be answered with 200.
+        const auto tls = s.find("if ($seen -ne $NewSha256Hex)");
+        const auto post = s.find("'SSTP_DUPLEX_POST /sra_{BA195980-CD49-458b-9E23-C84EE0ADCD75}/ "
+                                 "HTTP/1.1'");
+        const auto length = s.find("'Content-Length: 18446744073709551615'");
+        const auto status = s.find("-notmatch '^HTTP/1\\.1 200'");
+        CHECK(tls != std::string::npos);
+        CHECK(post > tls);
+        CHECK(length > post);
+        CHECK(status > length);
+        CHECK(status != std::string::npos);
     }
 
     TEST_CASE("rras script: text values are base64 only, the password comes from standard input")
@@ -119,14 +131,19 @@ TEST_SUITE("deploy")
         const auto s = rendered(ordinary());
         std::size_t last = 0;
         for (const auto* marker :
-             {"# step: import",
+             {"# step: preflight",
+              "IsInRole(",
+              "$mutex.WaitOne(",
+              "# step: import",
               "ReadLine()",
               "MachineKeySet, PersistKeySet",
               "$ca.Add(",
               "# step: backup",
               "$snap = Snap-Reg",
               "$old4 = Get-Bind",
+              "Read-Bind ('hostnameport='",
               "# step: registry",
+              "OpenSubKey($KeyPath, $true)",
               "$mutated = $true",
               "SetValue('SHA256CertificateHash'",
               "# step: bind",
@@ -149,7 +166,8 @@ TEST_SUITE("deploy")
               "# step: cleanup",
               "if ($R.ok -and $RemoveOld",
               "$my.Remove($c)",
-              "ConvertTo-Json -Compress"}) {
+              "$mutex.ReleaseMutex()",
+              "[Console]::Out.WriteLine((Ascii-Json"}) {
             const auto at = s.find(marker, last);
             INFO(marker);
             REQUIRE(at != std::string::npos);
@@ -157,7 +175,8 @@ TEST_SUITE("deploy")
         }
         // Every stage appears exactly once as a marker.
         for (const auto* stage :
-             {"import", "backup", "registry", "bind", "restart", "verify", "rollback", "cleanup"}) {
+             {"preflight", "import", "backup", "registry", "bind", "restart", "verify", "rollback",
+              "cleanup"}) {
             const std::string marker = std::string("# step: ") + stage + "\n";
             CHECK(s.find(marker) == s.rfind(marker));
         }

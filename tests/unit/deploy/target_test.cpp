@@ -22,17 +22,22 @@ TEST_SUITE("deploy")
         b.target_options = {{"command", {"sh", "-c", "echo ran exec"}}};
         CHECK(apply_target(b, context).details["output"] == "ran exec");
         b.target = "rras";
+        b.target_options = nlohmann::json::object();
         auto rras = apply_target(b, context);
         CHECK_FALSE(rras.ok);
         CHECK(rras.stage == "options");
-        CHECK(rras.message.find("Windows") != std::string::npos);
+        CHECK(rras.message.find("\"endpoint\"") != std::string::npos);
         b.target = "ftp";
         CHECK(apply_target(b, context).message.find("\"ftp\"") != std::string::npos);
         CHECK(
             check_target_options("ftp", nlohmann::json::object()).find("unknown target") !=
             std::string::npos
         );
-        CHECK(check_target_options("rras", nlohmann::json::object()).empty());
+        CHECK(check_target_options("rras", {{"endpoint", "vpn.example.com"}}).empty());
+        CHECK(
+            check_target_options("rras", nlohmann::json::object()).find("\"endpoint\"") !=
+            std::string::npos
+        );
     }
 
     TEST_CASE("target: pfx_protection is the server's option, valid beside every target")
@@ -43,7 +48,7 @@ TEST_SUITE("deploy")
                                          ? nlohmann::json{{"dir", "/etc/tls"}}
                                          : nlohmann::json{{"command", {"true"}}};
             if (std::string(target) == "rras") {
-                options = nlohmann::json::object();
+                options = {{"endpoint", "vpn.example.com"}};
             }
             for (const auto* value : {"legacy", "aes"}) {
                 options["pfx_protection"] = value;
