@@ -94,8 +94,11 @@ deploy_outcome<deploy_service::poll_answer> deploy_service::answer_poll(
 }
 
 boost::system::result<const deploy_service::version_material*>
-deploy_service::material_for(core::row_id certificate_id)
+deploy_service::material_for(core::row_id certificate_id, core::row_id version_id)
 {
+    if (const auto it = materials_.find(version_id); it != materials_.end()) {
+        return &it->second;
+    }
     auto& store = *st_.store;
     auto version = store.latest_version(certificate_id);
     if (!version) {
@@ -158,7 +161,7 @@ deploy_service::gather_bundle(const core::agent_record& agent, const core::assig
     const auto& a = view.assignment;
     // Thousands of agents may want the same version at once: what is the same for all of them
     // (the chain, its hashes, the opened key, the PKCS#12) is made once per version.
-    auto material = material_for(a.certificate_id);
+    auto material = material_for(a.certificate_id, view.newest_version.value_or(0));
     if (!material) {
         return material.error();
     }

@@ -126,7 +126,9 @@ private:
         std::string sha256_hex;
         core::secret key_pem;
     };
-    boost::system::result<const version_material*> material_for(core::row_id certificate_id);
+    // The newest version's material; `version_id`, when the caller knows it, spares the store.
+    boost::system::result<const version_material*>
+    material_for(core::row_id certificate_id, core::row_id version_id);
     boost::system::result<unsealed_bundle>
     gather_bundle(const core::agent_record& agent, const core::assignment_view& view);
     boost::system::result<const pfx_entry*>

@@ -64,16 +64,15 @@ public:
     deploy_result<deploy_row_id> add_join_token(const agent_join_token& t) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "INSERT INTO agent_join_tokens(agent_name, secret_sha256, windows, "
+            auto q = statements_.get("INSERT INTO agent_join_tokens(agent_name, secret_sha256, windows, "
                      "created_at, expires_at) VALUES(?, ?, ?, ?, ?)"
             );
-            q.bind(1, t.agent_name);
-            q.bind(2, t.secret_sha256);
-            q.bind(3, t.windows);
-            q.bind(4, to_unix(t.created_at));
-            q.bind(5, to_unix(t.expires_at));
-            q.exec();
+            q->bind(1, t.agent_name);
+            q->bind(2, t.secret_sha256);
+            q->bind(3, t.windows);
+            q->bind(4, to_unix(t.created_at));
+            q->bind(5, to_unix(t.expires_at));
+            q->exec();
             return db_.getLastInsertRowid();
         });
     }
@@ -88,49 +87,47 @@ public:
     {
         return guarded([&]() -> deploy_result<enrollment> {
             SQLite::Transaction t(db_, SQLite::TransactionBehavior::IMMEDIATE);
-            SQLite::Statement token(
-                db_, "SELECT id, agent_name, windows, expires_at, used_at FROM agent_join_tokens "
+            auto token = statements_.get("SELECT id, agent_name, windows, expires_at, used_at FROM agent_join_tokens "
                      "WHERE secret_sha256 = ?"
             );
-            token.bind(1, std::string(secret_sha256));
+            token->bind(1, std::string(secret_sha256));
             enrollment out;
-            if (!token.executeStep()) {
+            if (!token->executeStep()) {
                 out.refused = "unknown";
                 return out;
             }
-            if (!token.getColumn(4).isNull()) {
+            if (!token->getColumn(4).isNull()) {
                 out.refused = "used";
                 return out;
             }
-            if (from_unix(token.getColumn(3).getInt64()) <= now) {
+            if (from_unix(token->getColumn(3).getInt64()) <= now) {
                 out.refused = "expired";
                 return out;
             }
-            const auto token_id = token.getColumn(0).getInt64();
-            const std::string name = token.getColumn(1).getString();
-            const std::string windows = token.getColumn(2).getString();
-            SQLite::Statement taken(db_, "SELECT 1 FROM agents WHERE name = ?");
-            taken.bind(1, name);
-            if (taken.executeStep()) {
+            const auto token_id = token->getColumn(0).getInt64();
+            const std::string name = token->getColumn(1).getString();
+            const std::string windows = token->getColumn(2).getString();
+            auto taken = statements_.get("SELECT 1 FROM agents WHERE name = ?");
+            taken->bind(1, name);
+            if (taken->executeStep()) {
                 out.refused = "name taken";
                 return out;
             }
-            SQLite::Statement insert(
-                db_, "INSERT INTO agents(name, public_point, windows, enrolled_at, last_seen_at, "
+            auto insert = statements_.get("INSERT INTO agents(name, public_point, windows, enrolled_at, last_seen_at, "
                      "last_address, agent_version) VALUES(?, ?, ?, ?, ?, ?, ?)"
             );
-            insert.bind(1, name);
-            bind_blob(insert, 2, public_point);
-            insert.bind(3, windows);
-            insert.bind(4, to_unix(now));
-            insert.bind(5, to_unix(now));
-            insert.bind(6, std::string(address));
-            insert.bind(7, std::string(version));
-            insert.exec();
-            SQLite::Statement used(db_, "UPDATE agent_join_tokens SET used_at = ? WHERE id = ?");
-            used.bind(1, to_unix(now));
-            used.bind(2, token_id);
-            used.exec();
+            insert->bind(1, name);
+            bind_blob(*insert, 2, public_point);
+            insert->bind(3, windows);
+            insert->bind(4, to_unix(now));
+            insert->bind(5, to_unix(now));
+            insert->bind(6, std::string(address));
+            insert->bind(7, std::string(version));
+            insert->exec();
+            auto used = statements_.get("UPDATE agent_join_tokens SET used_at = ? WHERE id = ?");
+            used->bind(1, to_unix(now));
+            used->bind(2, token_id);
+            used->exec();
             t.commit();
             auto agent = find(name);
             if (!agent) {
@@ -155,12 +152,11 @@ public:
     deploy_result<std::vector<agent_record>> list_agents() override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, std::string("SELECT ") + agent_columns + " FROM agents ORDER BY name"
+            auto q = statements_.get(std::string("SELECT ") + agent_columns + " FROM agents ORDER BY name"
             );
             std::vector<agent_record> out;
-            while (q.executeStep()) {
-                out.push_back(read_agent(q));
+            while (q->executeStep()) {
+                out.push_back(read_agent(*q));
             }
             return out;
         });
@@ -174,9 +170,9 @@ public:
     deploy_result<void> remove_agent(std::string_view name) override
     {
         return guarded([&]() -> deploy_result<void> {
-            SQLite::Statement q(db_, "DELETE FROM agents WHERE name = ?");
-            q.bind(1, std::string(name));
-            if (q.exec() == 0) {
+            auto q = statements_.get("DELETE FROM agents WHERE name = ?");
+            q->bind(1, std::string(name));
+            if (q->exec() == 0) {
                 return make_error_code(errc::not_found);
             }
             return {};
@@ -186,10 +182,10 @@ public:
     deploy_result<void> set_agent_windows(std::string_view name, std::string_view windows) override
     {
         return guarded([&]() -> deploy_result<void> {
-            SQLite::Statement q(db_, "UPDATE agents SET windows = ? WHERE name = ?");
-            q.bind(1, std::string(windows));
-            q.bind(2, std::string(name));
-            if (q.exec() == 0) {
+            auto q = statements_.get("UPDATE agents SET windows = ? WHERE name = ?");
+            q->bind(1, std::string(windows));
+            q->bind(2, std::string(name));
+            if (q->exec() == 0) {
                 return make_error_code(errc::not_found);
             }
             return {};
@@ -199,15 +195,14 @@ public:
     deploy_result<std::int64_t> request_deploy_now(std::string_view name) override
     {
         return guarded([&]() -> deploy_result<std::int64_t> {
-            SQLite::Statement q(
-                db_, "UPDATE agents SET deploy_now = deploy_now + 1 WHERE name = ? "
+            auto q = statements_.get("UPDATE agents SET deploy_now = deploy_now + 1 WHERE name = ? "
                      "RETURNING deploy_now"
             );
-            q.bind(1, std::string(name));
-            if (!q.executeStep()) {
+            q->bind(1, std::string(name));
+            if (!q->executeStep()) {
                 return make_error_code(errc::not_found);
             }
-            return q.getColumn(0).getInt64();
+            return q->getColumn(0).getInt64();
         });
     }
 
@@ -216,31 +211,29 @@ public:
     ) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "UPDATE agents SET last_seen_at = ?, last_address = ?, agent_version = ? "
+            auto q = statements_.get("UPDATE agents SET last_seen_at = ?, last_address = ?, agent_version = ? "
                      "WHERE id = ?"
             );
-            q.bind(1, to_unix(at));
-            q.bind(2, std::string(address));
-            q.bind(3, std::string(version));
-            q.bind(4, agent_id);
-            q.exec();
+            q->bind(1, to_unix(at));
+            q->bind(2, std::string(address));
+            q->bind(3, std::string(version));
+            q->bind(4, agent_id);
+            q->exec();
         });
     }
 
     deploy_result<deploy_row_id> add_assignment(const assignment_record& a) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "INSERT INTO assignments(agent_id, certificate_id, target, options, "
+            auto q = statements_.get("INSERT INTO assignments(agent_id, certificate_id, target, options, "
                      "created_at) VALUES(?, ?, ?, ?, ?)"
             );
-            q.bind(1, a.agent_id);
-            q.bind(2, a.certificate_id);
-            q.bind(3, a.target);
-            q.bind(4, a.options_json);
-            q.bind(5, to_unix(a.created_at));
-            q.exec();
+            q->bind(1, a.agent_id);
+            q->bind(2, a.certificate_id);
+            q->bind(3, a.target);
+            q->bind(4, a.options_json);
+            q->bind(5, to_unix(a.created_at));
+            q->exec();
             return db_.getLastInsertRowid();
         });
     }
@@ -248,9 +241,9 @@ public:
     deploy_result<void> remove_assignment(deploy_row_id id) override
     {
         return guarded([&]() -> deploy_result<void> {
-            SQLite::Statement q(db_, "DELETE FROM assignments WHERE id = ?");
-            q.bind(1, id);
-            if (q.exec() == 0) {
+            auto q = statements_.get("DELETE FROM assignments WHERE id = ?");
+            q->bind(1, id);
+            if (q->exec() == 0) {
                 return make_error_code(errc::not_found);
             }
             return {};
@@ -261,17 +254,16 @@ public:
     ) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, std::string("SELECT ") + assignment_columns +
+            auto q = statements_.get(std::string("SELECT ") + assignment_columns +
                          ", (SELECT max(v.id) FROM certificate_versions v WHERE v.certificate_id "
                          "= a.certificate_id) FROM assignments a WHERE a.agent_id = ? ORDER BY a.id"
             );
-            q.bind(1, agent_id);
+            q->bind(1, agent_id);
             std::vector<assignment_view> out;
-            while (q.executeStep()) {
+            while (q->executeStep()) {
                 assignment_view v;
-                v.assignment = read_assignment(q);
-                v.newest_version = optional_int(q.getColumn(12));
+                v.assignment = read_assignment(*q);
+                v.newest_version = optional_int(q->getColumn(12));
                 out.push_back(std::move(v));
             }
             return out;
@@ -282,14 +274,13 @@ public:
     assignments_of_certificate(deploy_row_id certificate_id) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, std::string("SELECT ") + assignment_columns +
+            auto q = statements_.get(std::string("SELECT ") + assignment_columns +
                          " FROM assignments a WHERE a.certificate_id = ? ORDER BY a.id"
             );
-            q.bind(1, certificate_id);
+            q->bind(1, certificate_id);
             std::vector<assignment_record> out;
-            while (q.executeStep()) {
-                out.push_back(read_assignment(q));
+            while (q->executeStep()) {
+                out.push_back(read_assignment(*q));
             }
             return out;
         });
@@ -299,26 +290,24 @@ public:
     {
         return guarded([&]() -> deploy_result<void> {
             // A version only moves forward: a late report of an older one keeps the newer.
-            SQLite::Statement q(
-                db_,
-                "UPDATE assignments SET last_status = ?, last_result = ?, last_result_at = ?, "
+            auto q = statements_.get("UPDATE assignments SET last_status = ?, last_result = ?, last_result_at = ?, "
                 "drift = ?, "
                 "staged_version = CASE WHEN ? = 'staged' THEN max(coalesce(staged_version, 0), ?) "
                 "ELSE staged_version END, "
                 "deployed_version = CASE WHEN ? = 'deployed' THEN max(coalesce(deployed_version, "
                 "0), ?) ELSE deployed_version END WHERE id = ? AND agent_id = ?"
             );
-            q.bind(1, r.status);
-            q.bind(2, r.result_json);
-            q.bind(3, to_unix(r.at));
-            q.bind(4, r.drift);
-            q.bind(5, r.status);
-            q.bind(6, r.version);
-            q.bind(7, r.status);
-            q.bind(8, r.version);
-            q.bind(9, r.assignment_id);
-            q.bind(10, agent_id);
-            if (q.exec() == 0) {
+            q->bind(1, r.status);
+            q->bind(2, r.result_json);
+            q->bind(3, to_unix(r.at));
+            q->bind(4, r.drift);
+            q->bind(5, r.status);
+            q->bind(6, r.version);
+            q->bind(7, r.status);
+            q->bind(8, r.version);
+            q->bind(9, r.assignment_id);
+            q->bind(10, agent_id);
+            if (q->exec() == 0) {
                 return make_error_code(errc::not_found);
             }
             return {};
@@ -335,23 +324,22 @@ public:
 private:
     std::optional<agent_record> find(std::string_view name)
     {
-        SQLite::Statement q(
-            db_, std::string("SELECT ") + agent_columns + " FROM agents WHERE name = ?"
+        auto q = statements_.get(std::string("SELECT ") + agent_columns + " FROM agents WHERE name = ?"
         );
-        q.bind(1, std::string(name));
-        if (!q.executeStep()) {
+        q->bind(1, std::string(name));
+        if (!q->executeStep()) {
             return std::nullopt;
         }
-        return read_agent(q);
+        return read_agent(*q);
     }
 
     deploy_result<void> change_agent(const char* sql, int value, std::string_view name)
     {
         return guarded([&]() -> deploy_result<void> {
-            SQLite::Statement q(db_, sql);
-            q.bind(1, value);
-            q.bind(2, std::string(name));
-            if (q.exec() == 0) {
+            auto q = statements_.get(sql);
+            q->bind(1, value);
+            q->bind(2, std::string(name));
+            if (q->exec() == 0) {
                 return make_error_code(errc::not_found);
             }
             return {};
@@ -359,6 +347,7 @@ private:
     }
 
     SQLite::Database& db_;
+    statement_cache statements_{db_};
 };
 
 } // namespace

@@ -49,23 +49,22 @@ public:
     store_result<ca_account> find_ca(std::string_view name) override
     {
         return guarded([&]() -> store_result<ca_account> {
-            SQLite::Statement q(
-                db_, "SELECT name, directory_url, contact, eab_key_id, account_url, account_key "
+            auto q = statements_.get("SELECT name, directory_url, contact, eab_key_id, account_url, account_key "
                      "FROM cas WHERE name = ?"
             );
-            q.bind(1, std::string(name));
-            if (!q.executeStep()) {
+            q->bind(1, std::string(name));
+            if (!q->executeStep()) {
                 return make_error_code(errc::not_found);
             }
             ca_account ca;
-            ca.name = q.getColumn(0).getString();
-            ca.directory_url = q.getColumn(1).getString();
-            ca.contact = parse_list(q.getColumn(2).getString());
-            if (!q.getColumn(3).isNull()) {
-                ca.eab_key_id = q.getColumn(3).getString();
+            ca.name = q->getColumn(0).getString();
+            ca.directory_url = q->getColumn(1).getString();
+            ca.contact = parse_list(q->getColumn(2).getString());
+            if (!q->getColumn(3).isNull()) {
+                ca.eab_key_id = q->getColumn(3).getString();
             }
-            ca.account_url = q.getColumn(4).getString();
-            ca.account_key_sealed = blob(q.getColumn(5));
+            ca.account_url = q->getColumn(4).getString();
+            ca.account_key_sealed = blob(q->getColumn(5));
             return ca;
         });
     }
@@ -74,36 +73,34 @@ public:
     {
         return guarded([&] {
             const durable_scope durable(*this); // the account key, before it is used
-            SQLite::Statement q(
-                db_, "INSERT INTO cas(name, directory_url, contact, eab_key_id, account_url, "
+            auto q = statements_.get("INSERT INTO cas(name, directory_url, contact, eab_key_id, account_url, "
                      "account_key) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
                      "directory_url = excluded.directory_url, contact = excluded.contact, "
                      "eab_key_id = excluded.eab_key_id, account_url = excluded.account_url, "
                      "account_key = excluded.account_key"
             );
-            q.bind(1, ca.name);
-            q.bind(2, ca.directory_url);
-            q.bind(3, json_list(ca.contact));
+            q->bind(1, ca.name);
+            q->bind(2, ca.directory_url);
+            q->bind(3, json_list(ca.contact));
             if (ca.eab_key_id) {
-                q.bind(4, *ca.eab_key_id);
+                q->bind(4, *ca.eab_key_id);
             } else {
-                q.bind(4);
+                q->bind(4);
             }
-            q.bind(5, ca.account_url);
-            bind_blob(q, 6, ca.account_key_sealed);
-            q.exec();
+            q->bind(5, ca.account_url);
+            bind_blob(*q, 6, ca.account_key_sealed);
+            q->exec();
         });
     }
 
     store_result<domain_record> add_domain(const domain_record& d) override
     {
         return guarded([&]() -> store_result<domain_record> {
-            SQLite::Statement q(
-                db_, "INSERT INTO domains(name, label, created_at) VALUES(?, ?, strftime('%s'))"
+            auto q = statements_.get("INSERT INTO domains(name, label, created_at) VALUES(?, ?, strftime('%s'))"
             );
-            q.bind(1, d.name);
-            q.bind(2, d.label);
-            q.exec();
+            q->bind(1, d.name);
+            q->bind(2, d.label);
+            q->exec();
             return d;
         });
     }
@@ -111,22 +108,22 @@ public:
     store_result<domain_record> find_domain(std::string_view name) override
     {
         return guarded([&]() -> store_result<domain_record> {
-            SQLite::Statement q(db_, domain_select + " WHERE name = ?");
-            q.bind(1, std::string(name));
-            if (!q.executeStep()) {
+            auto q = statements_.get(domain_select + " WHERE name = ?");
+            q->bind(1, std::string(name));
+            if (!q->executeStep()) {
                 return make_error_code(errc::not_found);
             }
-            return read_domain(q);
+            return read_domain(*q);
         });
     }
 
     store_result<std::vector<domain_record>> list_domains() override
     {
         return guarded([&] {
-            SQLite::Statement q(db_, domain_select + " ORDER BY name");
+            auto q = statements_.get(domain_select + " ORDER BY name");
             std::vector<domain_record> out;
-            while (q.executeStep()) {
-                out.push_back(read_domain(q));
+            while (q->executeStep()) {
+                out.push_back(read_domain(*q));
             }
             return out;
         });
@@ -135,9 +132,9 @@ public:
     store_result<void> remove_domain(std::string_view name) override
     {
         return guarded([&]() -> store_result<void> {
-            SQLite::Statement q(db_, "DELETE FROM domains WHERE name = ?");
-            q.bind(1, std::string(name));
-            if (q.exec() == 0) {
+            auto q = statements_.get("DELETE FROM domains WHERE name = ?");
+            q->bind(1, std::string(name));
+            if (q->exec() == 0) {
                 return make_error_code(errc::not_found);
             }
             return {};
@@ -147,16 +144,15 @@ public:
     store_result<row_id> add_api_token(const api_token& t) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "INSERT INTO api_tokens(name, scope, secret_sha256, created_at, expires_at) "
+            auto q = statements_.get("INSERT INTO api_tokens(name, scope, secret_sha256, created_at, expires_at) "
                      "VALUES(?, ?, ?, ?, ?)"
             );
-            q.bind(1, t.name);
-            q.bind(2, t.scope);
-            q.bind(3, t.secret_sha256);
-            q.bind(4, to_unix(t.created_at));
-            bind_time(q, 5, t.expires_at);
-            q.exec();
+            q->bind(1, t.name);
+            q->bind(2, t.scope);
+            q->bind(3, t.secret_sha256);
+            q->bind(4, to_unix(t.created_at));
+            bind_time(*q, 5, t.expires_at);
+            q->exec();
             return db_.getLastInsertRowid();
         });
     }
@@ -164,20 +160,19 @@ public:
     store_result<std::vector<api_token>> list_api_tokens() override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "SELECT id, name, scope, secret_sha256, created_at, expires_at, revoked_at "
+            auto q = statements_.get("SELECT id, name, scope, secret_sha256, created_at, expires_at, revoked_at "
                      "FROM api_tokens ORDER BY id"
             );
             std::vector<api_token> out;
-            while (q.executeStep()) {
+            while (q->executeStep()) {
                 api_token t;
-                t.id = q.getColumn(0).getInt64();
-                t.name = q.getColumn(1).getString();
-                t.scope = q.getColumn(2).getString();
-                t.secret_sha256 = q.getColumn(3).getString();
-                t.created_at = from_unix(q.getColumn(4).getInt64());
-                t.expires_at = optional_time(q.getColumn(5));
-                t.revoked_at = optional_time(q.getColumn(6));
+                t.id = q->getColumn(0).getInt64();
+                t.name = q->getColumn(1).getString();
+                t.scope = q->getColumn(2).getString();
+                t.secret_sha256 = q->getColumn(3).getString();
+                t.created_at = from_unix(q->getColumn(4).getInt64());
+                t.expires_at = optional_time(q->getColumn(5));
+                t.revoked_at = optional_time(q->getColumn(6));
                 out.push_back(std::move(t));
             }
             return out;
@@ -187,12 +182,11 @@ public:
     store_result<void> revoke_api_token(std::string_view name, time_point at) override
     {
         return guarded([&]() -> store_result<void> {
-            SQLite::Statement q(
-                db_, "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"
+            auto q = statements_.get("UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"
             );
-            q.bind(1, to_unix(at));
-            q.bind(2, std::string(name));
-            if (q.exec() == 0) {
+            q->bind(1, to_unix(at));
+            q->bind(2, std::string(name));
+            if (q->exec() == 0) {
                 return make_error_code(errc::not_found);
             }
             return {};
@@ -204,36 +198,34 @@ public:
     ) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "UPDATE domains SET check_status = ?, check_detail = ?, checked_at = ? "
+            auto q = statements_.get("UPDATE domains SET check_status = ?, check_detail = ?, checked_at = ? "
                      "WHERE name = ?"
             );
-            q.bind(1, std::string(status));
-            q.bind(2, std::string(detail));
-            q.bind(3, to_unix(at));
-            q.bind(4, std::string(name));
-            q.exec();
+            q->bind(1, std::string(status));
+            q->bind(2, std::string(detail));
+            q->bind(3, to_unix(at));
+            q->bind(4, std::string(name));
+            q->exec();
         });
     }
 
     store_result<row_id> add_certificate(const certificate_spec& spec, time_point now) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "INSERT INTO certificates(names, key_type, ca, profile, state, "
+            auto q = statements_.get("INSERT INTO certificates(names, key_type, ca, profile, state, "
                      "next_attempt_at, created_at) VALUES(?, ?, ?, ?, 'pending', ?, ?)"
             );
-            q.bind(1, json_list(spec.names));
-            q.bind(2, spec.key_type);
-            q.bind(3, spec.ca);
+            q->bind(1, json_list(spec.names));
+            q->bind(2, spec.key_type);
+            q->bind(3, spec.ca);
             if (spec.profile) {
-                q.bind(4, *spec.profile);
+                q->bind(4, *spec.profile);
             } else {
-                q.bind(4);
+                q->bind(4);
             }
-            q.bind(5, to_unix(now));
-            q.bind(6, to_unix(now));
-            q.exec();
+            q->bind(5, to_unix(now));
+            q->bind(6, to_unix(now));
+            q->exec();
             return static_cast<row_id>(db_.getLastInsertRowid());
         });
     }
@@ -241,22 +233,22 @@ public:
     store_result<certificate_record> get_certificate(row_id id) override
     {
         return guarded([&]() -> store_result<certificate_record> {
-            SQLite::Statement q(db_, certificate_select + " WHERE id = ?");
-            q.bind(1, id);
-            if (!q.executeStep()) {
+            auto q = statements_.get(certificate_select + " WHERE id = ?");
+            q->bind(1, id);
+            if (!q->executeStep()) {
                 return make_error_code(errc::not_found);
             }
-            return read_certificate(q);
+            return read_certificate(*q);
         });
     }
 
     store_result<std::vector<certificate_record>> list_certificates() override
     {
         return guarded([&] {
-            SQLite::Statement q(db_, certificate_select + " ORDER BY id");
+            auto q = statements_.get(certificate_select + " ORDER BY id");
             std::vector<certificate_record> out;
-            while (q.executeStep()) {
-                out.push_back(read_certificate(q));
+            while (q->executeStep()) {
+                out.push_back(read_certificate(*q));
             }
             return out;
         });
@@ -267,8 +259,7 @@ public:
     {
         return guarded([&] {
             // One statement for the page and each certificate's newest version.
-            SQLite::Statement q(
-                db_, "SELECT c.id, c.names, c.key_type, c.ca, c.profile, c.state, "
+            auto q = statements_.get("SELECT c.id, c.names, c.key_type, c.ca, c.profile, c.state, "
                      "c.next_attempt_at, c.failures, "
                      "c.last_problem, c.alert, c.created_at, v.id, v.certificate_id, v.chain_pem, "
                      "v.key_sealed, "
@@ -279,14 +270,14 @@ public:
                      "(SELECT max(id) FROM certificate_versions WHERE certificate_id = c.id) "
                      "WHERE c.id > ? ORDER BY c.id LIMIT ?"
             );
-            q.bind(1, after);
-            q.bind(2, static_cast<std::int64_t>(limit));
+            q->bind(1, after);
+            q->bind(2, static_cast<std::int64_t>(limit));
             std::vector<certificate_summary> out;
-            while (q.executeStep()) {
+            while (q->executeStep()) {
                 certificate_summary row;
-                row.certificate = read_certificate(q);
-                if (!q.getColumn(11).isNull()) {
-                    row.newest = read_version(q, 11);
+                row.certificate = read_certificate(*q);
+                if (!q->getColumn(11).isNull()) {
+                    row.newest = read_version(*q, 11);
                 }
                 out.push_back(std::move(row));
             }
@@ -307,11 +298,11 @@ public:
     store_result<std::vector<certificate_version>> versions(row_id certificate_id) override
     {
         return guarded([&] {
-            SQLite::Statement q(db_, version_select + " WHERE certificate_id = ? ORDER BY id");
-            q.bind(1, certificate_id);
+            auto q = statements_.get(version_select + " WHERE certificate_id = ? ORDER BY id");
+            q->bind(1, certificate_id);
             std::vector<certificate_version> out;
-            while (q.executeStep()) {
-                out.push_back(read_version(q));
+            while (q->executeStep()) {
+                out.push_back(read_version(*q));
             }
             return out;
         });
@@ -320,14 +311,13 @@ public:
     store_result<std::optional<certificate_version>> latest_version(row_id certificate_id) override
     {
         return guarded([&]() -> std::optional<certificate_version> {
-            SQLite::Statement q(
-                db_, version_select + " WHERE certificate_id = ? ORDER BY id DESC LIMIT 1"
+            auto q = statements_.get(version_select + " WHERE certificate_id = ? ORDER BY id DESC LIMIT 1"
             );
-            q.bind(1, certificate_id);
-            if (!q.executeStep()) {
+            q->bind(1, certificate_id);
+            if (!q->executeStep()) {
                 return std::nullopt;
             }
-            return read_version(q);
+            return read_version(*q);
         });
     }
 
@@ -341,41 +331,38 @@ public:
         return guarded([&] {
             const durable_scope durable(*this); // the certificate beside its key
             write_scope t(*this);
-            SQLite::Statement q(
-                db_, "INSERT INTO certificate_versions(certificate_id, chain_pem, key_sealed, "
+            auto q = statements_.get("INSERT INTO certificate_versions(certificate_id, chain_pem, key_sealed, "
                      "serial, sha256, not_before, not_after, ari_cert_id, ari_start, ari_end, "
                      "ari_retry_at, order_id, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
             );
-            q.bind(1, v.certificate_id);
-            q.bind(2, v.chain_pem);
-            bind_blob(q, 3, v.key_sealed);
-            q.bind(4, v.serial_hex);
-            q.bind(5, v.sha256_hex);
-            q.bind(6, to_unix(v.not_before));
-            q.bind(7, to_unix(v.not_after));
-            q.bind(8, v.ari_cert_id);
-            bind_time(q, 9, v.ari_window_start);
-            bind_time(q, 10, v.ari_window_end);
-            bind_time(q, 11, v.ari_retry_at);
-            q.bind(12, order_id);
-            q.bind(13, to_unix(now));
-            q.exec();
+            q->bind(1, v.certificate_id);
+            q->bind(2, v.chain_pem);
+            bind_blob(*q, 3, v.key_sealed);
+            q->bind(4, v.serial_hex);
+            q->bind(5, v.sha256_hex);
+            q->bind(6, to_unix(v.not_before));
+            q->bind(7, to_unix(v.not_after));
+            q->bind(8, v.ari_cert_id);
+            bind_time(*q, 9, v.ari_window_start);
+            bind_time(*q, 10, v.ari_window_end);
+            bind_time(*q, 11, v.ari_retry_at);
+            q->bind(12, order_id);
+            q->bind(13, to_unix(now));
+            q->exec();
             const auto id = static_cast<row_id>(db_.getLastInsertRowid());
-            SQLite::Statement latest(
-                db_, "UPDATE certificates SET latest_version_id = ? WHERE id = ?"
+            auto latest = statements_.get("UPDATE certificates SET latest_version_id = ? WHERE id = ?"
             );
-            latest.bind(1, id);
-            latest.bind(2, v.certificate_id);
-            latest.exec();
-            SQLite::Statement close(
-                db_, "UPDATE orders SET state = 'issued', updated_at = ? WHERE id = ?"
+            latest->bind(1, id);
+            latest->bind(2, v.certificate_id);
+            latest->exec();
+            auto close = statements_.get("UPDATE orders SET state = 'issued', updated_at = ? WHERE id = ?"
             );
-            close.bind(1, to_unix(now));
-            close.bind(2, order_id);
-            close.exec();
-            SQLite::Statement drop(db_, "DELETE FROM challenges WHERE order_id = ?");
-            drop.bind(1, order_id);
-            drop.exec();
+            close->bind(1, to_unix(now));
+            close->bind(2, order_id);
+            close->exec();
+            auto drop = statements_.get("DELETE FROM challenges WHERE order_id = ?");
+            drop->bind(1, order_id);
+            drop->exec();
             write_certificate(certificate);
             t.commit();
             return id;
@@ -390,52 +377,49 @@ public:
     ) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "UPDATE certificate_versions SET ari_start = ?, ari_end = ?, "
+            auto q = statements_.get("UPDATE certificate_versions SET ari_start = ?, ari_end = ?, "
                      "ari_retry_at = ? WHERE id = ?"
             );
-            bind_time(q, 1, start);
-            bind_time(q, 2, end);
-            bind_time(q, 3, retry_at);
-            q.bind(4, version_id);
-            q.exec();
+            bind_time(*q, 1, start);
+            bind_time(*q, 2, end);
+            bind_time(*q, 3, retry_at);
+            q->bind(4, version_id);
+            q->exec();
         });
     }
 
     store_result<std::optional<order_record>> open_order(row_id certificate_id) override
     {
         return guarded([&]() -> std::optional<order_record> {
-            SQLite::Statement q(
-                db_, order_select +
+            auto q = statements_.get(order_select +
                          " WHERE certificate_id = ? AND state NOT IN ('issued', 'failed') "
                          "ORDER BY id DESC LIMIT 1"
             );
-            q.bind(1, certificate_id);
-            if (!q.executeStep()) {
+            q->bind(1, certificate_id);
+            if (!q->executeStep()) {
                 return std::nullopt;
             }
-            return read_order(q);
+            return read_order(*q);
         });
     }
 
     store_result<row_id> create_order(const order_record& o) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "INSERT INTO orders(certificate_id, state, replaces, attempts, created_at, "
+            auto q = statements_.get("INSERT INTO orders(certificate_id, state, replaces, attempts, created_at, "
                      "updated_at) VALUES(?, ?, ?, ?, ?, ?)"
             );
-            q.bind(1, o.certificate_id);
-            q.bind(2, std::string(to_string(o.state)));
+            q->bind(1, o.certificate_id);
+            q->bind(2, std::string(to_string(o.state)));
             if (o.replaces) {
-                q.bind(3, *o.replaces);
+                q->bind(3, *o.replaces);
             } else {
-                q.bind(3);
+                q->bind(3);
             }
-            q.bind(4, o.attempts);
-            q.bind(5, to_unix(o.created_at));
-            q.bind(6, to_unix(o.updated_at));
-            q.exec();
+            q->bind(4, o.attempts);
+            q->bind(5, to_unix(o.created_at));
+            q->bind(6, to_unix(o.updated_at));
+            q->exec();
             return static_cast<row_id>(db_.getLastInsertRowid());
         });
     }
@@ -448,33 +432,32 @@ public:
             if (!o.key_sealed.empty()) {
                 durable.emplace(*this);
             }
-            SQLite::Statement q(
-                db_, "UPDATE orders SET state = ?, order_url = ?, finalize_url = ?, "
+            auto q = statements_.get("UPDATE orders SET state = ?, order_url = ?, finalize_url = ?, "
                      "certificate_url = ?, authorization_urls = ?, key_sealed = ?, replaces = ?, "
                      "attempts = ?, last_problem = ?, updated_at = ? WHERE id = ?"
             );
-            q.bind(1, std::string(to_string(o.state)));
-            q.bind(2, o.order_url);
-            q.bind(3, o.finalize_url);
-            q.bind(4, o.certificate_url);
-            q.bind(5, json_list(o.authorization_urls));
-            bind_blob(q, 6, o.key_sealed);
+            q->bind(1, std::string(to_string(o.state)));
+            q->bind(2, o.order_url);
+            q->bind(3, o.finalize_url);
+            q->bind(4, o.certificate_url);
+            q->bind(5, json_list(o.authorization_urls));
+            bind_blob(*q, 6, o.key_sealed);
             if (o.replaces) {
-                q.bind(7, *o.replaces);
+                q->bind(7, *o.replaces);
             } else {
-                q.bind(7);
+                q->bind(7);
             }
-            q.bind(8, o.attempts);
-            q.bind(9, o.last_problem);
-            q.bind(10, to_unix(o.updated_at));
-            q.bind(11, o.id);
-            if (q.exec() == 0) {
+            q->bind(8, o.attempts);
+            q->bind(9, o.last_problem);
+            q->bind(10, to_unix(o.updated_at));
+            q->bind(11, o.id);
+            if (q->exec() == 0) {
                 return make_error_code(errc::not_found);
             }
             if (is_final(o.state)) {
-                SQLite::Statement drop(db_, "DELETE FROM challenges WHERE order_id = ?");
-                drop.bind(1, o.id);
-                drop.exec();
+                auto drop = statements_.get("DELETE FROM challenges WHERE order_id = ?");
+                drop->bind(1, o.id);
+                drop->exec();
             }
             return {};
         });
@@ -483,12 +466,11 @@ public:
     store_result<std::vector<order_record>> unfinished_orders() override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, order_select + " WHERE state NOT IN ('issued', 'failed') ORDER BY id"
+            auto q = statements_.get(order_select + " WHERE state NOT IN ('issued', 'failed') ORDER BY id"
             );
             std::vector<order_record> out;
-            while (q.executeStep()) {
-                out.push_back(read_order(q));
+            while (q->executeStep()) {
+                out.push_back(read_order(*q));
             }
             return out;
         });
@@ -497,11 +479,11 @@ public:
     store_result<std::vector<order_record>> orders_of(row_id certificate_id) override
     {
         return guarded([&] {
-            SQLite::Statement q(db_, order_select + " WHERE certificate_id = ? ORDER BY id");
-            q.bind(1, certificate_id);
+            auto q = statements_.get(order_select + " WHERE certificate_id = ? ORDER BY id");
+            q->bind(1, certificate_id);
             std::vector<order_record> out;
-            while (q.executeStep()) {
-                out.push_back(read_order(q));
+            while (q->executeStep()) {
+                out.push_back(read_order(*q));
             }
             return out;
         });
@@ -510,24 +492,23 @@ public:
     store_result<std::uint64_t> count_orders() override
     {
         return guarded([&] {
-            SQLite::Statement q(db_, "SELECT count(*) FROM orders");
-            q.executeStep();
-            return static_cast<std::uint64_t>(q.getColumn(0).getInt64());
+            auto q = statements_.get("SELECT count(*) FROM orders");
+            q->executeStep();
+            return static_cast<std::uint64_t>(q->getColumn(0).getInt64());
         });
     }
 
     store_result<void> add_challenge(const stored_challenge& c) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "INSERT INTO challenges(order_id, fqdn, value, ttl) VALUES(?, ?, ?, ?) "
+            auto q = statements_.get("INSERT INTO challenges(order_id, fqdn, value, ttl) VALUES(?, ?, ?, ?) "
                      "ON CONFLICT DO UPDATE SET ttl = excluded.ttl"
             );
-            q.bind(1, c.order_id);
-            q.bind(2, c.fqdn);
-            q.bind(3, c.value);
-            q.bind(4, static_cast<std::int64_t>(c.ttl.count()));
-            q.exec();
+            q->bind(1, c.order_id);
+            q->bind(2, c.fqdn);
+            q->bind(3, c.value);
+            q->bind(4, static_cast<std::int64_t>(c.ttl.count()));
+            q->exec();
         });
     }
 
@@ -535,25 +516,24 @@ public:
     remove_challenge(row_id order_id, std::string_view fqdn, std::string_view value) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "DELETE FROM challenges WHERE order_id = ? AND fqdn = ? AND value = ?"
+            auto q = statements_.get("DELETE FROM challenges WHERE order_id = ? AND fqdn = ? AND value = ?"
             );
-            q.bind(1, order_id);
-            q.bind(2, std::string(fqdn));
-            q.bind(3, std::string(value));
-            q.exec();
+            q->bind(1, order_id);
+            q->bind(2, std::string(fqdn));
+            q->bind(3, std::string(value));
+            q->exec();
         });
     }
 
     store_result<std::vector<stored_challenge>> challenges_in_flight() override
     {
         return guarded([&] {
-            SQLite::Statement q(db_, "SELECT order_id, fqdn, value, ttl FROM challenges");
+            auto q = statements_.get("SELECT order_id, fqdn, value, ttl FROM challenges");
             std::vector<stored_challenge> out;
-            while (q.executeStep()) {
+            while (q->executeStep()) {
                 out.push_back(stored_challenge{
-                    q.getColumn(0).getInt64(), q.getColumn(1).getString(),
-                    q.getColumn(2).getString(), std::chrono::seconds(q.getColumn(3).getInt64())});
+                    q->getColumn(0).getInt64(), q->getColumn(1).getString(),
+                    q->getColumn(2).getString(), std::chrono::seconds(q->getColumn(3).getInt64())});
             }
             return out;
         });
@@ -563,39 +543,38 @@ public:
     {
         return guarded([&] {
             const durable_scope durable(*this); // its key is handed out once: never lose it
-            SQLite::Statement q(
-                db_, "INSERT INTO acmedns_registrations(username, key_sha256, subdomain, "
+            auto q = statements_.get("INSERT INTO acmedns_registrations(username, key_sha256, subdomain, "
                      "allowfrom, created_at, created_by) VALUES(?, ?, ?, ?, ?, ?)"
             );
-            q.bind(1, r.username);
-            bind_blob(q, 2, r.key_sha256);
-            q.bind(3, r.subdomain);
-            q.bind(4, json_list(r.allowfrom));
-            q.bind(5, to_unix(r.created_at));
-            q.bind(6, r.created_by);
-            q.exec();
+            q->bind(1, r.username);
+            bind_blob(*q, 2, r.key_sha256);
+            q->bind(3, r.subdomain);
+            q->bind(4, json_list(r.allowfrom));
+            q->bind(5, to_unix(r.created_at));
+            q->bind(6, r.created_by);
+            q->exec();
         });
     }
 
     store_result<acmedns_registration> find_acmedns_registration(std::string_view username) override
     {
         return guarded([&]() -> store_result<acmedns_registration> {
-            SQLite::Statement q(db_, registration_select + " WHERE username = ?");
-            q.bind(1, std::string(username));
-            if (!q.executeStep()) {
+            auto q = statements_.get(registration_select + " WHERE username = ?");
+            q->bind(1, std::string(username));
+            if (!q->executeStep()) {
                 return make_error_code(errc::not_found);
             }
-            return read_registration(q);
+            return read_registration(*q);
         });
     }
 
     store_result<std::vector<acmedns_registration>> list_acmedns_registrations() override
     {
         return guarded([&] {
-            SQLite::Statement q(db_, registration_select + " ORDER BY created_at, rowid");
+            auto q = statements_.get(registration_select + " ORDER BY created_at, rowid");
             std::vector<acmedns_registration> out;
-            while (q.executeStep()) {
-                out.push_back(read_registration(q));
+            while (q->executeStep()) {
+                out.push_back(read_registration(*q));
             }
             return out;
         });
@@ -604,9 +583,9 @@ public:
     store_result<void> remove_acmedns_registration(std::string_view username) override
     {
         return guarded([&]() -> store_result<void> {
-            SQLite::Statement q(db_, "DELETE FROM acmedns_registrations WHERE username = ?");
-            q.bind(1, std::string(username));
-            if (q.exec() == 0) {
+            auto q = statements_.get("DELETE FROM acmedns_registrations WHERE username = ?");
+            q->bind(1, std::string(username));
+            if (q->exec() == 0) {
                 return make_error_code(errc::not_found);
             }
             return {};
@@ -618,43 +597,39 @@ public:
     {
         return guarded([&]() -> store_result<std::vector<acmedns_value>> {
             write_scope t(*this);
-            SQLite::Statement owner(
-                db_, "SELECT subdomain FROM acmedns_registrations WHERE username = ?"
+            auto owner = statements_.get("SELECT subdomain FROM acmedns_registrations WHERE username = ?"
             );
-            owner.bind(1, v.username);
-            if (!owner.executeStep()) {
+            owner->bind(1, v.username);
+            if (!owner->executeStep()) {
                 return make_error_code(errc::not_found);
             }
-            const auto subdomain = owner.getColumn(0).getString();
-            SQLite::Statement drop(
-                db_, "DELETE FROM acmedns_values WHERE username = ? AND value = ?"
+            const auto subdomain = owner->getColumn(0).getString();
+            auto drop = statements_.get("DELETE FROM acmedns_values WHERE username = ? AND value = ?"
             );
-            drop.bind(1, v.username);
-            drop.bind(2, v.value);
-            drop.exec();
-            SQLite::Statement insert(
-                db_, "INSERT INTO acmedns_values(username, value, updated_at, expires_at) "
+            drop->bind(1, v.username);
+            drop->bind(2, v.value);
+            drop->exec();
+            auto insert = statements_.get("INSERT INTO acmedns_values(username, value, updated_at, expires_at) "
                      "VALUES(?, ?, ?, ?)"
             );
-            insert.bind(1, v.username);
-            insert.bind(2, v.value);
-            insert.bind(3, to_unix(v.updated_at));
-            insert.bind(4, to_unix(v.expires_at));
-            insert.exec();
-            SQLite::Statement beyond(
-                db_, value_select + " WHERE v.username = ? ORDER BY v.rowid DESC LIMIT -1 OFFSET ?"
+            insert->bind(1, v.username);
+            insert->bind(2, v.value);
+            insert->bind(3, to_unix(v.updated_at));
+            insert->bind(4, to_unix(v.expires_at));
+            insert->exec();
+            auto beyond = statements_.get(value_select + " WHERE v.username = ? ORDER BY v.rowid DESC LIMIT -1 OFFSET ?"
             );
-            beyond.bind(1, v.username);
-            beyond.bind(2, static_cast<std::int64_t>(max_values));
+            beyond->bind(1, v.username);
+            beyond->bind(2, static_cast<std::int64_t>(max_values));
             std::vector<acmedns_value> dropped;
-            while (beyond.executeStep()) {
-                dropped.push_back(read_value(beyond));
+            while (beyond->executeStep()) {
+                dropped.push_back(read_value(*beyond));
             }
             for (const auto& old : dropped) {
-                drop.reset();
-                drop.bind(1, old.username);
-                drop.bind(2, old.value);
-                drop.exec();
+                drop->reset();
+                drop->bind(1, old.username);
+                drop->bind(2, old.value);
+                drop->exec();
             }
             t.commit();
             return dropped;
@@ -666,16 +641,16 @@ public:
         return guarded([&] {
             // Read first: the API asks every few seconds, and most times nothing has expired,
             // which then takes no write lock.
-            SQLite::Statement q(db_, value_select + " WHERE v.expires_at <= ? ORDER BY v.rowid");
-            q.bind(1, to_unix(now));
+            auto q = statements_.get(value_select + " WHERE v.expires_at <= ? ORDER BY v.rowid");
+            q->bind(1, to_unix(now));
             std::vector<acmedns_value> out;
-            while (q.executeStep()) {
-                out.push_back(read_value(q));
+            while (q->executeStep()) {
+                out.push_back(read_value(*q));
             }
             if (!out.empty()) {
-                SQLite::Statement purge(db_, "DELETE FROM acmedns_values WHERE expires_at <= ?");
-                purge.bind(1, to_unix(now));
-                purge.exec();
+                auto purge = statements_.get("DELETE FROM acmedns_values WHERE expires_at <= ?");
+                purge->bind(1, to_unix(now));
+                purge->exec();
             }
             return out;
         });
@@ -684,10 +659,10 @@ public:
     store_result<std::vector<acmedns_value>> acmedns_values() override
     {
         return guarded([&] {
-            SQLite::Statement q(db_, value_select + " ORDER BY v.rowid");
+            auto q = statements_.get(value_select + " ORDER BY v.rowid");
             std::vector<acmedns_value> out;
-            while (q.executeStep()) {
-                out.push_back(read_value(q));
+            while (q->executeStep()) {
+                out.push_back(read_value(*q));
             }
             return out;
         });
@@ -696,18 +671,17 @@ public:
     store_result<row_id> append_event(const event_record& e) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "INSERT INTO events(at, certificate_id, kind, message) VALUES(?, ?, ?, ?)"
+            auto q = statements_.get("INSERT INTO events(at, certificate_id, kind, message) VALUES(?, ?, ?, ?)"
             );
-            q.bind(1, to_unix(e.at));
+            q->bind(1, to_unix(e.at));
             if (e.certificate_id) {
-                q.bind(2, *e.certificate_id);
+                q->bind(2, *e.certificate_id);
             } else {
-                q.bind(2);
+                q->bind(2);
             }
-            q.bind(3, e.kind);
-            q.bind(4, e.message);
-            q.exec();
+            q->bind(3, e.kind);
+            q->bind(4, e.message);
+            q->exec();
             return static_cast<row_id>(db_.getLastInsertRowid());
         });
     }
@@ -715,32 +689,31 @@ public:
     store_result<std::vector<event_record>> events(const event_filter& filter) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "SELECT id, at, certificate_id, kind, message FROM events WHERE id > ? AND "
+            auto q = statements_.get("SELECT id, at, certificate_id, kind, message FROM events WHERE id > ? AND "
                      "(? IS NULL OR certificate_id = ?) AND (? IS NULL OR at >= ?) "
                      "ORDER BY id LIMIT ?"
             );
-            q.bind(1, filter.after_id);
+            q->bind(1, filter.after_id);
             if (filter.certificate_id) {
-                q.bind(2, *filter.certificate_id);
-                q.bind(3, *filter.certificate_id);
+                q->bind(2, *filter.certificate_id);
+                q->bind(3, *filter.certificate_id);
             } else {
-                q.bind(2);
-                q.bind(3);
+                q->bind(2);
+                q->bind(3);
             }
-            bind_time(q, 4, filter.since);
-            bind_time(q, 5, filter.since);
-            q.bind(6, static_cast<std::int64_t>(filter.limit));
+            bind_time(*q, 4, filter.since);
+            bind_time(*q, 5, filter.since);
+            q->bind(6, static_cast<std::int64_t>(filter.limit));
             std::vector<event_record> out;
-            while (q.executeStep()) {
+            while (q->executeStep()) {
                 event_record e;
-                e.id = q.getColumn(0).getInt64();
-                e.at = from_unix(q.getColumn(1).getInt64());
-                if (!q.getColumn(2).isNull()) {
-                    e.certificate_id = q.getColumn(2).getInt64();
+                e.id = q->getColumn(0).getInt64();
+                e.at = from_unix(q->getColumn(1).getInt64());
+                if (!q->getColumn(2).isNull()) {
+                    e.certificate_id = q->getColumn(2).getInt64();
                 }
-                e.kind = q.getColumn(3).getString();
-                e.message = q.getColumn(4).getString();
+                e.kind = q->getColumn(3).getString();
+                e.message = q->getColumn(4).getString();
                 out.push_back(std::move(e));
             }
             return out;
@@ -752,31 +725,29 @@ public:
     {
         return guarded([&] {
             write_scope t(*this);
-            SQLite::Statement q(
-                db_, "SELECT host, pid, expires_at FROM locks WHERE certificate_id = ?"
+            auto q = statements_.get("SELECT host, pid, expires_at FROM locks WHERE certificate_id = ?"
             );
-            q.bind(1, certificate_id);
-            if (q.executeStep()) {
-                const auto host = q.getColumn(0).getString();
-                const auto pid = q.getColumn(1).getInt64();
-                const auto expires = from_unix(q.getColumn(2).getInt64());
+            q->bind(1, certificate_id);
+            if (q->executeStep()) {
+                const auto host = q->getColumn(0).getString();
+                const auto pid = q->getColumn(1).getInt64();
+                const auto expires = from_unix(q->getColumn(2).getInt64());
                 const bool mine = host == owner.host && pid == owner.pid;
                 const bool holder_dead = host == owner.host && !process_alive(pid);
                 if (!mine && !holder_dead && expires > now) {
                     return false;
                 }
             }
-            q.reset();
-            SQLite::Statement take(
-                db_, "INSERT INTO locks(certificate_id, host, pid, expires_at) VALUES(?, ?, ?, ?) "
+            q->reset();
+            auto take = statements_.get("INSERT INTO locks(certificate_id, host, pid, expires_at) VALUES(?, ?, ?, ?) "
                      "ON CONFLICT(certificate_id) DO UPDATE SET host = excluded.host, "
                      "pid = excluded.pid, expires_at = excluded.expires_at"
             );
-            take.bind(1, certificate_id);
-            take.bind(2, owner.host);
-            take.bind(3, owner.pid);
-            take.bind(4, to_unix(now + owner.lease));
-            take.exec();
+            take->bind(1, certificate_id);
+            take->bind(2, owner.host);
+            take->bind(3, owner.pid);
+            take->bind(4, to_unix(now + owner.lease));
+            take->exec();
             t.commit();
             return true;
         });
@@ -785,25 +756,24 @@ public:
     store_result<void> unlock_certificate(row_id certificate_id, const lock_owner& owner) override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "DELETE FROM locks WHERE certificate_id = ? AND host = ? AND pid = ?"
+            auto q = statements_.get("DELETE FROM locks WHERE certificate_id = ? AND host = ? AND pid = ?"
             );
-            q.bind(1, certificate_id);
-            q.bind(2, owner.host);
-            q.bind(3, owner.pid);
-            q.exec();
+            q->bind(1, certificate_id);
+            q->bind(2, owner.host);
+            q->bind(3, owner.pid);
+            q->exec();
         });
     }
 
     store_result<std::optional<std::string>> setting(std::string_view key) override
     {
         return guarded([&]() -> std::optional<std::string> {
-            SQLite::Statement q(db_, "SELECT value FROM settings WHERE key = ?");
-            q.bind(1, std::string(key));
-            if (!q.executeStep()) {
+            auto q = statements_.get("SELECT value FROM settings WHERE key = ?");
+            q->bind(1, std::string(key));
+            if (!q->executeStep()) {
                 return std::nullopt;
             }
-            return q.getColumn(0).getString();
+            return q->getColumn(0).getString();
         });
     }
 
@@ -811,38 +781,36 @@ public:
     {
         return guarded([&] {
             const durable_scope durable(*this);
-            SQLite::Statement q(
-                db_, "INSERT INTO settings(key, value) VALUES(?, ?) "
+            auto q = statements_.get("INSERT INTO settings(key, value) VALUES(?, ?) "
                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
             );
-            q.bind(1, std::string(key));
-            q.bind(2, std::string(value));
-            q.exec();
+            q->bind(1, std::string(key));
+            q->bind(2, std::string(value));
+            q->exec();
         });
     }
 
     store_result<std::vector<planning_row>> planning_rows() override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "SELECT c.id, c.state, c.failures, c.next_attempt_at, v.not_before, "
+            auto q = statements_.get("SELECT c.id, c.state, c.failures, c.next_attempt_at, v.not_before, "
                      "v.not_after, v.ari_start, v.ari_end, v.ari_retry_at FROM certificates c "
                      "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
                      "WHERE c.state != 'revoked'"
             );
             std::vector<planning_row> out;
-            while (q.executeStep()) {
+            while (q->executeStep()) {
                 planning_row r;
-                r.certificate_id = q.getColumn(0).getInt64();
-                r.state = certificate_state_from_string(q.getColumn(1).getText())
+                r.certificate_id = q->getColumn(0).getInt64();
+                r.state = certificate_state_from_string(q->getColumn(1).getText())
                               .value_or(certificate_state::pending);
-                r.consecutive_failures = q.getColumn(2).getInt();
-                r.next_attempt_at = optional_time(q.getColumn(3));
-                r.not_before = optional_time(q.getColumn(4));
-                r.not_after = optional_time(q.getColumn(5));
-                r.ari_window_start = optional_time(q.getColumn(6));
-                r.ari_window_end = optional_time(q.getColumn(7));
-                r.ari_retry_at = optional_time(q.getColumn(8));
+                r.consecutive_failures = q->getColumn(2).getInt();
+                r.next_attempt_at = optional_time(q->getColumn(3));
+                r.not_before = optional_time(q->getColumn(4));
+                r.not_after = optional_time(q->getColumn(5));
+                r.ari_window_start = optional_time(q->getColumn(6));
+                r.ari_window_end = optional_time(q->getColumn(7));
+                r.ari_retry_at = optional_time(q->getColumn(8));
                 out.push_back(r);
             }
             return out;
@@ -852,25 +820,24 @@ public:
     store_result<certificate_totals> summarize_certificates() override
     {
         return guarded([&] {
-            SQLite::Statement q(
-                db_, "SELECT c.state, count(*), min(v.not_after), "
+            auto q = statements_.get("SELECT c.state, count(*), min(v.not_after), "
                      "coalesce(sum(c.alert != 0), 0) FROM certificates c "
                      "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
                      "GROUP BY c.state"
             );
             certificate_totals out;
-            while (q.executeStep()) {
-                const auto state = certificate_state_from_string(q.getColumn(0).getText())
+            while (q->executeStep()) {
+                const auto state = certificate_state_from_string(q->getColumn(0).getText())
                                        .value_or(certificate_state::pending);
-                out.by_state[state] += static_cast<std::uint64_t>(q.getColumn(1).getInt64());
+                out.by_state[state] += static_cast<std::uint64_t>(q->getColumn(1).getInt64());
                 if (state == certificate_state::revoked) {
                     continue;
                 }
-                if (const auto earliest = optional_time(q.getColumn(2))) {
+                if (const auto earliest = optional_time(q->getColumn(2))) {
                     out.earliest_not_after =
                         std::min(out.earliest_not_after.value_or(*earliest), *earliest);
                 }
-                out.alerts += static_cast<std::uint64_t>(q.getColumn(3).getInt64());
+                out.alerts += static_cast<std::uint64_t>(q->getColumn(3).getInt64());
             }
             return out;
         });
@@ -884,9 +851,9 @@ public:
                 return make_error_code(errc::already_exists);
             }
             // VACUUM INTO reads one consistent snapshot while writers go on (WAL).
-            SQLite::Statement q(db_, "VACUUM INTO ?");
-            q.bind(1, file.string());
-            q.exec();
+            auto q = statements_.get("VACUUM INTO ?");
+            q->bind(1, file.string());
+            q->exec();
             return {};
         });
     }
@@ -978,17 +945,16 @@ private:
 
     bool write_certificate(const certificate_record& c)
     {
-        SQLite::Statement q(
-            db_, "UPDATE certificates SET state = ?, next_attempt_at = ?, failures = ?, "
+        auto q = statements_.get("UPDATE certificates SET state = ?, next_attempt_at = ?, failures = ?, "
                  "last_problem = ?, alert = ? WHERE id = ?"
         );
-        q.bind(1, std::string(to_string(c.state)));
-        bind_time(q, 2, c.next_attempt_at);
-        q.bind(3, c.consecutive_failures);
-        q.bind(4, c.last_problem);
-        q.bind(5, c.alert ? 1 : 0);
-        q.bind(6, c.id);
-        return q.exec() != 0;
+        q->bind(1, std::string(to_string(c.state)));
+        bind_time(*q, 2, c.next_attempt_at);
+        q->bind(3, c.consecutive_failures);
+        q->bind(4, c.last_problem);
+        q->bind(5, c.alert ? 1 : 0);
+        q->bind(6, c.id);
+        return q->exec() != 0;
     }
 
     void migrate(const std::filesystem::path& file)
@@ -1130,6 +1096,7 @@ private:
         "FROM acmedns_values v JOIN acmedns_registrations r ON r.username = v.username";
 
     SQLite::Database db_;
+    statement_cache statements_{db_};      // on db_: destroyed before it
     std::unique_ptr<deploy_store> deploy_; // on db_: declared after it, destroyed before it
     int batch_depth_ = 0;
 };

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include "core/deploy_store.hpp"
@@ -100,6 +101,81 @@ inline boost::system::error_code error_of(const SQLite::Exception& e)
         return make_error_code(errc::storage_failure);
     }
 }
+
+// Prepared statements kept by their SQL text. Agents' long-polls run the same few small indexed
+// queries thousands of times a second, and preparing one costs more than running it. A lease
+// resets its statement and clears its bindings when it ends, so no read transaction outlives its
+// query and no bound secret stays behind; the same SQL leased twice at once (a nested use) gets
+// a statement of its own.
+class statement_cache
+{
+public:
+    explicit statement_cache(SQLite::Database& db) : db_(db) {}
+    statement_cache(const statement_cache&) = delete;
+    statement_cache& operator=(const statement_cache&) = delete;
+
+    class lease
+    {
+    public:
+        lease(SQLite::Statement& statement, bool& in_use) : statement_(&statement), in_use_(&in_use)
+        {
+            in_use = true;
+        }
+        explicit lease(std::unique_ptr<SQLite::Statement> own)
+            : own_(std::move(own)), statement_(own_.get())
+        {}
+        lease(const lease&) = delete;
+        lease& operator=(const lease&) = delete;
+        ~lease()
+        {
+            if (in_use_ == nullptr) {
+                return;
+            }
+            try {
+                statement_->reset(); // reports the last step's error again: already handled
+            } catch (const SQLite::Exception&) {
+            }
+            try {
+                statement_->clearBindings();
+            } catch (const SQLite::Exception&) {
+            }
+            *in_use_ = false;
+        }
+        SQLite::Statement& operator*() const noexcept { return *statement_; }
+        SQLite::Statement* operator->() const noexcept { return statement_; }
+
+    private:
+        std::unique_ptr<SQLite::Statement> own_;
+        SQLite::Statement* statement_ = nullptr;
+        bool* in_use_ = nullptr;
+    };
+
+    [[nodiscard]] lease get(const std::string& sql)
+    {
+        auto it = entries_.find(sql);
+        if (it == entries_.end()) {
+            if (entries_.size() >= max_entries) {
+                std::erase_if(entries_, [](const auto& e) { return !e.second.in_use; });
+            }
+            auto prepared = std::make_unique<SQLite::Statement>(db_, sql);
+            it = entries_.try_emplace(sql, entry{std::move(prepared)}).first;
+        }
+        if (it->second.in_use) {
+            return lease(std::make_unique<SQLite::Statement>(db_, sql));
+        }
+        return {*it->second.statement, it->second.in_use};
+    }
+
+private:
+    static constexpr std::size_t max_entries = 128;
+    struct entry
+    {
+        std::unique_ptr<SQLite::Statement> statement;
+        bool in_use = false;
+    };
+    SQLite::Database& db_;
+    std::unordered_map<std::string, entry> entries_;
+};
 
 template <class T> struct as_result
 {
