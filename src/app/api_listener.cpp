@@ -33,8 +33,7 @@ api_listener::api_listener(
           }
       )),
       workers_(std::max(1U, std::thread::hardware_concurrency())),
-      context_{io.get_executor(), settings,       st,
-               std::move(hooks),  deploy_.get(), agents_.get(),
+      context_{io.get_executor(),      settings, st, std::move(hooks), deploy_.get(), agents_.get(),
                workers_.get_executor()}
 {}
 

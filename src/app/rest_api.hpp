@@ -42,8 +42,8 @@ struct rest_context
     const server_settings& settings;
     state& st;
     rest_hooks hooks;
-    deploy_service* deploy = nullptr; // the agent protocol and deploy administration
-    agent_hub* agents = nullptr;      // long-polls wait here; none: they answer at once
+    deploy_service* deploy = nullptr;     // the agent protocol and deploy administration
+    agent_hub* agents = nullptr;          // long-polls wait here; none: they answer at once
     boost::asio::any_io_executor workers; // CPU-bound work (sealing bundles); none: inline
 };
 

@@ -64,9 +64,9 @@ public:
     deploy_result<deploy_row_id> add_join_token(const agent_join_token& t) override
     {
         return guarded([&] {
-            auto q = statements_.get("INSERT INTO agent_join_tokens(agent_name, secret_sha256, windows, "
-                     "created_at, expires_at) VALUES(?, ?, ?, ?, ?)"
-            );
+            auto q =
+                statements_.get("INSERT INTO agent_join_tokens(agent_name, secret_sha256, windows, "
+                                "created_at, expires_at) VALUES(?, ?, ?, ?, ?)");
             q->bind(1, t.agent_name);
             q->bind(2, t.secret_sha256);
             q->bind(3, t.windows);
@@ -87,8 +87,9 @@ public:
     {
         return guarded([&]() -> deploy_result<enrollment> {
             SQLite::Transaction t(db_, SQLite::TransactionBehavior::IMMEDIATE);
-            auto token = statements_.get("SELECT id, agent_name, windows, expires_at, used_at FROM agent_join_tokens "
-                     "WHERE secret_sha256 = ?"
+            auto token = statements_.get(
+                "SELECT id, agent_name, windows, expires_at, used_at FROM agent_join_tokens "
+                "WHERE secret_sha256 = ?"
             );
             token->bind(1, std::string(secret_sha256));
             enrollment out;
@@ -113,8 +114,9 @@ public:
                 out.refused = "name taken";
                 return out;
             }
-            auto insert = statements_.get("INSERT INTO agents(name, public_point, windows, enrolled_at, last_seen_at, "
-                     "last_address, agent_version) VALUES(?, ?, ?, ?, ?, ?, ?)"
+            auto insert = statements_.get(
+                "INSERT INTO agents(name, public_point, windows, enrolled_at, last_seen_at, "
+                "last_address, agent_version) VALUES(?, ?, ?, ?, ?, ?, ?)"
             );
             insert->bind(1, name);
             bind_blob(*insert, 2, public_point);
@@ -152,7 +154,8 @@ public:
     deploy_result<std::vector<agent_record>> list_agents() override
     {
         return guarded([&] {
-            auto q = statements_.get(std::string("SELECT ") + agent_columns + " FROM agents ORDER BY name"
+            auto q = statements_.get(
+                std::string("SELECT ") + agent_columns + " FROM agents ORDER BY name"
             );
             std::vector<agent_record> out;
             while (q->executeStep()) {
@@ -196,8 +199,7 @@ public:
     {
         return guarded([&]() -> deploy_result<std::int64_t> {
             auto q = statements_.get("UPDATE agents SET deploy_now = deploy_now + 1 WHERE name = ? "
-                     "RETURNING deploy_now"
-            );
+                                     "RETURNING deploy_now");
             q->bind(1, std::string(name));
             if (!q->executeStep()) {
                 return make_error_code(errc::not_found);
@@ -211,8 +213,9 @@ public:
     ) override
     {
         return guarded([&] {
-            auto q = statements_.get("UPDATE agents SET last_seen_at = ?, last_address = ?, agent_version = ? "
-                     "WHERE id = ?"
+            auto q = statements_.get(
+                "UPDATE agents SET last_seen_at = ?, last_address = ?, agent_version = ? "
+                "WHERE id = ?"
             );
             q->bind(1, to_unix(at));
             q->bind(2, std::string(address));
@@ -225,8 +228,9 @@ public:
     deploy_result<deploy_row_id> add_assignment(const assignment_record& a) override
     {
         return guarded([&] {
-            auto q = statements_.get("INSERT INTO assignments(agent_id, certificate_id, target, options, "
-                     "created_at) VALUES(?, ?, ?, ?, ?)"
+            auto q = statements_.get(
+                "INSERT INTO assignments(agent_id, certificate_id, target, options, "
+                "created_at) VALUES(?, ?, ?, ?, ?)"
             );
             q->bind(1, a.agent_id);
             q->bind(2, a.certificate_id);
@@ -254,9 +258,10 @@ public:
     ) override
     {
         return guarded([&] {
-            auto q = statements_.get(std::string("SELECT ") + assignment_columns +
-                         ", (SELECT max(v.id) FROM certificate_versions v WHERE v.certificate_id "
-                         "= a.certificate_id) FROM assignments a WHERE a.agent_id = ? ORDER BY a.id"
+            auto q = statements_.get(
+                std::string("SELECT ") + assignment_columns +
+                ", (SELECT max(v.id) FROM certificate_versions v WHERE v.certificate_id "
+                "= a.certificate_id) FROM assignments a WHERE a.agent_id = ? ORDER BY a.id"
             );
             q->bind(1, agent_id);
             std::vector<assignment_view> out;
@@ -274,8 +279,9 @@ public:
     assignments_of_certificate(deploy_row_id certificate_id) override
     {
         return guarded([&] {
-            auto q = statements_.get(std::string("SELECT ") + assignment_columns +
-                         " FROM assignments a WHERE a.certificate_id = ? ORDER BY a.id"
+            auto q = statements_.get(
+                std::string("SELECT ") + assignment_columns +
+                " FROM assignments a WHERE a.certificate_id = ? ORDER BY a.id"
             );
             q->bind(1, certificate_id);
             std::vector<assignment_record> out;
@@ -290,7 +296,8 @@ public:
     {
         return guarded([&]() -> deploy_result<void> {
             // A version only moves forward: a late report of an older one keeps the newer.
-            auto q = statements_.get("UPDATE assignments SET last_status = ?, last_result = ?, last_result_at = ?, "
+            auto q = statements_.get(
+                "UPDATE assignments SET last_status = ?, last_result = ?, last_result_at = ?, "
                 "drift = ?, "
                 "staged_version = CASE WHEN ? = 'staged' THEN max(coalesce(staged_version, 0), ?) "
                 "ELSE staged_version END, "
@@ -324,8 +331,8 @@ public:
 private:
     std::optional<agent_record> find(std::string_view name)
     {
-        auto q = statements_.get(std::string("SELECT ") + agent_columns + " FROM agents WHERE name = ?"
-        );
+        auto q =
+            statements_.get(std::string("SELECT ") + agent_columns + " FROM agents WHERE name = ?");
         q->bind(1, std::string(name));
         if (!q->executeStep()) {
             return std::nullopt;

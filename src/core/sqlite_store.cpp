@@ -49,8 +49,9 @@ public:
     store_result<ca_account> find_ca(std::string_view name) override
     {
         return guarded([&]() -> store_result<ca_account> {
-            auto q = statements_.get("SELECT name, directory_url, contact, eab_key_id, account_url, account_key "
-                     "FROM cas WHERE name = ?"
+            auto q = statements_.get(
+                "SELECT name, directory_url, contact, eab_key_id, account_url, account_key "
+                "FROM cas WHERE name = ?"
             );
             q->bind(1, std::string(name));
             if (!q->executeStep()) {
@@ -73,11 +74,12 @@ public:
     {
         return guarded([&] {
             const durable_scope durable(*this); // the account key, before it is used
-            auto q = statements_.get("INSERT INTO cas(name, directory_url, contact, eab_key_id, account_url, "
-                     "account_key) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
-                     "directory_url = excluded.directory_url, contact = excluded.contact, "
-                     "eab_key_id = excluded.eab_key_id, account_url = excluded.account_url, "
-                     "account_key = excluded.account_key"
+            auto q = statements_.get(
+                "INSERT INTO cas(name, directory_url, contact, eab_key_id, account_url, "
+                "account_key) VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                "directory_url = excluded.directory_url, contact = excluded.contact, "
+                "eab_key_id = excluded.eab_key_id, account_url = excluded.account_url, "
+                "account_key = excluded.account_key"
             );
             q->bind(1, ca.name);
             q->bind(2, ca.directory_url);
@@ -96,7 +98,8 @@ public:
     store_result<domain_record> add_domain(const domain_record& d) override
     {
         return guarded([&]() -> store_result<domain_record> {
-            auto q = statements_.get("INSERT INTO domains(name, label, created_at) VALUES(?, ?, strftime('%s'))"
+            auto q = statements_.get(
+                "INSERT INTO domains(name, label, created_at) VALUES(?, ?, strftime('%s'))"
             );
             q->bind(1, d.name);
             q->bind(2, d.label);
@@ -144,8 +147,9 @@ public:
     store_result<row_id> add_api_token(const api_token& t) override
     {
         return guarded([&] {
-            auto q = statements_.get("INSERT INTO api_tokens(name, scope, secret_sha256, created_at, expires_at) "
-                     "VALUES(?, ?, ?, ?, ?)"
+            auto q = statements_.get(
+                "INSERT INTO api_tokens(name, scope, secret_sha256, created_at, expires_at) "
+                "VALUES(?, ?, ?, ?, ?)"
             );
             q->bind(1, t.name);
             q->bind(2, t.scope);
@@ -160,8 +164,9 @@ public:
     store_result<std::vector<api_token>> list_api_tokens() override
     {
         return guarded([&] {
-            auto q = statements_.get("SELECT id, name, scope, secret_sha256, created_at, expires_at, revoked_at "
-                     "FROM api_tokens ORDER BY id"
+            auto q = statements_.get(
+                "SELECT id, name, scope, secret_sha256, created_at, expires_at, revoked_at "
+                "FROM api_tokens ORDER BY id"
             );
             std::vector<api_token> out;
             while (q->executeStep()) {
@@ -182,7 +187,8 @@ public:
     store_result<void> revoke_api_token(std::string_view name, time_point at) override
     {
         return guarded([&]() -> store_result<void> {
-            auto q = statements_.get("UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"
+            auto q = statements_.get(
+                "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL"
             );
             q->bind(1, to_unix(at));
             q->bind(2, std::string(name));
@@ -198,8 +204,9 @@ public:
     ) override
     {
         return guarded([&] {
-            auto q = statements_.get("UPDATE domains SET check_status = ?, check_detail = ?, checked_at = ? "
-                     "WHERE name = ?"
+            auto q = statements_.get(
+                "UPDATE domains SET check_status = ?, check_detail = ?, checked_at = ? "
+                "WHERE name = ?"
             );
             q->bind(1, std::string(status));
             q->bind(2, std::string(detail));
@@ -212,9 +219,9 @@ public:
     store_result<row_id> add_certificate(const certificate_spec& spec, time_point now) override
     {
         return guarded([&] {
-            auto q = statements_.get("INSERT INTO certificates(names, key_type, ca, profile, state, "
-                     "next_attempt_at, created_at) VALUES(?, ?, ?, ?, 'pending', ?, ?)"
-            );
+            auto q =
+                statements_.get("INSERT INTO certificates(names, key_type, ca, profile, state, "
+                                "next_attempt_at, created_at) VALUES(?, ?, ?, ?, 'pending', ?, ?)");
             q->bind(1, json_list(spec.names));
             q->bind(2, spec.key_type);
             q->bind(3, spec.ca);
@@ -259,16 +266,17 @@ public:
     {
         return guarded([&] {
             // One statement for the page and each certificate's newest version.
-            auto q = statements_.get("SELECT c.id, c.names, c.key_type, c.ca, c.profile, c.state, "
-                     "c.next_attempt_at, c.failures, "
-                     "c.last_problem, c.alert, c.created_at, v.id, v.certificate_id, v.chain_pem, "
-                     "v.key_sealed, "
-                     "v.serial, v.sha256, v.not_before, v.not_after, v.ari_cert_id, v.ari_start, "
-                     "v.ari_end, "
-                     "v.ari_retry_at, v.created_at FROM certificates c LEFT JOIN "
-                     "certificate_versions v ON v.id = "
-                     "(SELECT max(id) FROM certificate_versions WHERE certificate_id = c.id) "
-                     "WHERE c.id > ? ORDER BY c.id LIMIT ?"
+            auto q = statements_.get(
+                "SELECT c.id, c.names, c.key_type, c.ca, c.profile, c.state, "
+                "c.next_attempt_at, c.failures, "
+                "c.last_problem, c.alert, c.created_at, v.id, v.certificate_id, v.chain_pem, "
+                "v.key_sealed, "
+                "v.serial, v.sha256, v.not_before, v.not_after, v.ari_cert_id, v.ari_start, "
+                "v.ari_end, "
+                "v.ari_retry_at, v.created_at FROM certificates c LEFT JOIN "
+                "certificate_versions v ON v.id = "
+                "(SELECT max(id) FROM certificate_versions WHERE certificate_id = c.id) "
+                "WHERE c.id > ? ORDER BY c.id LIMIT ?"
             );
             q->bind(1, after);
             q->bind(2, static_cast<std::int64_t>(limit));
@@ -311,7 +319,8 @@ public:
     store_result<std::optional<certificate_version>> latest_version(row_id certificate_id) override
     {
         return guarded([&]() -> std::optional<certificate_version> {
-            auto q = statements_.get(version_select + " WHERE certificate_id = ? ORDER BY id DESC LIMIT 1"
+            auto q = statements_.get(
+                version_select + " WHERE certificate_id = ? ORDER BY id DESC LIMIT 1"
             );
             q->bind(1, certificate_id);
             if (!q->executeStep()) {
@@ -331,9 +340,10 @@ public:
         return guarded([&] {
             const durable_scope durable(*this); // the certificate beside its key
             write_scope t(*this);
-            auto q = statements_.get("INSERT INTO certificate_versions(certificate_id, chain_pem, key_sealed, "
-                     "serial, sha256, not_before, not_after, ari_cert_id, ari_start, ari_end, "
-                     "ari_retry_at, order_id, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            auto q = statements_.get(
+                "INSERT INTO certificate_versions(certificate_id, chain_pem, key_sealed, "
+                "serial, sha256, not_before, not_after, ari_cert_id, ari_start, ari_end, "
+                "ari_retry_at, order_id, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
             );
             q->bind(1, v.certificate_id);
             q->bind(2, v.chain_pem);
@@ -350,13 +360,13 @@ public:
             q->bind(13, to_unix(now));
             q->exec();
             const auto id = static_cast<row_id>(db_.getLastInsertRowid());
-            auto latest = statements_.get("UPDATE certificates SET latest_version_id = ? WHERE id = ?"
-            );
+            auto latest =
+                statements_.get("UPDATE certificates SET latest_version_id = ? WHERE id = ?");
             latest->bind(1, id);
             latest->bind(2, v.certificate_id);
             latest->exec();
-            auto close = statements_.get("UPDATE orders SET state = 'issued', updated_at = ? WHERE id = ?"
-            );
+            auto close =
+                statements_.get("UPDATE orders SET state = 'issued', updated_at = ? WHERE id = ?");
             close->bind(1, to_unix(now));
             close->bind(2, order_id);
             close->exec();
@@ -378,8 +388,7 @@ public:
     {
         return guarded([&] {
             auto q = statements_.get("UPDATE certificate_versions SET ari_start = ?, ari_end = ?, "
-                     "ari_retry_at = ? WHERE id = ?"
-            );
+                                     "ari_retry_at = ? WHERE id = ?");
             bind_time(*q, 1, start);
             bind_time(*q, 2, end);
             bind_time(*q, 3, retry_at);
@@ -391,9 +400,9 @@ public:
     store_result<std::optional<order_record>> open_order(row_id certificate_id) override
     {
         return guarded([&]() -> std::optional<order_record> {
-            auto q = statements_.get(order_select +
-                         " WHERE certificate_id = ? AND state NOT IN ('issued', 'failed') "
-                         "ORDER BY id DESC LIMIT 1"
+            auto q = statements_.get(
+                order_select + " WHERE certificate_id = ? AND state NOT IN ('issued', 'failed') "
+                               "ORDER BY id DESC LIMIT 1"
             );
             q->bind(1, certificate_id);
             if (!q->executeStep()) {
@@ -406,8 +415,9 @@ public:
     store_result<row_id> create_order(const order_record& o) override
     {
         return guarded([&] {
-            auto q = statements_.get("INSERT INTO orders(certificate_id, state, replaces, attempts, created_at, "
-                     "updated_at) VALUES(?, ?, ?, ?, ?, ?)"
+            auto q = statements_.get(
+                "INSERT INTO orders(certificate_id, state, replaces, attempts, created_at, "
+                "updated_at) VALUES(?, ?, ?, ?, ?, ?)"
             );
             q->bind(1, o.certificate_id);
             q->bind(2, std::string(to_string(o.state)));
@@ -432,9 +442,10 @@ public:
             if (!o.key_sealed.empty()) {
                 durable.emplace(*this);
             }
-            auto q = statements_.get("UPDATE orders SET state = ?, order_url = ?, finalize_url = ?, "
-                     "certificate_url = ?, authorization_urls = ?, key_sealed = ?, replaces = ?, "
-                     "attempts = ?, last_problem = ?, updated_at = ? WHERE id = ?"
+            auto q = statements_.get(
+                "UPDATE orders SET state = ?, order_url = ?, finalize_url = ?, "
+                "certificate_url = ?, authorization_urls = ?, key_sealed = ?, replaces = ?, "
+                "attempts = ?, last_problem = ?, updated_at = ? WHERE id = ?"
             );
             q->bind(1, std::string(to_string(o.state)));
             q->bind(2, o.order_url);
@@ -466,7 +477,8 @@ public:
     store_result<std::vector<order_record>> unfinished_orders() override
     {
         return guarded([&] {
-            auto q = statements_.get(order_select + " WHERE state NOT IN ('issued', 'failed') ORDER BY id"
+            auto q = statements_.get(
+                order_select + " WHERE state NOT IN ('issued', 'failed') ORDER BY id"
             );
             std::vector<order_record> out;
             while (q->executeStep()) {
@@ -501,8 +513,9 @@ public:
     store_result<void> add_challenge(const stored_challenge& c) override
     {
         return guarded([&] {
-            auto q = statements_.get("INSERT INTO challenges(order_id, fqdn, value, ttl) VALUES(?, ?, ?, ?) "
-                     "ON CONFLICT DO UPDATE SET ttl = excluded.ttl"
+            auto q = statements_.get(
+                "INSERT INTO challenges(order_id, fqdn, value, ttl) VALUES(?, ?, ?, ?) "
+                "ON CONFLICT DO UPDATE SET ttl = excluded.ttl"
             );
             q->bind(1, c.order_id);
             q->bind(2, c.fqdn);
@@ -516,7 +529,8 @@ public:
     remove_challenge(row_id order_id, std::string_view fqdn, std::string_view value) override
     {
         return guarded([&] {
-            auto q = statements_.get("DELETE FROM challenges WHERE order_id = ? AND fqdn = ? AND value = ?"
+            auto q = statements_.get(
+                "DELETE FROM challenges WHERE order_id = ? AND fqdn = ? AND value = ?"
             );
             q->bind(1, order_id);
             q->bind(2, std::string(fqdn));
@@ -543,8 +557,9 @@ public:
     {
         return guarded([&] {
             const durable_scope durable(*this); // its key is handed out once: never lose it
-            auto q = statements_.get("INSERT INTO acmedns_registrations(username, key_sha256, subdomain, "
-                     "allowfrom, created_at, created_by) VALUES(?, ?, ?, ?, ?, ?)"
+            auto q = statements_.get(
+                "INSERT INTO acmedns_registrations(username, key_sha256, subdomain, "
+                "allowfrom, created_at, created_by) VALUES(?, ?, ?, ?, ?, ?)"
             );
             q->bind(1, r.username);
             bind_blob(*q, 2, r.key_sha256);
@@ -597,27 +612,29 @@ public:
     {
         return guarded([&]() -> store_result<std::vector<acmedns_value>> {
             write_scope t(*this);
-            auto owner = statements_.get("SELECT subdomain FROM acmedns_registrations WHERE username = ?"
-            );
+            auto owner =
+                statements_.get("SELECT subdomain FROM acmedns_registrations WHERE username = ?");
             owner->bind(1, v.username);
             if (!owner->executeStep()) {
                 return make_error_code(errc::not_found);
             }
             const auto subdomain = owner->getColumn(0).getString();
-            auto drop = statements_.get("DELETE FROM acmedns_values WHERE username = ? AND value = ?"
-            );
+            auto drop =
+                statements_.get("DELETE FROM acmedns_values WHERE username = ? AND value = ?");
             drop->bind(1, v.username);
             drop->bind(2, v.value);
             drop->exec();
-            auto insert = statements_.get("INSERT INTO acmedns_values(username, value, updated_at, expires_at) "
-                     "VALUES(?, ?, ?, ?)"
+            auto insert = statements_.get(
+                "INSERT INTO acmedns_values(username, value, updated_at, expires_at) "
+                "VALUES(?, ?, ?, ?)"
             );
             insert->bind(1, v.username);
             insert->bind(2, v.value);
             insert->bind(3, to_unix(v.updated_at));
             insert->bind(4, to_unix(v.expires_at));
             insert->exec();
-            auto beyond = statements_.get(value_select + " WHERE v.username = ? ORDER BY v.rowid DESC LIMIT -1 OFFSET ?"
+            auto beyond = statements_.get(
+                value_select + " WHERE v.username = ? ORDER BY v.rowid DESC LIMIT -1 OFFSET ?"
             );
             beyond->bind(1, v.username);
             beyond->bind(2, static_cast<std::int64_t>(max_values));
@@ -671,7 +688,8 @@ public:
     store_result<row_id> append_event(const event_record& e) override
     {
         return guarded([&] {
-            auto q = statements_.get("INSERT INTO events(at, certificate_id, kind, message) VALUES(?, ?, ?, ?)"
+            auto q = statements_.get(
+                "INSERT INTO events(at, certificate_id, kind, message) VALUES(?, ?, ?, ?)"
             );
             q->bind(1, to_unix(e.at));
             if (e.certificate_id) {
@@ -689,9 +707,10 @@ public:
     store_result<std::vector<event_record>> events(const event_filter& filter) override
     {
         return guarded([&] {
-            auto q = statements_.get("SELECT id, at, certificate_id, kind, message FROM events WHERE id > ? AND "
-                     "(? IS NULL OR certificate_id = ?) AND (? IS NULL OR at >= ?) "
-                     "ORDER BY id LIMIT ?"
+            auto q = statements_.get(
+                "SELECT id, at, certificate_id, kind, message FROM events WHERE id > ? AND "
+                "(? IS NULL OR certificate_id = ?) AND (? IS NULL OR at >= ?) "
+                "ORDER BY id LIMIT ?"
             );
             q->bind(1, filter.after_id);
             if (filter.certificate_id) {
@@ -725,8 +744,8 @@ public:
     {
         return guarded([&] {
             write_scope t(*this);
-            auto q = statements_.get("SELECT host, pid, expires_at FROM locks WHERE certificate_id = ?"
-            );
+            auto q =
+                statements_.get("SELECT host, pid, expires_at FROM locks WHERE certificate_id = ?");
             q->bind(1, certificate_id);
             if (q->executeStep()) {
                 const auto host = q->getColumn(0).getString();
@@ -739,9 +758,10 @@ public:
                 }
             }
             q->reset();
-            auto take = statements_.get("INSERT INTO locks(certificate_id, host, pid, expires_at) VALUES(?, ?, ?, ?) "
-                     "ON CONFLICT(certificate_id) DO UPDATE SET host = excluded.host, "
-                     "pid = excluded.pid, expires_at = excluded.expires_at"
+            auto take = statements_.get(
+                "INSERT INTO locks(certificate_id, host, pid, expires_at) VALUES(?, ?, ?, ?) "
+                "ON CONFLICT(certificate_id) DO UPDATE SET host = excluded.host, "
+                "pid = excluded.pid, expires_at = excluded.expires_at"
             );
             take->bind(1, certificate_id);
             take->bind(2, owner.host);
@@ -756,7 +776,8 @@ public:
     store_result<void> unlock_certificate(row_id certificate_id, const lock_owner& owner) override
     {
         return guarded([&] {
-            auto q = statements_.get("DELETE FROM locks WHERE certificate_id = ? AND host = ? AND pid = ?"
+            auto q = statements_.get(
+                "DELETE FROM locks WHERE certificate_id = ? AND host = ? AND pid = ?"
             );
             q->bind(1, certificate_id);
             q->bind(2, owner.host);
@@ -782,8 +803,7 @@ public:
         return guarded([&] {
             const durable_scope durable(*this);
             auto q = statements_.get("INSERT INTO settings(key, value) VALUES(?, ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-            );
+                                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
             q->bind(1, std::string(key));
             q->bind(2, std::string(value));
             q->exec();
@@ -793,10 +813,11 @@ public:
     store_result<std::vector<planning_row>> planning_rows() override
     {
         return guarded([&] {
-            auto q = statements_.get("SELECT c.id, c.state, c.failures, c.next_attempt_at, v.not_before, "
-                     "v.not_after, v.ari_start, v.ari_end, v.ari_retry_at FROM certificates c "
-                     "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
-                     "WHERE c.state != 'revoked'"
+            auto q = statements_.get(
+                "SELECT c.id, c.state, c.failures, c.next_attempt_at, v.not_before, "
+                "v.not_after, v.ari_start, v.ari_end, v.ari_retry_at FROM certificates c "
+                "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
+                "WHERE c.state != 'revoked'"
             );
             std::vector<planning_row> out;
             while (q->executeStep()) {
@@ -820,11 +841,11 @@ public:
     store_result<certificate_totals> summarize_certificates() override
     {
         return guarded([&] {
-            auto q = statements_.get("SELECT c.state, count(*), min(v.not_after), "
-                     "coalesce(sum(c.alert != 0), 0) FROM certificates c "
-                     "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
-                     "GROUP BY c.state"
-            );
+            auto q =
+                statements_.get("SELECT c.state, count(*), min(v.not_after), "
+                                "coalesce(sum(c.alert != 0), 0) FROM certificates c "
+                                "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
+                                "GROUP BY c.state");
             certificate_totals out;
             while (q->executeStep()) {
                 const auto state = certificate_state_from_string(q->getColumn(0).getText())
@@ -945,9 +966,9 @@ private:
 
     bool write_certificate(const certificate_record& c)
     {
-        auto q = statements_.get("UPDATE certificates SET state = ?, next_attempt_at = ?, failures = ?, "
-                 "last_problem = ?, alert = ? WHERE id = ?"
-        );
+        auto q =
+            statements_.get("UPDATE certificates SET state = ?, next_attempt_at = ?, failures = ?, "
+                            "last_problem = ?, alert = ? WHERE id = ?");
         q->bind(1, std::string(to_string(c.state)));
         bind_time(*q, 2, c.next_attempt_at);
         q->bind(3, c.consecutive_failures);
