@@ -113,13 +113,13 @@ async function poll() {
             say(`${new Date(last.at).toLocaleTimeString()}: ${last.message}`);
             await refreshNow();
         }
-        $('poll-state').textContent = 'Live';
+        $('poll-state').textContent = 'Live updates on';
     } catch (e) {
         if (e instanceof ApiError && e.status === 401) {
             signOut(`Signed out: ${e.message}.`);
             return;
         }
-        $('poll-state').textContent = 'Offline: retrying';
+        $('poll-state').textContent = 'Server unreachable: retrying';
     }
     if (session) pollTimer = setTimeout(poll, pollMs);
 }

@@ -45,8 +45,10 @@ export function when(iso, zone) {
     if (Number.isNaN(d.getTime())) return iso;
     if (!zone) return absolute.format(d);
     try {
+        // dateStyle cannot be combined with timeZoneName: the parts are named instead.
         return new Intl.DateTimeFormat(undefined, {
-            dateStyle: 'medium', timeStyle: 'short', timeZone: zone, timeZoneName: 'short',
+            year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit',
+            timeZone: zone, timeZoneName: 'short',
         }).format(d);
     } catch {
         return `${absolute.format(d)} (unknown zone ${zone})`;
@@ -78,6 +80,7 @@ export function timeCell(iso, zone) {
 const stateSymbols = {
     valid: '✓', pending: '…', issuing: '↻', failed: '✗', revoked: '⊘',
     deployed: '✓', staged: '…', refused: '✗', ok: '✓', missing: '✗', points_elsewhere: '✗',
+    enabled: '✓', disabled: '⊘', unchecked: '?',
 };
 export function badge(state) {
     const word = state || 'unknown';

@@ -23,13 +23,16 @@ function counts(status) {
 
 function failures(ctx, status) {
     if (!status.failures.length) return empty('No certificate is failing.');
-    return h('table', {class: 'failures'},
+    const shown = status.failures.slice(0, 20);
+    const more = status.failures.length - shown.length;
+    return [h('table', {class: 'failures'},
              h('thead', {}, h('tr', {}, h('th', {}, 'Certificate'), h('th', {}, 'State'),
                               h('th', {}, 'Problem (as the CA or the check said it)'), h('th', {}, ''))),
-             h('tbody', {}, status.failures.map((f) => h('tr', {dataset: {certificate: f.id}},
+             h('tbody', {}, shown.map((f) => h('tr', {dataset: {certificate: f.id}},
                  h('td', {}, certLink(f)), h('td', {}, badge(f.state)),
                  h('td', {}, h('span', {class: 'problem'}, f.problem)),
-                 h('td', {}, renewButton(ctx, f))))));
+                 h('td', {}, renewButton(ctx, f)))))),
+            more > 0 ? h('p', {}, h('a', {href: '#/certificates/failed'}, `${more} more failing certificates`)) : null];
 }
 
 function alerts(list, now) {
