@@ -211,13 +211,15 @@ TEST_SUITE("integration")
              {"failing_id", 2},
              {"failing_name", "shop.customer.test"},
              {"failing_problem", problem},
-             {"live_name", "api.customer.test"}},
+             {"live_name", "api.customer.test"},
+             {"new_domain", "blog.customer.test"}},
             rig
         );
         CHECK_MESSAGE(r.exit_code == 0, (r.out + r.err));
         // What the page did went through the API: the renewal and the added certificate.
         CHECK(certificate(rig, 2)["state"] == "valid");
         CHECK(rig.certfleet_json({"cert", "list"}).size() == 3);
+        CHECK(rig.certfleet_json({"domain", "list"}).size() == 4);
         // The read-only token's attempt was refused and changed nothing.
         CHECK(certificate(rig, 1)["versions"].size() == 1);
         const auto log = read_text_file(rig.dir().path() / "certfleet" / "serve.log");

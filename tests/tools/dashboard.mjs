@@ -163,6 +163,12 @@ async function pages(page) {
     await go(page, '#/domains', 'domains');
     const record = await text(page, `tr[data-domain="${p.failing_name}"] .record code`);
     check(record.startsWith(`_acme-challenge.${p.failing_name}. CNAME `), `the domain's record to create: ${record}`);
+    // Add a domain through the page: the answer names the record to create, the list shows it.
+    await page.type('#field-add-domain-name', p.new_domain);
+    await page.click('form[data-action="add-domain"] button[type="submit"]');
+    await page.waitForSelector(`tr[data-domain="${p.new_domain}"]`, {timeout: waitMs});
+    const said = await text(page, 'form[data-action="add-domain"] .form-message');
+    check(said.includes(`_acme-challenge.${p.new_domain}. CNAME `), `adding a domain says the record to create: "${said}"`);
     await shot(page, 'domains');
 
     await go(page, '#/agents', 'agents');
