@@ -212,6 +212,7 @@ TEST_SUITE("integration")
              {"failing_name", "shop.customer.test"},
              {"failing_problem", problem},
              {"live_name", "api.customer.test"},
+             {"live_id", 3},
              {"new_domain", "blog.customer.test"}},
             rig
         );
@@ -220,6 +221,7 @@ TEST_SUITE("integration")
         CHECK(certificate(rig, 2)["state"] == "valid");
         CHECK(rig.certfleet_json({"cert", "list"}).size() == 3);
         CHECK(rig.certfleet_json({"domain", "list"}).size() == 4);
+        CHECK(certificate(rig, 3)["state"] == "revoked");
         // The read-only token's attempt was refused and changed nothing.
         CHECK(certificate(rig, 1)["versions"].size() == 1);
         const auto log = read_text_file(rig.dir().path() / "certfleet" / "serve.log");

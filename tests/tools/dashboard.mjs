@@ -177,6 +177,15 @@ async function pages(page) {
           `an agent's next opening is shown in its own zone: "${agent}"`);
     await shot(page, 'agents');
 
+    // Revoke, confirmed in the dialog that names the certificate: the page shows it revoked.
+    await go(page, `#/certificate/${p.live_id}`, 'certificate');
+    await page.waitForFunction(() => /valid/.test(document.querySelector('.facts dd').textContent), {timeout: waitMs});
+    await page.click('button[data-action="revoke"]');
+    await page.select('#revoke-reason', 'superseded');
+    await page.click('dialog[open] button[data-action="confirm-revoke"]');
+    await page.waitForFunction(() => /revoked/.test(document.querySelector('.facts dd').textContent), {timeout: waitMs});
+    check(await page.$('button[data-action="revoke"]') === null, 'a revoked certificate is shown revoked, with no revoke button');
+
     // A phone's width: nothing wider than the screen.
     await page.setViewport({width: 390, height: 844});
     await go(page, '#/overview', 'overview');
