@@ -144,7 +144,7 @@ boost::asio::awaitable<net::server_response> api_router::dispatch(
     }
 
     std::string caller_name = "local";
-    std::string caller_scope = "admin";
+    std::string caller_scope = trusted ? "admin" : ""; // an open route has no caller
     if (route->scope && !trusted) {
         const auto source = source_of(request);
         const auto now = std::chrono::steady_clock::now();
