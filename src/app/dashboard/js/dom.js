@@ -37,19 +37,28 @@ export function fill(el, ...children) {
 }
 
 const absolute = new Intl.DateTimeFormat(undefined, {dateStyle: 'medium', timeStyle: 'short'});
+const zoned = new Map(); // IANA zone → its formatter (making one is slow: hundreds per page)
+const rtf = new Intl.RelativeTimeFormat(undefined, {numeric: 'auto'});
 
-// "12 Dec 2026, 14:05" in the viewer's zone; "—" for none.
+function zoneFormat(zone) {
+    if (!zoned.has(zone)) {
+        // dateStyle cannot be combined with timeZoneName: the parts are named instead.
+        zoned.set(zone, new Intl.DateTimeFormat(undefined, {
+            year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit',
+            timeZone: zone, timeZoneName: 'short',
+        }));
+    }
+    return zoned.get(zone);
+}
+
+// "12 Dec 2026, 14:05" in the viewer's zone, or in `zone` with its name; "—" for none.
 export function when(iso, zone) {
     if (!iso) return '—';
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return iso;
     if (!zone) return absolute.format(d);
     try {
-        // dateStyle cannot be combined with timeZoneName: the parts are named instead.
-        return new Intl.DateTimeFormat(undefined, {
-            year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit',
-            timeZone: zone, timeZoneName: 'short',
-        }).format(d);
+        return zoneFormat(zone).format(d);
     } catch {
         return `${absolute.format(d)} (unknown zone ${zone})`;
     }
@@ -60,7 +69,6 @@ export function relative(iso, now = Date.now()) {
     if (!iso) return '';
     const seconds = (new Date(iso).getTime() - now) / 1000;
     const units = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
-    const rtf = new Intl.RelativeTimeFormat(undefined, {numeric: 'auto'});
     for (const [unit, size] of units) {
         if (Math.abs(seconds) >= size || unit === 'second') {
             return rtf.format(Math.round(seconds / size), unit);
