@@ -5,7 +5,9 @@
 #      NSD, holds the CNAME it prints), `serve` (scheduler, ACME, DNS), `cert add`; Pebble (Let's
 #      Encrypt's test CA) validates through unbound, a recursive resolver that follows the CNAME
 #      into certfleet's zone; the demo waits for issuance, prints the certificate, verifies its
-#      chain and shows what the CI sweep would renew (`renew --due --dry-run`).
+#      chain and shows what the CI sweep would renew (`renew --due --dry-run`);
+#   3. deploys it with an agent to nginx, renews it there, and prints the web dashboard's URL
+#      and a read-only token; when stdin is a terminal the servers stay up until Enter.
 # Every server is started here on free loopback ports and stopped by its PID.
 set -euo pipefail
 
@@ -257,5 +259,14 @@ wait_deployed
 second=$(served_sha)
 [ "$first" != "$second" ] || { echo "the renewal did not make a new certificate" >&2; exit 1; }
 "$certfleet" probe "127.0.0.1:$nginx_port" --sni www.customer.test --expect-sha256 "$second"
+
+step "14. the web dashboard: open it in a browser on this machine"
+view_token=$("$certfleet" token create --config "$config" --name dashboard --scope read 2>/dev/null)
+echo "URL:              https://127.0.0.1:$api_port/"
+echo "read-only token:  $view_token"
+echo "certificate:      self-signed; its SHA-256 fingerprint is $fingerprint"
+if [ -t 0 ]; then
+    read -r -p "The servers stay up: press Enter to stop them. " _
+fi
 echo
 echo "demo complete: issued by certfleet serve through its own DNS-01 authority, stored sealed, served over its API, deployed by an agent to nginx and renewed there."

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/dashboard_http.hpp"
 #include "app/log.hpp"
 #include "app/sealed_keys.hpp"
 #include "core/challenge_name.hpp"
@@ -13,9 +14,15 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The dashboard's files, or the API (whose answers are never cached).
 asio::awaitable<net::server_response> route_request(api_router* router, net::server_request request)
 {
-    return router->serve(std::move(request));
+    if (auto page = serve_dashboard(request, dashboard_assets())) {
+        co_return std::move(*page);
+    }
+    auto response = co_await router->serve(std::move(request));
+    add_api_response_headers(response);
+    co_return response;
 }
 
 } // namespace

@@ -144,6 +144,7 @@ boost::asio::awaitable<net::server_response> api_router::dispatch(
     }
 
     std::string caller_name = "local";
+    std::string caller_scope = trusted ? "admin" : ""; // an open route has no caller
     if (route->scope && !trusted) {
         const auto source = source_of(request);
         const auto now = std::chrono::steady_clock::now();
@@ -182,8 +183,10 @@ boost::asio::awaitable<net::server_response> api_router::dispatch(
             );
         }
         caller_name = caller->name;
+        caller_scope = caller->scope;
     }
-    api_call call{std::move(request), std::move(bound), std::move(caller_name)};
+    api_call call{
+        std::move(request), std::move(bound), std::move(caller_name), std::move(caller_scope)};
     auto response = co_await route->handler(std::move(call));
     co_return response;
 }

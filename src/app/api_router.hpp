@@ -31,6 +31,7 @@ struct api_call
     net::server_request request;
     std::map<std::string, std::string> path; // the path template's {parameters}, decoded
     std::string caller;                      // the token's name ("local" for the local CLI)
+    std::string scope = "admin";             // the token's scope ("admin" for the local CLI)
 };
 
 using api_handler = std::function<boost::asio::awaitable<net::server_response>(api_call)>;

@@ -23,6 +23,16 @@ response health(rest_context& cx, const api_call&)
     return json_response({{"status", "ok"}});
 }
 
+response session(rest_context&, const api_call& call)
+{
+    return json_response(
+        {{"name", call.caller},
+         {"scope", call.scope},
+         {"server_time", format_time(std::chrono::system_clock::now())},
+         {"api_version", api_version()}}
+    );
+}
+
 response metrics(rest_context& cx, const api_call&)
 {
     if (!cx.hooks.metrics) {

@@ -104,6 +104,11 @@ std::unique_ptr<api_router> make_rest_router(rest_context& cx)
         ),
         "", 200, "");
     add(route(
+            v::get, "/api/v1/session", read, "getSession",
+            "The calling token: its name and scope, and the server's time", sync(cx, session)
+        ),
+        "", 200, "Session");
+    add(route(
             v::get, "/api/v1/status", read, "getStatus",
             "Certificates by state, next renewals, failures, alerts", sync(cx, status)
         ),

@@ -13,6 +13,7 @@ using response = net::server_response;
 
 // rest_admin.cpp
 response health(rest_context& cx, const api_call& call);
+response session(rest_context& cx, const api_call& call);
 response metrics(rest_context& cx, const api_call& call);
 response status(rest_context& cx, const api_call& call);
 response list_tokens(rest_context& cx, const api_call& call);

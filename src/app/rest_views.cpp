@@ -161,6 +161,13 @@ json schemas()
     const json nullable_time = nullable("string");
     json s;
     s["Health"] = object_schema({{"status", string_type}}, json::array({"status"}));
+    s["Session"] = object_schema(
+        {{"name", string_type},
+         {"scope", string_type},
+         {"server_time", string_type},
+         {"api_version", string_type}},
+        json::array({"name", "scope", "server_time", "api_version"})
+    );
     s["Domain"] = object_schema(
         {{"name", string_type},
          {"label", string_type},

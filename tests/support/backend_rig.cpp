@@ -53,7 +53,8 @@ std::string config_text(
         std::to_string(options.max_concurrent_orders) +
         "\n\n"
         "[preflight]\nresolvers = [\"" +
-        resolver + "\"]\n\n[renewal]\nfirst_backoff_s = 1\nmax_backoff_s = 2\n\n";
+        resolver + "\"]\n" + options.preflight_config + "\n\n[renewal]\n" + options.renewal_config +
+        "\n\n";
     for (const auto& [name, label] : options.domains) {
         text += "[[domain]]\nname = \"" + name + "\"\ntarget = \"" + label +
                 ".acme.delegated.test\"\n\n";

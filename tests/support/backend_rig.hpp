@@ -28,6 +28,9 @@ struct backend_rig_options
     std::optional<std::map<std::string, std::string>> cnames;
     std::vector<std::string> extra_zone_lines; // more records for customer.test
     std::string extra_config;                  // appended to certfleet.toml
+    std::string preflight_config;              // more lines of the [preflight] section
+    // The [renewal] section's lines: retries within seconds by default.
+    std::string renewal_config = "first_backoff_s = 1\nmax_backoff_s = 2";
     unsigned max_concurrent_orders = 16;
     bool api = false; // an [api] section: HTTPS on a free port with init's self-signed certificate
     std::string api_tls = "self-signed";
