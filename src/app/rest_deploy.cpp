@@ -1,12 +1,10 @@
 // The deploy routes: the agent protocol (enroll, long-poll, reports; authenticated by the agent's
 // own signatures, not by API tokens) and its administration (join tokens, agents, assignments,
 // deploy now). deploy_service does the work; these turn HTTP into its calls and back.
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include "app/agent_hub.hpp"
 #include "app/cli_support.hpp"
 #include "app/deploy_service.hpp"
+#include "app/offload.hpp"
 #include "app/openapi_schema.hpp"
 #include "app/rest_handlers.hpp"
 #include "core/errc.hpp"
@@ -144,17 +142,15 @@ response agent_enroll(rest_context& cx, const api_call& call)
 asio::awaitable<void>
 seal_bundles(rest_context* cx, const core::agent_record* agent, deploy_service::poll_answer* answer)
 {
-    std::vector<boost::system::result<std::string>> sealed;
-    sealed.reserve(answer->unsealed.size());
-    if (cx->workers) {
-        co_await asio::post(cx->workers, asio::use_awaitable);
-    }
-    for (const auto& b : answer->unsealed) {
-        sealed.push_back(cx->deploy->seal_bundle(b));
-    }
-    if (cx->workers) {
-        co_await asio::post(cx->executor, asio::use_awaitable);
-    }
+    const deploy_service* service = cx->deploy;
+    auto sealed = co_await offload(cx->workers, [service, answer] {
+        std::vector<boost::system::result<std::string>> out;
+        out.reserve(answer->unsealed.size());
+        for (const auto& b : answer->unsealed) {
+            out.push_back(service->seal_bundle(b));
+        }
+        return out;
+    });
     for (std::size_t i = 0; i < sealed.size(); ++i) {
         if (sealed[i]) {
             answer->response.bundles.push_back(std::move(*sealed[i]));

@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <variant>
 
+#include "app/offload.hpp"
 #include "app/preflight.hpp"
 #include "app/rest_handlers.hpp"
 #include "core/challenge_name.hpp"
@@ -191,10 +192,12 @@ asio::awaitable<response> check_domains(rest_context* cx, api_call call)
     if (!cx->settings.cas.empty()) {
         request.ca_domains = cx->settings.cas.front().caa_identities;
     }
-    static asio::thread_pool workers(2);
-    co_await asio::post(workers.get_executor(), asio::use_awaitable);
-    const auto report = run_preflight(request, cx->settings.preflight);
-    co_await asio::post(cx->executor, asio::use_awaitable);
+    // Lookups block for up to their timeout: never on the I/O thread.
+    static asio::thread_pool lookups(2);
+    const auto* preflight = &cx->settings.preflight;
+    const auto report = co_await offload(lookups.get_executor(), [&request, preflight] {
+        return run_preflight(request, *preflight);
+    });
 
     const auto at = std::chrono::system_clock::now();
     json results = json::array();
