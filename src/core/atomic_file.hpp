@@ -13,6 +13,13 @@
 
 namespace certfleet::core {
 
+#ifdef _WIN32
+// Windows has no POSIX owners: the fields exist for portable code, and Windows ignores them
+// (src/windows/atomic_file.cpp).
+using uid_t = unsigned;
+using gid_t = unsigned;
+#endif
+
 struct atomic_write_options
 {
     mode_t mode = 0644; // 0600 for keys
