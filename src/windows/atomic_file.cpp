@@ -1,10 +1,15 @@
 // core/atomic_file.hpp on Windows: a temporary file beside the target, written and flushed to
 // disk, then moved over the target with MoveFileEx (MOVEFILE_REPLACE_EXISTING | WRITE_THROUGH),
 // which replaces it in one step. POSIX modes and owners do not apply: a new file takes the ACL
-// its directory passes on (the agent's state directory admits SYSTEM and Administrators only).
+// its directory passes on. A directory made for private files (a mode without group or other
+// bits, such as 0700) gets a protected ACL that admits SYSTEM and Administrators only, the owners
+// the agent's service and its administrator are.
 #include "core/atomic_file.hpp"
 
 #include <windows.h>
+// after windows.h
+#include <aclapi.h>
+#include <sddl.h>
 
 #include <atomic>
 #include <string>
@@ -110,15 +115,45 @@ create_file_exclusively(const std::filesystem::path& target, std::string_view co
     return {};
 }
 
-boost::system::error_code ensure_directory(const std::filesystem::path& dir, mode_t)
+boost::system::error_code ensure_directory(const std::filesystem::path& dir, mode_t mode)
 {
     std::error_code ec;
+    const bool existed = std::filesystem::is_directory(dir, ec);
     std::filesystem::create_directories(dir, ec);
-    if (std::filesystem::is_directory(dir)) {
+    if (!std::filesystem::is_directory(dir, ec)) {
+        return ec ? boost::system::error_code{ec.value(), boost::system::system_category()}
+                  : make_error_code(boost::system::errc::not_a_directory);
+    }
+    if (existed || (mode & 077) != 0) {
         return {};
     }
-    return ec ? boost::system::error_code{ec.value(), boost::system::system_category()}
-              : make_error_code(boost::system::errc::not_a_directory);
+    return restrict_to_administrators(dir);
+}
+
+boost::system::error_code restrict_to_administrators(const std::filesystem::path& dir)
+{
+    // Protected (no inherited entries): full control for SYSTEM and Administrators, passed on
+    // to files and subdirectories.
+    PSECURITY_DESCRIPTOR descriptor = nullptr;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)", SDDL_REVISION_1, &descriptor, nullptr
+        )) {
+        return last_error();
+    }
+    BOOL present = FALSE;
+    BOOL defaulted = FALSE;
+    PACL dacl = nullptr;
+    GetSecurityDescriptorDacl(descriptor, &present, &dacl, &defaulted);
+    std::wstring path = dir.wstring();
+    const DWORD error = SetNamedSecurityInfoW(
+        path.data(), SE_FILE_OBJECT,
+        DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, nullptr, nullptr, dacl,
+        nullptr
+    );
+    LocalFree(descriptor);
+    return error == ERROR_SUCCESS ? boost::system::error_code{}
+                                  : boost::system::error_code{
+                                        static_cast<int>(error), boost::system::system_category()};
 }
 
 } // namespace certfleet::core

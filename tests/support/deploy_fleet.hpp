@@ -154,11 +154,16 @@ public:
         return json();
     }
 
-    // `certfleet cert assign ID --agent A --target files --options-json ...`: its id.
-    std::int64_t assign(std::int64_t id, const std::string& agent, const json& options) const
+    // `certfleet cert assign ID --agent A --target T --options-json ...`: its id.
+    std::int64_t assign(
+        std::int64_t id,
+        const std::string& agent,
+        const json& options,
+        const std::string& target = "files"
+    ) const
     {
         const auto r = rig.certfleet(
-            {"cert", "assign", std::to_string(id), "--agent", agent, "--target", "files",
+            {"cert", "assign", std::to_string(id), "--agent", agent, "--target", target,
              "--options-json", options.dump(), "--json"}
         );
         REQUIRE_MESSAGE(r.exit_code == 0, (r.out + r.err));

@@ -1,0 +1,112 @@
+// certfleet-agent.exe (the MinGW-w64 build) under Wine against the Linux `certfleet serve` on
+// loopback: enrollment with the TLS pin, then `run` long-polls, receives, verifies and unseals a
+// bundle (CNG), runs an exec target with the secrets on its standard input (CreateProcess), and
+// respects a closed deployment window until "deploy now".
+#include <doctest/doctest.h>
+
+#include "support/deploy_fleet.hpp"
+#include "support/rig_wine.hpp"
+
+using namespace certfleet;
+using namespace certfleet::test;
+using namespace certfleet::test::deploy_fleet;
+
+namespace {
+
+const std::filesystem::path windows_build = CERTFLEET_WINDOWS_BUILD;
+const std::filesystem::path agent_exe = windows_build / "src/windows/certfleet-agent.exe";
+// The Windows unit tests' program doubles as the exec target's program ("--child record FILE").
+const std::filesystem::path recorder_exe = windows_build / "tests/windows/unit_windows.exe";
+
+json recording_target(const std::filesystem::path& record)
+{
+    return {{"command", {windows_path(recorder_exe), "--child", "record", windows_path(record)}}};
+}
+
+} // namespace
+
+TEST_SUITE("windows")
+{
+    TEST_CASE("windows agent: enrolls, receives, unseals and applies a bundle, and keeps windows")
+    {
+        fleet f{"vpn.customer.test"};
+        const wine_prefix wine;
+        wine_agent_host vpn(wine, agent_exe, f.hosts, "vpn-01");
+        auto started = steady::now();
+        const auto token = f.join_token("vpn-01");
+        const auto enrolled = vpn.enroll(token);
+        MESSAGE(
+            "enroll under Wine (first start of the prefix): " << seconds_since(started) << " s"
+        );
+        REQUIRE_MESSAGE(enrolled.exit_code == 0, (enrolled.out + enrolled.err));
+        CHECK(vpn.status()["agent"] == "vpn-01");
+        // The token is used up; a second enrollment of the same state is refused.
+        const auto again = vpn.enroll(token);
+        CHECK(again.exit_code == 2);
+
+        // A token whose TLS pin is not the server's: nothing is enrolled.
+        wine_agent_host pinned(wine, agent_exe, f.hosts, "pinned");
+        auto payload =
+            json::parse(core::base64url_decode(f.join_token("pinned").substr(5)).value());
+        payload["tls_sha256"] = std::string(64, '0');
+        const auto refused = pinned.enroll("cfj1." + core::base64url_encode(payload.dump()));
+        CHECK(refused.exit_code == 1);
+        CHECK(refused.err.find("pin") != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(pinned.state_dir() / "identity.json"));
+
+        const auto id = f.issue({"vpn.customer.test"}).front();
+        const auto sha = f.newest_sha256(id);
+        REQUIRE(sha.size() == 64);
+        vpn.start(5);
+        const auto record = f.hosts.path() / "vpn-01.record";
+        started = steady::now();
+        f.assign(id, "vpn-01", recording_target(record), "exec");
+        const bool applied =
+            wait_until([&] { return read_text_file(record).find("sha256:" + sha) == 0; }, 60s);
+        MESSAGE(
+            "bundle applied by the Windows agent " << seconds_since(started) << " s after assigning"
+        );
+        REQUIRE_MESSAGE(applied, vpn.log());
+        const auto recorded = read_text_file(record);
+        // The secrets came on standard input: the PFX password line, then the key.
+        CHECK(recorded.find("-----BEGIN PRIVATE KEY-----") != std::string::npos);
+        CHECK_MESSAGE(
+            wait_until([&] { return f.deployed_newest("vpn-01", id); }, 20s),
+            (f.agent_show("vpn-01").dump() + "\n" + vpn.log())
+        );
+        vpn.stop();
+        const auto a = only_assignment(vpn);
+        CHECK(a["deployed_version"].is_number_integer());
+        CHECK(a["last_status"] == "deployed");
+
+        // A closed window: staged, not applied, until "deploy now".
+        const auto today = std::chrono::weekday(
+            std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
+        );
+        wine_agent_host later(wine, agent_exe, f.hosts, "later");
+        const auto joined = later.enroll(
+            f.join_token("later", day_name(today + std::chrono::days(3)) + " 10:00-11:00 UTC")
+        );
+        REQUIRE_MESSAGE(joined.exit_code == 0, joined.err);
+        later.start(5);
+        const auto later_record = f.hosts.path() / "later.record";
+        f.assign(id, "later", recording_target(later_record), "exec");
+        CHECK_MESSAGE(
+            wait_until(
+                [&] { return f.assignment_of("later", id)["last_status"] == "staged"; }, 60s
+            ),
+            later.log()
+        );
+        std::this_thread::sleep_for(3s);
+        CHECK_FALSE(std::filesystem::exists(later_record));
+        const auto now = f.rig.certfleet({"deploy", "now", "--agent", "later"});
+        REQUIRE_MESSAGE(now.exit_code == 0, (now.out + now.err));
+        started = steady::now();
+        const bool deployed_now = wait_until(
+            [&] { return read_text_file(later_record).find("sha256:" + sha) == 0; }, 60s
+        );
+        MESSAGE("deploy now applied by the Windows agent after " << seconds_since(started) << " s");
+        CHECK_MESSAGE(deployed_now, later.log());
+        later.stop();
+    }
+}
