@@ -11,6 +11,7 @@ namespace certfleet::app {
 namespace {
 std::atomic<level> minimum{level::info};
 std::mutex output;
+std::atomic<std::FILE*> sink{nullptr};
 
 const char* name(level l) noexcept
 {
@@ -33,6 +34,11 @@ void set_log_level(level min) noexcept
     minimum = min;
 }
 
+void set_log_output(std::FILE* out) noexcept
+{
+    sink = out;
+}
+
 void log(level l, std::string_view message)
 {
     if (l < minimum.load()) {
@@ -42,9 +48,10 @@ void log(level l, std::string_view message)
         "%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now())
     );
     std::lock_guard lock(output);
+    std::FILE* out = sink.load();
     std::fprintf(
-        stderr, "%s %s %.*s\n", stamp.c_str(), name(l), static_cast<int>(message.size()),
-        message.data()
+        out != nullptr ? out : stderr, "%s %s %.*s\n", stamp.c_str(), name(l),
+        static_cast<int>(message.size()), message.data()
     );
 }
 

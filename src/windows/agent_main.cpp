@@ -1,12 +1,19 @@
 // certfleet-agent on Windows: the commands of agent_cli.cpp with the Windows ports (CNG, WinHTTP,
-// CreateProcess); Ctrl+C and console close stop `run`.
+// CreateProcess, DPAPI), plus the service: `install` (enroll, register, start), `uninstall`, and
+// `service` (what the service control manager runs). Ctrl+C and console close stop `run`.
 #include <windows.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "app/agent_cli.hpp"
+#include "app/log.hpp"
+#include "deploy/agent_state.hpp"
 
 #include "windows/cng_crypto.hpp"
+#include "windows/service.hpp"
 #include "windows/text.hpp"
 #include "windows/win_process.hpp"
 #include "windows/winhttp_transport.hpp"
@@ -47,6 +54,88 @@ std::string default_state_dir()
     return dep::narrow(base + L"\\certfleet");
 }
 
+void add_service_commands(
+    CLI::App& app,
+    app::agent_arguments& arguments,
+    std::function<int(const app::agent_platform&)>& command
+)
+{
+    auto* install = app.add_subcommand(
+        "install", "Enroll (with --token) and install and start the certfleet-agent service"
+    );
+    install->add_option(
+        "--token", arguments.token, "The join token; without it the agent must be enrolled already"
+    );
+    install->add_option("--state-dir", arguments.state_dir, "The agent's state directory")
+        ->capture_default_str();
+    install->callback([&] {
+        command = [&](const app::agent_platform& p) {
+            if (!arguments.token.empty()) {
+                if (const int r = app::enroll_command(p, arguments.state_dir, arguments.token)) {
+                    return r;
+                }
+            } else if (!std::filesystem::exists(dep::identity_file(arguments.state_dir))) {
+                std::cerr
+                    << "certfleet-agent: not enrolled yet: give the join token with --token\n";
+                return app::exit_usage;
+            }
+            if (const auto problem = windows::install_service(arguments.state_dir);
+                !problem.empty()) {
+                std::cerr << "certfleet-agent: " << problem << '\n';
+                return app::exit_failure;
+            }
+            std::cout << "service certfleet-agent installed and started (automatic start, "
+                         "LocalSystem); its log is "
+                      << arguments.state_dir << "\\agent.log\n";
+            return app::exit_ok;
+        };
+    });
+
+    auto* uninstall = app.add_subcommand(
+        "uninstall", "Stop and remove the certfleet-agent service (the state directory stays)"
+    );
+    uninstall->callback([&] {
+        command = [](const app::agent_platform&) {
+            if (const auto problem = windows::uninstall_service(); !problem.empty()) {
+                std::cerr << "certfleet-agent: " << problem << '\n';
+                return app::exit_failure;
+            }
+            std::cout << "service certfleet-agent removed\n";
+            return app::exit_ok;
+        };
+    });
+
+    // What the service control manager starts (install registers it); not for people.
+    auto* service = app.add_subcommand("service", "");
+    service->group("");
+    service->add_option("--state-dir", arguments.state_dir);
+    service->callback([&] {
+        command = [&](const app::agent_platform& p) {
+            const auto log = std::filesystem::path(arguments.state_dir) / "agent.log";
+            // A service has no console: its log lines and messages go to the log file.
+            std::FILE* file = _wfopen(log.wstring().c_str(), L"a");
+            std::ofstream messages(log, std::ios::app);
+            app::set_log_output(file);
+            auto* console = std::cerr.rdbuf(messages.rdbuf());
+            const bool ran = windows::run_as_service(
+                [&] { return app::run_command(p, arguments.state_dir, arguments.run); },
+                stop_requested
+            );
+            std::cerr.rdbuf(console);
+            app::set_log_output(nullptr);
+            if (file != nullptr) {
+                std::fclose(file);
+            }
+            if (!ran) {
+                std::cerr << "certfleet-agent: `service` is run by the service control manager; "
+                             "use `run` in a console\n";
+                return app::exit_usage;
+            }
+            return app::exit_ok;
+        };
+    });
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -61,6 +150,7 @@ int main(int argc, char** argv)
     app::add_agent_commands(
         app, arguments, command, "Poll the server and apply bundles (until Ctrl+C)"
     );
+    add_service_commands(app, arguments, command);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -81,6 +171,9 @@ int main(int argc, char** argv)
             .stop = stop_requested,
         };
         SetConsoleCtrlHandler(on_console_event, TRUE);
+        if (app.got_subcommand("status") && !arguments.json) {
+            std::cout << "service: " << windows::service_state() << '\n';
+        }
         return command ? command(platform) : app::exit_usage;
     } catch (const std::exception& e) {
         std::cerr << "certfleet-agent: " << e.what() << '\n';

@@ -2,9 +2,9 @@
 // The crypto port on Windows CNG (bcrypt.dll): ECDSA and ECDH on P-256, SHA-1/SHA-256, HMAC,
 // AES-GCM and the system RNG. CNG takes a private key only with its public point, which
 // p256_scalar_mult.hpp computes from the scalar. ECDH falls back to that same arithmetic when
-// bcrypt refuses to hand out the raw secret (Wine on GnuTLS before 3.8). Algorithm providers are opened once per object and
-// are safe to share between threads (CNG's documented rule for algorithm handles); keys are made
-// per call.
+// bcrypt refuses to hand out the raw secret (Wine on GnuTLS before 3.8). Algorithm providers are
+// opened once per object and are safe to share between threads (CNG's documented rule for algorithm
+// handles); keys are made per call.
 
 #include <memory>
 

@@ -1,7 +1,8 @@
 // certfleet-agent.exe (the MinGW-w64 build) under Wine against the Linux `certfleet serve` on
 // loopback: enrollment with the TLS pin, then `run` long-polls, receives, verifies and unseals a
 // bundle (CNG), runs an exec target with the secrets on its standard input (CreateProcess), and
-// respects a closed deployment window until "deploy now".
+// respects a closed deployment window until "deploy now"; then `install --token` runs it as a
+// Windows service (Wine's service manager) that deploys and stops cleanly at `uninstall`.
 #include <doctest/doctest.h>
 
 #include "support/deploy_fleet.hpp"
@@ -108,5 +109,31 @@ TEST_SUITE("windows")
         MESSAGE("deploy now applied by the Windows agent after " << seconds_since(started) << " s");
         CHECK_MESSAGE(deployed_now, later.log());
         later.stop();
+
+        // The service: installed with a token, deploys, and stops cleanly when removed.
+        wine_agent_host service(wine, agent_exe, f.hosts, "service");
+        const auto installed = service.command({"install", "--token", f.join_token("service")});
+        REQUIRE_MESSAGE(installed.exit_code == 0, (installed.out + installed.err));
+        const auto query = wine.run("sc", {"query", "certfleet-agent"});
+        CHECK_MESSAGE(query.out.find("RUNNING") != std::string::npos, query.out);
+        const auto shown = service.command({"status"});
+        CHECK_MESSAGE(shown.out.find("service: running") == 0, shown.out);
+        const auto service_record = f.hosts.path() / "service.record";
+        started = steady::now();
+        f.assign(id, "service", recording_target(service_record), "exec");
+        const bool served = wait_until(
+            [&] { return read_text_file(service_record).find("sha256:" + sha) == 0; }, 60s
+        );
+        MESSAGE("the service applied the bundle after " << seconds_since(started) << " s");
+        CHECK_MESSAGE(served, read_text_file(service.state_dir() / "agent.log"));
+        started = steady::now();
+        const auto removed = wine.run(agent_exe, {"uninstall"});
+        MESSAGE(
+            "uninstall (stopping a long-poll in flight) took " << seconds_since(started) << " s"
+        );
+        CHECK_MESSAGE(removed.exit_code == 0, (removed.out + removed.err));
+        const auto log = read_text_file(service.state_dir() / "agent.log");
+        CHECK_MESSAGE(log.find(" info stopped") != std::string::npos, log);
+        CHECK(service.command({"status"}).out.find("service: not installed") == 0);
     }
 }
