@@ -257,4 +257,37 @@ void add_agent_commands(
     });
 }
 
+agent_program::agent_program(std::string default_state_dir, const std::string& run_help)
+    : app{"certfleet-agent: installs the certificates a certfleet server assigns to this host"}
+{
+    app.footer("Exit codes: 0 success, 1 a failure happened, 2 usage or configuration error.");
+    app.require_subcommand(1);
+    arguments.state_dir = std::move(default_state_dir);
+    add_agent_commands(app, arguments, command, run_help);
+}
+
+std::optional<int> agent_program::parse(int argc, char** argv)
+{
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? exit_ok : exit_usage;
+    }
+    if (!command) {
+        return exit_usage;
+    }
+    return std::nullopt;
+}
+
+int guarded(const std::function<int()>& body)
+{
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        std::cerr << "certfleet-agent: " << e.what() << '\n';
+        return exit_failure;
+    }
+}
+
 } // namespace certfleet::app

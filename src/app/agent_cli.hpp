@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "deploy/agent.hpp"
@@ -61,5 +62,20 @@ void add_agent_commands(
     std::function<int(const agent_platform&)>& command,
     const std::string& run_help
 );
+
+// The program's command line: the common commands, a platform adds its own to `app`.
+struct agent_program
+{
+    agent_program(std::string default_state_dir, const std::string& run_help);
+    // Parses argv; an exit code when the program must end now (help, a usage error).
+    [[nodiscard]] std::optional<int> parse(int argc, char** argv);
+
+    CLI::App app;
+    agent_arguments arguments;
+    std::function<int(const agent_platform&)> command;
+};
+
+// body(), with an exception reported on stderr as a failure (exit_failure).
+[[nodiscard]] int guarded(const std::function<int()>& body);
 
 } // namespace certfleet::app

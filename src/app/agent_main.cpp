@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <iostream>
 
 #include "app/agent_cli.hpp"
 #include "deploy/https_transport.hpp"
@@ -51,23 +50,12 @@ std::string host_name()
 
 int main(int argc, char** argv)
 {
-    CLI::App app{
-        "certfleet-agent: installs the certificates a certfleet server assigns to this host"};
-    app.footer("Exit codes: 0 success, 1 a failure happened, 2 usage or configuration error.");
-    app.require_subcommand(1);
-    app::agent_arguments arguments;
-    arguments.state_dir = "/var/lib/certfleet-agent";
-    std::function<int(const app::agent_platform&)> command;
-    app::add_agent_commands(
-        app, arguments, command, "Poll the server and apply bundles (until SIGTERM or SIGINT)"
-    );
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
-        return code == 0 ? app::exit_ok : app::exit_usage;
+    app::agent_program program{
+        "/var/lib/certfleet-agent", "Poll the server and apply bundles (until SIGTERM or SIGINT)"};
+    if (const auto code = program.parse(argc, argv)) {
+        return *code;
     }
-    try {
+    return app::guarded([&] {
         const dep::openssl_crypto crypto;
         const dep::posix_process_runner processes;
         const app::agent_platform platform{
@@ -81,9 +69,6 @@ int main(int argc, char** argv)
             .stop = stop_requested,
         };
         install_stop_handlers();
-        return command ? command(platform) : app::exit_usage;
-    } catch (const std::exception& e) {
-        std::cerr << "certfleet-agent: " << e.what() << '\n';
-        return app::exit_failure;
-    }
+        return program.command(platform);
+    });
 }

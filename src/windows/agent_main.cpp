@@ -140,24 +140,13 @@ void add_service_commands(
 
 int main(int argc, char** argv)
 {
-    CLI::App app{
-        "certfleet-agent: installs the certificates a certfleet server assigns to this host"};
-    app.footer("Exit codes: 0 success, 1 a failure happened, 2 usage or configuration error.");
-    app.require_subcommand(1);
-    app::agent_arguments arguments;
-    arguments.state_dir = default_state_dir();
-    std::function<int(const app::agent_platform&)> command;
-    app::add_agent_commands(
-        app, arguments, command, "Poll the server and apply bundles (until Ctrl+C)"
-    );
-    add_service_commands(app, arguments, command);
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
-        return code == 0 ? app::exit_ok : app::exit_usage;
+    app::agent_program program{
+        default_state_dir(), "Poll the server and apply bundles (until Ctrl+C)"};
+    add_service_commands(program.app, program.arguments, program.command);
+    if (const auto code = program.parse(argc, argv)) {
+        return *code;
     }
-    try {
+    return app::guarded([&] {
         const dep::cng_crypto crypto;
         const dep::win_process_runner processes;
         const app::agent_platform platform{
@@ -171,12 +160,9 @@ int main(int argc, char** argv)
             .stop = stop_requested,
         };
         SetConsoleCtrlHandler(on_console_event, TRUE);
-        if (app.got_subcommand("status") && !arguments.json) {
+        if (program.app.got_subcommand("status") && !program.arguments.json) {
             std::cout << "service: " << windows::service_state() << '\n';
         }
-        return command ? command(platform) : app::exit_usage;
-    } catch (const std::exception& e) {
-        std::cerr << "certfleet-agent: " << e.what() << '\n';
-        return app::exit_failure;
-    }
+        return program.command(platform);
+    });
 }

@@ -76,7 +76,7 @@ TEST_SUITE("windows")
             (f.agent_show("vpn-01").dump() + "\n" + vpn.log())
         );
         vpn.stop();
-        const auto a = only_assignment(vpn);
+        const auto a = vpn.status()["assignments"].front();
         CHECK(a["deployed_version"].is_number_integer());
         CHECK(a["last_status"] == "deployed");
 
