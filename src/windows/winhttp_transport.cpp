@@ -5,11 +5,10 @@
 #include <winhttp.h>
 // clang-format on
 
+#include <atomic>
 #include <charconv>
-#include <condition_variable>
-#include <mutex>
+#include <chrono>
 #include <stdexcept>
-#include <thread>
 
 #include "core/crypto/encoding.hpp"
 #include "deploy/errc.hpp"
@@ -37,56 +36,133 @@ struct internet_handle
     }
 };
 
-// Closes the request when the deadline passes or the stop flag is set, which makes the blocking
-// WinHTTP call on the other thread return ERROR_WINHTTP_OPERATION_CANCELLED.
-class watchdog
+// One request in WinHTTP's asynchronous mode: each operation is started, then awaited in 100 ms
+// slices, so that the deadline and the stop flag end it even in the middle of a long-poll (closing
+// the handle of a synchronous request does not interrupt it everywhere, Wine among them).
+class async_request
 {
 public:
-    watchdog(HINTERNET& request, std::chrono::milliseconds timeout, const std::atomic<bool>* stop)
-        : request_{request}, thread_{[this, timeout, stop] { watch(timeout, stop); }}
-    {}
-    watchdog(const watchdog&) = delete;
-    watchdog& operator=(const watchdog&) = delete;
-    ~watchdog()
+    enum class outcome
     {
-        {
-            std::lock_guard lock{mutex_};
-            done_ = true;
-        }
-        wake_.notify_all();
-        thread_.join();
-    }
-    [[nodiscard]] bool timed_out() const { return timed_out_; }
-    [[nodiscard]] bool stopped() const { return stopped_; }
+        done,
+        failed,
+        timed_out,
+        stopped,
+    };
 
-private:
-    void watch(std::chrono::milliseconds timeout, const std::atomic<bool>* stop)
+    async_request(HINTERNET connection, const std::wstring& target)
     {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        std::unique_lock lock{mutex_};
-        while (!done_) {
+        handle_ = WinHttpOpenRequest(
+            connection, L"POST", target.c_str(), nullptr, WINHTTP_NO_REFERER,
+            WINHTTP_DEFAULT_ACCEPT_TYPES, WINHTTP_FLAG_SECURE
+        );
+        if (handle_ == nullptr) {
+            return;
+        }
+        auto* state = state_;
+        WinHttpSetOption(handle_, WINHTTP_OPTION_CONTEXT_VALUE, &state, sizeof state);
+        WinHttpSetStatusCallback(
+            handle_, on_status,
+            WINHTTP_CALLBACK_FLAG_ALL_COMPLETIONS | WINHTTP_CALLBACK_FLAG_HANDLES, 0
+        );
+    }
+    async_request(const async_request&) = delete;
+    async_request& operator=(const async_request&) = delete;
+    ~async_request()
+    {
+        if (handle_ != nullptr) {
+            WinHttpCloseHandle(handle_);
+            // Callbacks use the shared state until the handle has closed; when that does not
+            // come in time (an operation cancelled in flight), the state is left to them.
+            if (WaitForSingleObject(state_->closed, 5000) != WAIT_OBJECT_0) {
+                return;
+            }
+        }
+        delete state_;
+    }
+
+    [[nodiscard]] HINTERNET handle() const { return handle_; }
+    [[nodiscard]] DWORD_PTR context() const { return reinterpret_cast<DWORD_PTR>(state_); }
+    [[nodiscard]] DWORD error() const { return state_->error; }
+    [[nodiscard]] DWORD bytes() const { return state_->bytes; }
+
+    // Waits for the operation that `started` (its return value) began.
+    outcome await(
+        BOOL started, std::chrono::steady_clock::time_point deadline, const std::atomic<bool>* stop
+    )
+    {
+        if (!started) {
+            state_->error = GetLastError();
+            return outcome::failed;
+        }
+        for (;;) {
+            if (WaitForSingleObject(state_->done, 100) == WAIT_OBJECT_0) {
+                return state_->error == 0 ? outcome::done : outcome::failed;
+            }
             if (stop != nullptr && stop->load()) {
-                stopped_ = true;
-                break;
+                return outcome::stopped;
             }
             if (std::chrono::steady_clock::now() >= deadline) {
-                timed_out_ = true;
-                break;
+                return outcome::timed_out;
             }
-            wake_.wait_for(lock, std::chrono::milliseconds{100});
-        }
-        if (!done_) {
-            WinHttpCloseHandle(std::exchange(request_, nullptr));
         }
     }
 
-    HINTERNET& request_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool done_ = false;
-    std::atomic<bool> timed_out_{false};
-    std::atomic<bool> stopped_{false};
-    std::thread thread_;
+private:
+    // What the callbacks (on WinHTTP's threads) write.
+    struct shared
+    {
+        HANDLE done = CreateEventW(nullptr, FALSE, FALSE, nullptr);
+        HANDLE closed = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+        std::atomic<DWORD> error{0};
+        std::atomic<DWORD> bytes{0};
+        shared() = default;
+        shared(const shared&) = delete;
+        shared& operator=(const shared&) = delete;
+        ~shared()
+        {
+            CloseHandle(done);
+            CloseHandle(closed);
+        }
+        void finish(DWORD e, DWORD n)
+        {
+            error = e;
+            bytes = n;
+            SetEvent(done);
+        }
+    };
+
+    static void CALLBACK
+    on_status(HINTERNET, DWORD_PTR context, DWORD status, void* info, DWORD length)
+    {
+        auto* state = reinterpret_cast<shared*>(context);
+        if (state == nullptr) {
+            return;
+        }
+        switch (status) {
+        case WINHTTP_CALLBACK_STATUS_SENDREQUEST_COMPLETE:
+        case WINHTTP_CALLBACK_STATUS_HEADERS_AVAILABLE:
+            state->finish(0, 0);
+            break;
+        case WINHTTP_CALLBACK_STATUS_WRITE_COMPLETE:
+            state->finish(0, *static_cast<DWORD*>(info));
+            break;
+        case WINHTTP_CALLBACK_STATUS_READ_COMPLETE:
+            state->finish(0, length);
+            break;
+        case WINHTTP_CALLBACK_STATUS_REQUEST_ERROR:
+            state->finish(static_cast<WINHTTP_ASYNC_RESULT*>(info)->dwError, 0);
+            break;
+        case WINHTTP_CALLBACK_STATUS_HANDLE_CLOSING:
+            SetEvent(state->closed);
+            break;
+        default:
+            break;
+        }
+    }
+
+    HINTERNET handle_ = nullptr;
+    shared* state_ = new shared;
 };
 
 boost::system::error_code error_of(DWORD error)
@@ -186,7 +262,7 @@ boost::system::result<agent_reply> winhttp_transport::post(
     };
     const internet_handle session{WinHttpOpen(
         user_agent_.c_str(), WINHTTP_ACCESS_TYPE_DEFAULT_PROXY, WINHTTP_NO_PROXY_NAME,
-        WINHTTP_NO_PROXY_BYPASS, 0
+        WINHTTP_NO_PROXY_BYPASS, WINHTTP_FLAG_ASYNC
     )};
     if (session.h == nullptr) {
         return fail(net::errc::io_error, "WinHTTP could not open a session");
@@ -194,103 +270,87 @@ boost::system::result<agent_reply> winhttp_transport::post(
     const int ms = static_cast<int>(timeout.count());
     WinHttpSetTimeouts(session.h, ms, ms, ms, ms);
     const internet_handle connection{WinHttpConnect(session.h, host_.c_str(), port_, 0)};
-    const std::wstring target = base_path_ + widen(path);
-    // `owned` is closed by the watchdog (on timeout or stop) or at the end of this call.
-    HINTERNET owned = connection.h == nullptr
-                          ? nullptr
-                          : WinHttpOpenRequest(
-                                connection.h, L"POST", target.c_str(), nullptr, WINHTTP_NO_REFERER,
-                                WINHTTP_DEFAULT_ACCEPT_TYPES, WINHTTP_FLAG_SECURE
-                            );
-    if (owned == nullptr) {
+    if (connection.h == nullptr) {
+        return fail(net::errc::io_error, "WinHTTP could not prepare the connection");
+    }
+    async_request call{connection.h, base_path_ + widen(path)};
+    const HINTERNET request = call.handle();
+    if (request == nullptr) {
         return fail(net::errc::io_error, "WinHTTP could not prepare the request");
     }
-    const HINTERNET request = owned;
-    struct closer
-    {
-        HINTERNET& r;
-        ~closer()
-        {
-            if (r != nullptr) {
-                WinHttpCloseHandle(r);
-            }
-        }
-    } close_request{owned};
     // The pin replaces the chain checks (checked below, before the body goes out).
     DWORD flags = SECURITY_FLAG_IGNORE_UNKNOWN_CA | SECURITY_FLAG_IGNORE_CERT_DATE_INVALID |
                   SECURITY_FLAG_IGNORE_CERT_CN_INVALID | SECURITY_FLAG_IGNORE_CERT_WRONG_USAGE;
     WinHttpSetOption(request, WINHTTP_OPTION_SECURITY_FLAGS, &flags, sizeof flags);
 
-    agent_reply reply;
-    DWORD error = 0;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto outcome = async_request::outcome::done;
     std::string problem;
-    {
-        const watchdog guard{owned, timeout, stop_};
-        const wchar_t* headers = L"Content-Type: application/json\r\nAccept: application/json";
-        auto step = [&](BOOL done, const char* what) {
-            if (!done && error == 0) {
-                error = GetLastError();
-                problem = what;
-            }
-            return done != FALSE;
-        };
+    auto step = [&](BOOL started, const char* what) {
+        outcome = call.await(started, deadline, stop_);
+        if (outcome != async_request::outcome::done) {
+            problem = what;
+        }
+        return outcome == async_request::outcome::done;
+    };
+    agent_reply reply;
+    const wchar_t* headers = L"Content-Type: application/json\r\nAccept: application/json";
+    if (step(
+            WinHttpSendRequest(
+                request, headers, static_cast<DWORD>(-1L), WINHTTP_NO_REQUEST_DATA, 0,
+                static_cast<DWORD>(body.size()), call.context()
+            ),
+            "could not connect or complete the TLS handshake"
+        )) {
+        if (presented_sha256(request, crypto_) != pin_) {
+            return fail(
+                errc::pin_mismatch,
+                "the server presented a TLS certificate other than the pinned one"
+            );
+        }
         if (step(
-                WinHttpSendRequest(
-                    request, headers, static_cast<DWORD>(-1L), WINHTTP_NO_REQUEST_DATA, 0,
-                    static_cast<DWORD>(body.size()), 0
-                ),
-                "could not connect or complete the TLS handshake"
-            )) {
-            if (presented_sha256(request, crypto_) != pin_) {
-                return fail(
-                    errc::pin_mismatch,
-                    "the server presented a TLS certificate other than the pinned one"
-                );
-            }
-            DWORD written = 0;
-            if (step(
-                    WinHttpWriteData(
-                        request, body.data(), static_cast<DWORD>(body.size()), &written
-                    ),
-                    "could not send the request"
-                ) &&
-                step(WinHttpReceiveResponse(request, nullptr), "no answer came")) {
-                DWORD status = 0;
-                DWORD size = sizeof status;
-                WinHttpQueryHeaders(
-                    request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
-                    WINHTTP_HEADER_NAME_BY_INDEX, &status, &size, WINHTTP_NO_HEADER_INDEX
-                );
-                reply.status = static_cast<int>(status);
-                reply.retry_after = retry_after(request);
-                char chunk[16384];
-                DWORD read = 0;
-                while (step(
-                           WinHttpReadData(request, chunk, sizeof chunk, &read),
-                           "the answer broke off"
-                       ) &&
-                       read > 0) {
-                    reply.body.append(chunk, read);
-                    if (reply.body.size() > max_reply_bytes) {
-                        return fail(net::errc::body_too_large, "the answer is larger than 8 MiB");
-                    }
+                WinHttpWriteData(request, body.data(), static_cast<DWORD>(body.size()), nullptr),
+                "could not send the request"
+            ) &&
+            step(WinHttpReceiveResponse(request, nullptr), "no answer came")) {
+            DWORD status = 0;
+            DWORD size = sizeof status;
+            WinHttpQueryHeaders(
+                request, WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+                WINHTTP_HEADER_NAME_BY_INDEX, &status, &size, WINHTTP_NO_HEADER_INDEX
+            );
+            reply.status = static_cast<int>(status);
+            reply.retry_after = retry_after(request);
+            std::string chunk(16384, '\0');
+            while (step(
+                       WinHttpReadData(
+                           request, chunk.data(), static_cast<DWORD>(chunk.size()), nullptr
+                       ),
+                       "the answer broke off"
+                   ) &&
+                   call.bytes() > 0) {
+                reply.body.append(chunk.data(), call.bytes());
+                if (reply.body.size() > max_reply_bytes) {
+                    return fail(net::errc::body_too_large, "the answer is larger than 8 MiB");
                 }
             }
         }
-        if (guard.stopped()) {
-            return fail(net::errc::io_error, "the agent is stopping");
-        }
-        if (guard.timed_out()) {
-            return fail(
-                net::errc::timeout,
-                "no answer within " + std::to_string(timeout.count() / 1000) + " s"
-            );
-        }
     }
-    if (error != 0) {
-        return fail(error_of(error), problem + " (WinHTTP error " + std::to_string(error) + ")");
+    switch (outcome) {
+    case async_request::outcome::done:
+        return reply;
+    case async_request::outcome::stopped:
+        return fail(net::errc::io_error, "the agent is stopping");
+    case async_request::outcome::timed_out:
+        return fail(
+            net::errc::timeout, "no answer within " + std::to_string(timeout.count() / 1000) + " s"
+        );
+    case async_request::outcome::failed:
+        break;
     }
-    return reply;
+    return fail(
+        error_of(call.error()), problem + " (WinHTTP error " + std::to_string(call.error()) + ")"
+    );
 }
 
 transport_factory winhttp_transport_factory(

@@ -5,9 +5,9 @@
 // and compared with the pin before the body is written (the request line and headers, which
 // carry nothing secret, have gone out by then: WinHTTP sends them with the handshake).
 //
-// Each post() opens its own session and connection. A watcher thread closes the request when the
-// call's timeout passes or `stop` is set, which ends a long-poll in flight; post() then fails with
-// net::errc::timeout or io_error.
+// Each post() opens its own session and connection, in WinHTTP's asynchronous mode: the call's
+// timeout and `stop` end an exchange in flight, a long-poll included (post() then fails with
+// net::errc::timeout or io_error).
 
 #include <atomic>
 #include <string>
