@@ -6,7 +6,6 @@
 // clang-format on
 
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <stdexcept>
 
@@ -196,13 +195,7 @@ std::optional<std::chrono::seconds> retry_after(HINTERNET request)
         )) {
         return std::nullopt;
     }
-    const std::string text = narrow(value);
-    long long seconds = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (ec != std::errc{} || end != text.data() + text.size() || seconds < 0) {
-        return std::nullopt;
-    }
-    return std::chrono::seconds{seconds};
+    return parse_retry_after(narrow(value));
 }
 
 // The SHA-256 (lower-case hex) of the certificate the server presented, or "" when unreadable.
