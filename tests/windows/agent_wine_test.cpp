@@ -2,10 +2,13 @@
 // loopback: enrollment with the TLS pin, then `run` long-polls, receives, verifies and unseals a
 // bundle (CNG), runs an exec target with the secrets on its standard input (CreateProcess), and
 // respects a closed deployment window until "deploy now"; then `install --token` runs it as a
-// Windows service (Wine's service manager) that deploys and stops cleanly at `uninstall`.
+// Windows service (Wine's service manager) that deploys and stops cleanly at `uninstall`. Behind a
+// man in the middle (bundle_mitm.py) it refuses tampered and replayed bundles and ignores another
+// agent's.
 #include <doctest/doctest.h>
 
 #include "support/deploy_fleet.hpp"
+#include "support/rig_net.hpp"
 #include "support/rig_wine.hpp"
 
 using namespace certfleet;
@@ -137,5 +140,107 @@ TEST_SUITE("windows")
         const auto log = read_text_file(service.state_dir() / "agent.log");
         CHECK_MESSAGE(log.find(" info stopped") != std::string::npos, log);
         CHECK(service.command({"status"}).out.find("service: not installed") == 0);
+    }
+
+    TEST_CASE("windows agent: refuses tampered and replayed bundles, ignores foreign ones")
+    {
+        fleet f{"vpn.customer.test"};
+        const wine_prefix wine;
+        // The agent talks to the server through a man in the middle holding the server's own
+        // certificate and key (the pin holds), which changes the bundles in poll answers.
+        const auto api = f.rig.api_url();
+        const auto upstream = api.substr(api.rfind(':') + 1);
+        const auto port = free_port();
+        const auto mode = f.hosts.write("mitm.mode", "pass");
+        const auto dir = f.rig.config().parent_path();
+        child_process mitm{child_options{
+            .argv =
+                {"python3", CERTFLEET_SOURCE_DIR "/tests/windows/bundle_mitm.py",
+                 (dir / "api-cert.pem").string(), (dir / "api-key.pem").string(),
+                 std::to_string(port), upstream, mode.string()},
+            .log_file = f.hosts.path() / "mitm.log"}};
+        auto payload =
+            json::parse(core::base64url_decode(f.join_token("mitm-01").substr(5)).value());
+        payload["url"] = "https://127.0.0.1:" + std::to_string(port);
+        wine_agent_host agent(wine, agent_exe, f.hosts, "mitm-01");
+        const auto enrolled = agent.enroll("cfj1." + core::base64url_encode(payload.dump()));
+        REQUIRE_MESSAGE(
+            enrolled.exit_code == 0, (enrolled.err + read_text_file(f.hosts.path() / "mitm.log"))
+        );
+
+        const auto id = f.issue({"vpn.customer.test"}).front();
+        const auto first = f.newest_sha256(id);
+        agent.start(5);
+        const auto record = f.hosts.path() / "mitm-01.record";
+        f.assign(id, "mitm-01", recording_target(record), "exec");
+        REQUIRE_MESSAGE(
+            wait_until([&] { return read_text_file(record).find("sha256:" + first) == 0; }, 60s),
+            agent.log()
+        );
+        auto refused_with = [&](const std::string& error) {
+            return wait_until(
+                [&] {
+                    const auto a = f.assignment_of("mitm-01", id);
+                    return a["last_status"] == "refused" && a["last_result"].is_object() &&
+                           a["last_result"].value("error", "") == error;
+                },
+                60s
+            );
+        };
+
+        // A renewal whose bundle arrives with a changed signature: refused, nothing applied.
+        f.hosts.write("mitm.mode", "tamper");
+        REQUIRE(f.rig.certfleet({"cert", "renew", std::to_string(id)}).exit_code == 0);
+        const auto second = f.newest_sha256(id);
+        REQUIRE(second != first);
+        CHECK_MESSAGE(
+            refused_with("bundle signature does not verify with the pinned signing key"),
+            (f.assignment_of("mitm-01", id).dump() + "\n" + agent.log())
+        );
+        CHECK(read_text_file(record).find("sha256:" + first) == 0);
+
+        // The deployed bundle sent again: refused as a replay.
+        f.hosts.write("mitm.mode", "replay");
+        CHECK_MESSAGE(
+            refused_with("bundle older than the one deployed"),
+            (f.assignment_of("mitm-01", id).dump() + "\n" + agent.log())
+        );
+        CHECK(read_text_file(record).find("sha256:" + first) == 0);
+
+        // Untouched again: the renewal is applied.
+        f.hosts.write("mitm.mode", "pass");
+        CHECK_MESSAGE(
+            wait_until([&] { return read_text_file(record).find("sha256:" + second) == 0; }, 60s),
+            agent.log()
+        );
+
+        // Another agent's bundle (a Linux agent behind the same man in the middle): refused.
+        agent_host other(f.hosts, "other");
+        auto other_token =
+            json::parse(core::base64url_decode(f.join_token("other").substr(5)).value());
+        other_token["url"] = payload["url"];
+        REQUIRE(other.enroll("cfj1." + core::base64url_encode(other_token.dump())).exit_code == 0);
+        other.start(5);
+        const auto other_dir = target_dir(f, "other");
+        f.assign(id, "other", {{"dir", other_dir.string()}});
+        REQUIRE_MESSAGE(
+            wait_until([&] { return pem_file_sha256(other_dir / "cert.pem") == second; }, 30s),
+            other.log()
+        );
+        f.hosts.write("mitm.mode", "foreign other");
+        // It names an assignment this agent does not have: ignored (its log says), nothing applied.
+        CHECK_MESSAGE(
+            wait_until(
+                [&] {
+                    return agent.log().find("a bundle for no assignment of this agent was ignored"
+                           ) != std::string::npos;
+                },
+                60s
+            ),
+            agent.log()
+        );
+        CHECK(read_text_file(record).find("sha256:" + second) == 0);
+        other.stop();
+        agent.stop();
     }
 }

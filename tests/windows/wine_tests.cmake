@@ -18,7 +18,8 @@ target_link_libraries(windows_agent_tests
     PRIVATE certfleet_test_main certfleet_test_rig certfleet_acme_rig certfleet_app_lib
             certfleet::options nlohmann_json::nlohmann_json)
 target_compile_options(windows_agent_tests PRIVATE -Wno-missing-field-initializers)
-target_compile_definitions(windows_agent_tests PRIVATE CERTFLEET_WINDOWS_BUILD="${windows_build}")
+target_compile_definitions(windows_agent_tests PRIVATE
+    CERTFLEET_WINDOWS_BUILD="${windows_build}" CERTFLEET_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_test(NAME windows:agent COMMAND windows_agent_tests)
 set_tests_properties(windows:agent PROPERTIES
     FIXTURES_REQUIRED windows_build LABELS "windows;integration" TIMEOUT 600)
