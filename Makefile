@@ -3,7 +3,7 @@ PRESET ?= default
 BUILD := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test test-asan demo fuzz bench format clean
+.PHONY: all deps build test test-asan demo fuzz bench windows format clean
 
 all: build
 
@@ -21,6 +21,11 @@ test: build
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
+
+# The Windows agent, cross-built with MinGW-w64: build/windows/src/windows/certfleet-agent.exe.
+windows: deps
+	@cmake --preset windows >/dev/null
+	@cmake --build --preset windows -j $(JOBS)
 
 demo: build
 	@scripts/demo.sh $(BUILD)

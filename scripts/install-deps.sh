@@ -12,6 +12,7 @@ build_packages=(
 test_packages=(
     bind9-dnsutils knot-dnsutils nsd unbound pebble lego nginx python3
     clang libclang-rt-14-dev prometheus curl chromium fonts-dejavu-core
+    g++-mingw-w64-x86-64-posix wine64
 )
 bench_packages=(dnsperf knot)
 

@@ -1,15 +1,17 @@
 #include "app/log.hpp"
 
+#include <date/date.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 
 namespace certfleet::app {
 namespace {
 std::atomic<level> minimum{level::info};
 std::mutex output;
+std::atomic<std::FILE*> sink{nullptr};
 
 const char* name(level l) noexcept
 {
@@ -32,23 +34,23 @@ void set_log_level(level min) noexcept
     minimum = min;
 }
 
+void set_log_output(std::FILE* out) noexcept
+{
+    sink = out;
+}
+
 void log(level l, std::string_view message)
 {
     if (l < minimum.load()) {
         return;
     }
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-        1000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    const auto stamp = date::format(
+        "%FT%TZ", std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now())
+    );
     std::lock_guard lock(output);
+    std::FILE* out = sink.load();
     std::fprintf(
-        stderr, "%s.%03dZ %s %.*s\n", stamp, static_cast<int>(millis), name(l),
+        out != nullptr ? out : stderr, "%s %s %.*s\n", stamp.c_str(), name(l),
         static_cast<int>(message.size()), message.data()
     );
 }

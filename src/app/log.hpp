@@ -2,6 +2,7 @@
 // Logging to stderr, one line an event, with a UTC timestamp. Text that came from the network
 // must go through escape() first.
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,8 @@ enum class level
 };
 
 void set_log_level(level min) noexcept;
+// Where the lines go: stderr unless set (the Windows service writes to a file).
+void set_log_output(std::FILE* out) noexcept;
 void log(level l, std::string_view message);
 
 // Printable ASCII only: anything else becomes \xHH, so that a hostile peer cannot forge lines.

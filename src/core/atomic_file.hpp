@@ -13,6 +13,13 @@
 
 namespace certfleet::core {
 
+#ifdef _WIN32
+// Windows has no POSIX owners: the fields exist for portable code, and Windows ignores them
+// (src/windows/atomic_file.cpp).
+using uid_t = unsigned;
+using gid_t = unsigned;
+#endif
+
 struct atomic_write_options
 {
     mode_t mode = 0644; // 0600 for keys
@@ -52,7 +59,16 @@ write_files_atomically(const std::vector<file_content>& files);
 );
 
 // A directory for output files, created with `mode` (and its parents) when missing.
+// On Windows, a directory it creates with a mode that has no group or other bits gets a protected
+// ACL for SYSTEM and Administrators only (restrict_to_administrators).
 [[nodiscard]] boost::system::error_code
 ensure_directory(const std::filesystem::path& dir, mode_t mode = 0700);
+
+#ifdef _WIN32
+// Replaces the directory's ACL with one that admits SYSTEM and Administrators only (full
+// control, inherited by what it holds) and no inherited entries.
+[[nodiscard]] boost::system::error_code restrict_to_administrators(const std::filesystem::path& dir
+);
+#endif
 
 } // namespace certfleet::core

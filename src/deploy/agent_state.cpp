@@ -7,6 +7,7 @@
 #include "core/atomic_file.hpp"
 #include "core/crypto/encoding.hpp"
 #include "deploy/errc.hpp"
+#include "deploy/identity_seal.hpp"
 
 namespace certfleet::deploy {
 namespace {
@@ -230,8 +231,17 @@ load_identity(const std::filesystem::path& dir, std::string* problem)
         set_problem(problem, "cannot read " + file.string() + ": " + text.error().message());
         return text.error();
     }
-    const auto secret_text = core::secret::adopt(std::move(*text));
-    const auto j = json::parse(secret_text.view(), nullptr, false);
+    const auto stored = core::secret::adopt(std::move(*text));
+    const auto secret_text = open_identity(stored.view());
+    if (!secret_text) {
+        set_problem(
+            problem, file.string() +
+                         " cannot be decrypted (damaged, or copied from another machine): "
+                         "remove the state directory and enroll again with a new join token"
+        );
+        return make_error_code(errc::state_corrupt);
+    }
+    const auto j = json::parse(secret_text->view(), nullptr, false);
     agent_identity id;
     std::optional<std::int64_t> format;
     std::string signing64;
@@ -292,9 +302,14 @@ boost::system::error_code save_identity(
         text.append(key64.view());
     }
     text += "\"}\n";
-    const auto content = core::secret::adopt(std::move(text));
+    const auto plain = core::secret::adopt(std::move(text));
+    const auto content = seal_identity(plain.view());
+    if (!content) {
+        set_problem(problem, "cannot protect the identity (DPAPI): " + content.error().message());
+        return content.error();
+    }
     const auto file = identity_file(dir);
-    if (const auto ec = core::create_file_exclusively(file, content.view(), 0600)) {
+    if (const auto ec = core::create_file_exclusively(file, content->view(), 0600)) {
         set_problem(
             problem, ec == boost::system::errc::file_exists
                          ? file.string() + " exists: this agent is already enrolled (remove the "

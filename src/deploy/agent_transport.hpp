@@ -41,6 +41,11 @@ public:
     ) = 0;
 };
 
+// A Retry-After value as delta-seconds (RFC 9110 10.2.3); nothing for anything else (our server
+// never sends the date form).
+[[nodiscard]] std::optional<std::chrono::seconds> parse_retry_after(std::string_view value
+) noexcept;
+
 // Makes a transport for a server: its base URL ("https://host:8443") and the lower-case hex
 // SHA-256 of its TLS certificate. Throws std::runtime_error when the platform cannot set up TLS.
 using transport_factory = std::function<

@@ -3,7 +3,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <charconv>
 #include <exception>
 
 #include "deploy/errc.hpp"
@@ -16,19 +15,10 @@ namespace {
 namespace asio = boost::asio;
 using client_result = boost::system::result<net::http_response, net::http_error>;
 
-// Retry-After as delta-seconds (RFC 9110 10.2.3); our server never sends the date form.
 std::optional<std::chrono::seconds> retry_after_of(const net::http_response& r)
 {
     const auto value = r.header("Retry-After");
-    if (!value || value->empty() || value->size() > 9) {
-        return std::nullopt;
-    }
-    long seconds = 0;
-    const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), seconds);
-    if (ec != std::errc{} || end != value->data() + value->size() || seconds < 0) {
-        return std::nullopt;
-    }
-    return std::chrono::seconds{seconds};
+    return value ? parse_retry_after(*value) : std::nullopt;
 }
 
 // The client reports a pin failure as a verification failure with this reason (tls_context.cpp).

@@ -1,6 +1,6 @@
 #include "deploy/target_support.hpp"
 
-#include <ctime>
+#include <date/date.h>
 
 namespace certfleet::deploy {
 namespace {
@@ -68,12 +68,7 @@ chain_files split_chain_pem(std::string_view chain_pem)
 
 std::string utc_text(std::chrono::system_clock::time_point when)
 {
-    const std::time_t t = std::chrono::system_clock::to_time_t(when);
-    std::tm utc{};
-    ::gmtime_r(&t, &utc);
-    char text[32] = {};
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-    return text;
+    return date::format("%FT%TZ", std::chrono::floor<std::chrono::seconds>(when));
 }
 
 std::string trimmed_output(std::string_view output, std::size_t max_bytes)

@@ -354,23 +354,4 @@ next_openings(const std::vector<window>& windows, time_point now, std::size_t co
     return out;
 }
 
-bool is_open(const std::vector<opening>& openings, time_point now) noexcept
-{
-    return std::any_of(openings.begin(), openings.end(), [now](const opening& o) {
-        return o.start <= now && now < o.end;
-    });
-}
-
-std::optional<time_point>
-next_opening_start(const std::vector<opening>& openings, time_point now) noexcept
-{
-    std::optional<time_point> next;
-    for (const auto& o : openings) {
-        if (o.end > now && (!next || o.start < *next)) {
-            next = o.start;
-        }
-    }
-    return next;
-}
-
 } // namespace certfleet::deploy

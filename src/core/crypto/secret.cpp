@@ -1,9 +1,9 @@
 #include "core/crypto/secret.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <utility>
+
+#include "core/crypto/secure_wipe.hpp"
 
 namespace certfleet::core {
 
@@ -27,7 +27,7 @@ secret secret::adopt(std::string&& text)
     secret s{std::string_view{text}};
     // Wipe the whole buffer the string owns, including its unused capacity.
     text.resize(text.capacity());
-    OPENSSL_cleanse(text.data(), text.size());
+    secure_wipe(text.data(), text.size());
     text.clear();
     return s;
 }
@@ -54,7 +54,7 @@ secret::~secret()
 void secret::wipe() noexcept
 {
     if (data_ != nullptr) {
-        OPENSSL_cleanse(data_.get(), size_);
+        secure_wipe(data_.get(), size_);
     }
     data_.reset();
     size_ = 0;

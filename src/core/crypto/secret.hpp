@@ -1,8 +1,8 @@
 #pragma once
 // A byte string that holds key material: move-only, never copied implicitly, and wiped with
-// OPENSSL_cleanse when destroyed or assigned over. Its bytes live in one heap block that moves by
-// pointer, so a move leaves no copy behind (a std::string would keep short values inline).
-// Compare secrets with constant_time_equal (crypto/hash.hpp), never with ==.
+// secure_wipe (crypto/secure_wipe.hpp) when destroyed or assigned over. Its bytes live in one heap
+// block that moves by pointer, so a move leaves no copy behind (a std::string would keep short
+// values inline). Compare secrets with constant_time_equal (crypto/hash.hpp), never with ==.
 
 #include <cstddef>
 #include <memory>

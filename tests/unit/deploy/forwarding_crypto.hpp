@@ -1,8 +1,8 @@
 #pragma once
-// A crypto_port that forwards to openssl_crypto, for tests that replace one primitive to reach a
-// branch real inputs hit with negligible probability.
+// A crypto_port that forwards to the platform's (openssl_crypto, or cng_crypto on Windows), for
+// tests that replace one primitive to reach a branch real inputs hit with negligible probability.
 
-#include "deploy/openssl_crypto.hpp"
+#include "support/platform_crypto.hpp"
 
 namespace certfleet::deploy::test {
 
@@ -59,7 +59,7 @@ public:
     }
 
 private:
-    openssl_crypto real_;
+    certfleet::test::platform_crypto real_;
 };
 
 } // namespace certfleet::deploy::test

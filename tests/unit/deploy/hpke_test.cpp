@@ -6,10 +6,9 @@
 #include <vector>
 
 #include "core/crypto/encoding.hpp"
-#include "core/crypto/hash.hpp"
 #include "deploy/errc.hpp"
-#include "deploy/openssl_crypto.hpp"
 #include "support/hex.hpp"
+#include "support/platform_crypto.hpp"
 #include "unit/deploy/forwarding_crypto.hpp"
 
 using namespace certfleet;
@@ -18,7 +17,7 @@ using certfleet::test::from_hex;
 
 namespace {
 
-const openssl_crypto crypto;
+const certfleet::test::platform_crypto crypto;
 
 // RFC 9180 A.3.1: DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-128-GCM, mode_base.
 namespace a3 {
@@ -352,8 +351,8 @@ TEST_SUITE("deploy")
         // 0x01 || 0x01).
         const std::string suite_id{"KEM\x00\x10", 5};
         const auto prk =
-            core::hmac_sha256(std::string(32, '\0'), "HPKE-v1" + suite_id + "dkp_prk" + a3::ikm_r);
-        const auto second = core::hmac_sha256(
+            crypto.hmac_sha256(std::string(32, '\0'), "HPKE-v1" + suite_id + "dkp_prk" + a3::ikm_r);
+        const auto second = crypto.hmac_sha256(
             prk, std::string{"\x00\x20", 2} + "HPKE-v1" + suite_id + "candidate\x01\x01"
         );
         for (const char replacement : {'\xff', '\x00'}) {
