@@ -29,6 +29,11 @@ match_path(std::string_view template_path, std::string_view path)
     if (path.size() > 1 && path.back() == '/') {
         return std::nullopt;
     }
+    // Nor does an empty segment: "//api/v1/status" is not "/api/v1/status" to a proxy or cache
+    // in front, which keys on the path as sent.
+    if (path.find("//") != std::string_view::npos) {
+        return std::nullopt;
+    }
     const auto want = path_segments(template_path);
     const auto have = path_segments(path);
     if (want.size() != have.size()) {

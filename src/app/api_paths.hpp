@@ -14,7 +14,8 @@ namespace certfleet::app {
 [[nodiscard]] std::vector<std::string_view> path_segments(std::string_view path);
 
 // Matches a path against a template; the {parameters} it binds, percent-decoded. nullopt when it
-// does not match (or a parameter is empty or badly encoded, or the path ends in '/').
+// does not match (or a parameter is empty or badly encoded, or the path ends in '/' or has an empty
+// segment).
 [[nodiscard]] std::optional<std::map<std::string, std::string>>
 match_path(std::string_view template_path, std::string_view path);
 

@@ -259,37 +259,69 @@ deploy_outcome<authenticated_agent> deploy_service::authenticate(
     std::string_view body, std::string_view path, std::string_view address, clock_time now
 )
 {
+    auto claim = identify(body);
+    if (auto* r = std::get_if<deploy_refusal>(&claim)) {
+        return std::move(*r);
+    }
+    auto& claimed = std::get<claimed_request>(claim);
+    if (!verify(claimed, path, now)) {
+        return not_verified();
+    }
+    return admit(std::move(claimed), address, now);
+}
+
+deploy_refusal deploy_service::not_verified()
+{
+    return refusal(
+        401, "unauthorized",
+        "the request is not signed by an enrolled agent for this path, or its time is more "
+        "than 5 minutes off: check the agent's clock, or enroll it again"
+    );
+}
+
+deploy_outcome<deploy_service::claimed_request> deploy_service::identify(std::string_view body)
+{
     auto request = deploy::parse_signed_request(body);
     if (!request) {
         return refusal(400, "bad_request", "the body is not a signed agent request (JWS, ES256)");
     }
     auto agent = st_.store->deployments().find_agent(request->agent);
-    const bool verified =
-        agent && deploy::verify_signed_request(*crypto_, *request, agent->public_point, path, now);
-    if (!verified) {
-        return refusal(
-            401, "unauthorized",
-            "the request is not signed by an enrolled agent for this path, or its time is more "
-            "than 5 minutes off: check the agent's clock, or enroll it again"
-        );
+    if (!agent) {
+        return not_verified(); // the same words as a bad signature: names are not probed
     }
-    if (!agent->enabled) {
+    return claimed_request{std::move(*request), std::move(*agent)};
+}
+
+bool deploy_service::verify(const claimed_request& claim, std::string_view path, clock_time now)
+    const
+{
+    return deploy::verify_signed_request(
+        *crypto_, claim.request, claim.agent.public_point, path, now
+    );
+}
+
+deploy_outcome<authenticated_agent>
+deploy_service::admit(claimed_request claim, std::string_view address, clock_time now)
+{
+    auto& agent = claim.agent;
+    auto& request = claim.request;
+    if (!agent.enabled) {
         return refusal(403, "agent_disabled", "this agent is disabled: an admin may enable it");
     }
-    if (!replays_.first_use(request->agent, request->nonce, now)) {
+    if (!replays_.first_use(request.agent, request.nonce, now)) {
         return refusal(401, "replayed", "this request was already received (a replay)");
     }
     std::string version;
-    if (const auto v = request->payload.find("version");
-        v != request->payload.end() && v->is_string()) {
+    if (const auto v = request.payload.find("version");
+        v != request.payload.end() && v->is_string()) {
         version = v->get<std::string>().substr(0, 64);
     }
     // Last contact to the minute: thousands of agents polling must not mean a store write each.
-    const bool fresh = agent->last_seen_at && now - *agent->last_seen_at < std::chrono::minutes{1};
-    if (!fresh || agent->last_address != address || agent->agent_version != version) {
-        (void)st_.store->deployments().record_contact(agent->id, address, version, now);
+    const bool fresh = agent.last_seen_at && now - *agent.last_seen_at < std::chrono::minutes{1};
+    if (!fresh || agent.last_address != address || agent.agent_version != version) {
+        (void)st_.store->deployments().record_contact(agent.id, address, version, now);
     }
-    return authenticated_agent{std::move(*agent), std::move(request->payload)};
+    return authenticated_agent{std::move(agent), std::move(request.payload)};
 }
 
 std::optional<deploy_refusal> deploy_service::record_report(

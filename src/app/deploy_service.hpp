@@ -71,6 +71,20 @@ public:
     [[nodiscard]] deploy_outcome<authenticated_agent> authenticate(
         std::string_view body, std::string_view path, std::string_view address, clock_time now
     );
+    // authenticate in its three steps, so that the signature check (pure CPU) may run on
+    // another thread: identify (parse, find the agent), verify (thread-safe), admit (enabled,
+    // not a replay, last contact).
+    struct claimed_request
+    {
+        deploy::signed_request request;
+        core::agent_record agent;
+    };
+    [[nodiscard]] deploy_outcome<claimed_request> identify(std::string_view body);
+    [[nodiscard]] bool
+    verify(const claimed_request& claim, std::string_view path, clock_time now) const;
+    [[nodiscard]] deploy_outcome<authenticated_agent>
+    admit(claimed_request claim, std::string_view address, clock_time now);
+    [[nodiscard]] static deploy_refusal not_verified();
     // A bundle gathered from the store and not yet sealed and signed. Sealing and signing is
     // pure CPU (HPKE and ES256, per agent) and may run on any thread, so the bundles thousands
     // of agents wait for after a renewal are made on every core, not on the store's thread.

@@ -258,7 +258,7 @@ std::unique_ptr<api_router> make_rest_router(rest_context& cx)
         "AgentSigned", 200, "AgentPollAnswer");
     add(route(
             v::post, std::string(deploy::report_path), std::nullopt, "agentReport",
-            "An agent reports a result (signed by the agent's key)", sync(cx, agent_report)
+            "An agent reports a result (signed by the agent's key)", async(cx, agent_report)
         ),
         "AgentSigned", 204, "");
     add(route(

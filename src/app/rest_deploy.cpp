@@ -162,13 +162,35 @@ seal_bundles(rest_context* cx, const core::agent_record* agent, deploy_service::
     answer->unsealed.clear();
 }
 
+// deploy_service::authenticate with the signature checked on the worker threads: thousands of
+// agents report and poll again at once after a renewal.
+asio::awaitable<deploy_outcome<authenticated_agent>>
+authenticate_agent(rest_context* cx, const api_call* call, std::string_view path)
+{
+    auto claim = cx->deploy->identify(call->request.body);
+    if (auto* r = std::get_if<deploy_refusal>(&claim)) {
+        co_return std::move(*r);
+    }
+    const auto* claimed = &std::get<deploy_service::claimed_request>(claim);
+    const deploy_service* service = cx->deploy;
+    const auto at = now();
+    const bool verified = co_await offload(cx->workers, [service, claimed, path, at] {
+        return service->verify(*claimed, path, at);
+    });
+    if (!verified) {
+        co_return deploy_service::not_verified();
+    }
+    co_return cx->deploy->admit(
+        std::move(std::get<deploy_service::claimed_request>(claim)), peer_text(*call), at
+    );
+}
+
 asio::awaitable<response> agent_poll(rest_context* cx, api_call call)
 {
     if (cx->deploy == nullptr) {
         co_return no_deploy();
     }
-    auto who =
-        cx->deploy->authenticate(call.request.body, deploy::poll_path, peer_text(call), now());
+    auto who = co_await authenticate_agent(cx, &call, deploy::poll_path);
     if (const auto* r = std::get_if<deploy_refusal>(&who)) {
         co_return refused(*r);
     }
@@ -203,27 +225,26 @@ asio::awaitable<response> agent_poll(rest_context* cx, api_call call)
     }
 }
 
-response agent_report(rest_context& cx, const api_call& call)
+asio::awaitable<response> agent_report(rest_context* cx, api_call call)
 {
-    if (cx.deploy == nullptr) {
-        return no_deploy();
+    if (cx->deploy == nullptr) {
+        co_return no_deploy();
     }
-    auto who =
-        cx.deploy->authenticate(call.request.body, deploy::report_path, peer_text(call), now());
+    auto who = co_await authenticate_agent(cx, &call, deploy::report_path);
     if (const auto* r = std::get_if<deploy_refusal>(&who)) {
-        return refused(*r);
+        co_return refused(*r);
     }
     const auto& caller = std::get<authenticated_agent>(who);
     auto report = deploy::report_from_json(caller.payload);
     if (!report) {
-        return bad_request("the report does not follow the agent protocol");
+        co_return bad_request("the report does not follow the agent protocol");
     }
-    if (auto r = cx.deploy->record_report(caller.agent, *report, now())) {
-        return refused(*r);
+    if (auto r = cx->deploy->record_report(caller.agent, *report, now())) {
+        co_return refused(*r);
     }
     response out;
     out.status = 204;
-    return out;
+    co_return out;
 }
 
 // ---- administration

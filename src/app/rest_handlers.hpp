@@ -46,7 +46,7 @@ boost::asio::awaitable<response> renew_certificate(rest_context* cx, api_call ca
 // rest_deploy.cpp
 response agent_enroll(rest_context& cx, const api_call& call);
 boost::asio::awaitable<response> agent_poll(rest_context* cx, api_call call);
-response agent_report(rest_context& cx, const api_call& call);
+boost::asio::awaitable<response> agent_report(rest_context* cx, api_call call);
 response create_agent_token(rest_context& cx, const api_call& call);
 response list_agents(rest_context& cx, const api_call& call);
 response get_agent(rest_context& cx, const api_call& call);

@@ -4,12 +4,14 @@
 // respects a closed deployment window until "deploy now"; then `install --token` runs it as a
 // Windows service (Wine's service manager) that deploys and stops cleanly at `uninstall`. Behind a
 // man in the middle (bundle_mitm.py) it refuses tampered and replayed bundles and ignores another
-// agent's.
+// agent's. The rras target runs the powershell.exe stand-in with the certificate's hashes in the
+// script and the PFX password on standard input, and a failing script keeps the deployed version.
 #include <doctest/doctest.h>
 
 #include "support/deploy_fleet.hpp"
 #include "support/rig_net.hpp"
 #include "support/rig_wine.hpp"
+#include "support/rras_checks.hpp"
 
 using namespace certfleet;
 using namespace certfleet::test;
@@ -21,6 +23,8 @@ const std::filesystem::path windows_build = CERTFLEET_WINDOWS_BUILD;
 const std::filesystem::path agent_exe = windows_build / "src/windows/certfleet-agent.exe";
 // The Windows unit tests' program doubles as the exec target's program ("--child record FILE").
 const std::filesystem::path recorder_exe = windows_build / "tests/windows/unit_windows.exe";
+// The stand-in for Windows PowerShell (tests/support/powershell_standin.cpp, MinGW build).
+const std::filesystem::path powershell_standin_exe = windows_build / "tests/windows/powershell.exe";
 
 json recording_target(const std::filesystem::path& record)
 {
@@ -242,5 +246,36 @@ TEST_SUITE("windows")
         CHECK(read_text_file(record).find("sha256:" + second) == 0);
         other.stop();
         agent.stop();
+    }
+
+    TEST_CASE("windows agent: the rras target runs powershell.exe with the hashes and the password")
+    {
+        fleet f{"vpn.customer.test"};
+        const wine_prefix wine;
+        const auto record = f.hosts.subdir("standin");
+        const rras_checks::standin_env env(windows_path(record));
+        wine_agent_host vpn(wine, agent_exe, f.hosts, "vpn-rras");
+        const auto enrolled = vpn.enroll(f.join_token("vpn-rras"));
+        REQUIRE_MESSAGE(enrolled.exit_code == 0, (enrolled.out + enrolled.err));
+        vpn.start(5);
+        const auto id = f.issue({"vpn.customer.test"}).front();
+        const json options{
+            {"endpoint", "vpn.customer.test"},
+            {"powershell", windows_path(powershell_standin_exe)},
+            {"timeout_seconds", 60}};
+        f.assign(id, "vpn-rras", options, "rras");
+        REQUIRE_MESSAGE(
+            wait_until([&] { return f.deployed_newest("vpn-rras", id); }, 60s), vpn.log()
+        );
+        rras_checks::check_recorded_deployment(f, id, record, vpn.state_dir());
+        rras_checks::check_failed_script_keeps_version(
+            f, "vpn-rras", id,
+            [&] {
+                vpn.stop();
+                vpn.start(5);
+            },
+            [&] { return vpn.log(); }
+        );
+        vpn.stop();
     }
 }

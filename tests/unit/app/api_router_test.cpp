@@ -96,6 +96,8 @@ TEST_SUITE("api router")
         CHECK_FALSE(match_path("/api/v1/domains/{name}", "/api/v1/domains/%zz").has_value());
         CHECK_FALSE(match_path("/api/v1/status", "/api/v1/status/").has_value());
         CHECK(match_path("/healthz", "/healthz").has_value());
+        CHECK_FALSE(match_path("/api/v1/certificates", "//api/v1/certificates").has_value());
+        CHECK_FALSE(match_path("/api/v1/domains/{name}", "/api/v1//domains/x").has_value());
     }
 
     TEST_CASE("scopes: admin does all, renew reads, read only reads, register only registers")
