@@ -9,11 +9,23 @@ using certfleet::core::sqlite_detail::statement_cache;
 
 namespace {
 
+// A database file of its own, in WAL mode as the store keeps it, holding t = {1: one, 2: two}.
 struct scratch_db
 {
     std::filesystem::path file = std::filesystem::temp_directory_path() /
                                  ("certfleet-statements-" + std::to_string(::getpid()) + ".db");
-    scratch_db() { std::filesystem::remove(file); }
+    SQLite::Database db;
+    scratch_db() : db(open(file))
+    {
+        db.exec("PRAGMA journal_mode = WAL");
+        db.exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)");
+        db.exec("INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+    }
+    static SQLite::Database open(const std::filesystem::path& file)
+    {
+        std::filesystem::remove(file);
+        return {file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE};
+    }
     ~scratch_db()
     {
         for (const auto* suffix : {"", "-wal", "-shm"}) {
@@ -27,9 +39,7 @@ struct scratch_db
 TEST_CASE("statement cache: a statement is prepared once and comes back reset and unbound")
 {
     scratch_db scratch;
-    SQLite::Database db(scratch.file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)");
-    db.exec("INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+    auto& db = scratch.db;
     statement_cache statements(db);
     const std::string sql = "SELECT v FROM t WHERE k >= ? ORDER BY k";
 
@@ -53,9 +63,7 @@ TEST_CASE("statement cache: a statement is prepared once and comes back reset an
 TEST_CASE("statement cache: the same SQL leased twice at once gets two statements")
 {
     scratch_db scratch;
-    SQLite::Database db(scratch.file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)");
-    db.exec("INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+    auto& db = scratch.db;
     statement_cache statements(db);
     const std::string sql = "SELECT v FROM t WHERE k = ?";
     auto outer = statements.get(sql);
@@ -72,10 +80,7 @@ TEST_CASE("statement cache: the same SQL leased twice at once gets two statement
 TEST_CASE("statement cache: an ended lease holds no read snapshot")
 {
     scratch_db scratch;
-    SQLite::Database db(scratch.file.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)");
-    db.exec("INSERT INTO t VALUES (1, 'one'), (2, 'two')");
+    auto& db = scratch.db;
     statement_cache statements(db);
     {
         auto q = statements.get("SELECT v FROM t ORDER BY k");
