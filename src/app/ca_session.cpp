@@ -1,5 +1,8 @@
 #include "app/ca_session.hpp"
 
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "app/log.hpp"
 #include "app/sealed_keys.hpp"
 #include "app/state.hpp"
@@ -51,7 +54,8 @@ ca_session::ca_session(
     const core::key_vault& vault,
     issuance_counters* counters
 )
-    : settings_(settings), store_(store)
+    : settings_(settings), store_(store),
+      registration_done_(executor, boost::asio::steady_timer::time_point::max())
 {
     auto stored = store.find_ca(settings.name);
     if (stored) {
@@ -91,9 +95,26 @@ ca_session::ca_session(
 
 boost::asio::awaitable<acme::outcome<void>> ca_session::ensure_account()
 {
+    while (registering_ && !registered_) {
+        boost::system::error_code woken;
+        co_await registration_done_.async_wait(
+            boost::asio::redirect_error(boost::asio::use_awaitable, woken)
+        );
+    }
     if (registered_) {
         co_return acme::outcome<void>{};
     }
+    // A failed registration lets the next caller try again; waiters wake either way.
+    registering_ = true;
+    struct wake_waiters
+    {
+        ca_session& session;
+        ~wake_waiters()
+        {
+            session.registering_ = false;
+            session.registration_done_.cancel();
+        }
+    } wake{*this};
     acme::account_options options;
     options.contact = settings_.contact;
     options.agree_to_terms = true;

@@ -4,6 +4,7 @@
 // replaced; a stored key that cannot be opened stops the CA's work with the reason.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
 
@@ -30,7 +31,8 @@ public:
     );
 
     // Registers the account (or finds the one its key already has) once; later calls return
-    // at once.
+    // at once, and calls made while a registration is under way wait for it (many orders
+    // starting together send one newAccount, not one each).
     boost::asio::awaitable<acme::outcome<void>> ensure_account();
 
     [[nodiscard]] acme::client& client() noexcept { return *client_; }
@@ -43,6 +45,8 @@ private:
     std::unique_ptr<net::http_client> http_;
     std::unique_ptr<acme::client> client_;
     bool registered_ = false;
+    bool registering_ = false;
+    boost::asio::steady_timer registration_done_; // never expires: cancelled to wake waiters
 };
 
 } // namespace certfleet::app

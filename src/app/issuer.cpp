@@ -219,18 +219,13 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
     if (auto v = store_.latest_version(id); v) {
         ctx.previous = std::move(*v);
     }
-    for (const auto& name : ctx.cert.spec.names) {
-        const auto bare = core::managed_name_for(name);
-        auto d = store_.find_domain(bare);
-        if (!d) {
-            co_return record_preflight_failure(
-                ctx,
-                bare + " is not a managed domain: run `certfleet domain add " + bare +
-                    "` and create the CNAME it prints",
-                "preflight_unmanaged_domain"
-            );
-        }
-        ctx.targets[bare] = delegation_target(settings_, d->label);
+    if (auto unmanaged = resolve_targets(ctx)) {
+        co_return record_preflight_failure(
+            ctx,
+            *unmanaged + " is not a managed domain: run `certfleet domain add " + *unmanaged +
+                "` and create the CNAME it prints",
+            "preflight_unmanaged_domain"
+        );
     }
     try {
         ctx.session = &session(ctx.cert.spec.ca);
@@ -260,11 +255,21 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
     co_return result;
 }
 
-asio::awaitable<std::optional<preflight_report>> issuer::preflight(const run_context& ctx)
+std::optional<std::string> issuer::resolve_targets(run_context& ctx) const
 {
-    if (!settings_.preflight.delegation && !settings_.preflight.caa) {
-        co_return std::nullopt;
+    for (const auto& name : ctx.cert.spec.names) {
+        auto bare = core::managed_name_for(name);
+        auto d = store_.find_domain(bare);
+        if (!d) {
+            return bare;
+        }
+        ctx.targets[bare] = delegation_target(settings_, d->label);
     }
+    return std::nullopt;
+}
+
+asio::awaitable<preflight_request> issuer::preflight_request_for(const run_context& ctx)
+{
     preflight_request request;
     for (const auto& name : ctx.cert.spec.names) {
         const auto bare = core::managed_name_for(name);
@@ -277,10 +282,14 @@ asio::awaitable<std::optional<preflight_report>> issuer::preflight(const run_con
         }
     }
     request.account_uri = ctx.session->client().account_url();
-    const auto settings = settings_.preflight;
+    co_return request;
+}
+
+asio::awaitable<preflight_report> issuer::run_preflight_checks(preflight_request request)
+{
     // The lookups block: they run on the pool, and the order resumes here afterwards.
     auto report = co_await asio::co_spawn(
-        lookups_.get_executor(), preflight_on_pool(std::move(request), settings),
+        lookups_.get_executor(), preflight_on_pool(std::move(request), settings_.preflight),
         asio::use_awaitable
     );
     for (const auto& v : report.verdicts) {
@@ -289,6 +298,52 @@ asio::awaitable<std::optional<preflight_report>> issuer::preflight(const run_con
             (void)store_.record_domain_check(bare, v.status, v.detail, clock::now());
         }
     }
+    co_return report;
+}
+
+asio::awaitable<void> issuer::precheck(core::row_id certificate_id)
+{
+    if (!settings_.preflight.delegation && !settings_.preflight.caa) {
+        co_return;
+    }
+    auto cert = store_.get_certificate(certificate_id);
+    if (!cert || cert->state == core::certificate_state::revoked) {
+        co_return;
+    }
+    run_context ctx;
+    ctx.cert = std::move(*cert);
+    if (resolve_targets(ctx)) {
+        co_return;
+    }
+    try {
+        ctx.session = &session(ctx.cert.spec.ca);
+    } catch (const startup_error&) {
+        co_return; // the run says why
+    }
+    if (!co_await ctx.session->ensure_account()) {
+        co_return;
+    }
+    auto request = co_await preflight_request_for(ctx);
+    const auto report = co_await run_preflight_checks(request);
+    if (report.ok) {
+        passed_ahead_[certificate_id] = passed_preflight{std::move(request), clock::now()};
+    }
+}
+
+asio::awaitable<std::optional<preflight_report>> issuer::preflight(const run_context& ctx)
+{
+    if (!settings_.preflight.delegation && !settings_.preflight.caa) {
+        co_return std::nullopt;
+    }
+    auto request = co_await preflight_request_for(ctx);
+    if (auto ahead = passed_ahead_.extract(ctx.cert.id)) {
+        // A CNAME removed since is caught by the CA's validation; a minute keeps that rare.
+        constexpr auto fresh_for = std::chrono::minutes(1);
+        if (ahead.mapped().request == request && clock::now() - ahead.mapped().at < fresh_for) {
+            co_return std::nullopt;
+        }
+    }
+    auto report = co_await run_preflight_checks(std::move(request));
     if (report.ok) {
         co_return std::nullopt;
     }

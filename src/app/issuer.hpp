@@ -72,6 +72,12 @@ public:
 
     boost::asio::awaitable<run_result> run(core::row_id certificate_id);
 
+    // The preflight of a certificate that waits for its turn, run ahead (it places no order and
+    // takes no lock): when it passes, the certificate's run within the next minute, for the same
+    // names, targets, CA and account, orders without checking again. A failure is not kept: the
+    // run checks again and reports it.
+    boost::asio::awaitable<void> precheck(core::row_id certificate_id);
+
     // Asks the CA for the certificate's renewal window again (ARI) and plans it anew; no order.
     boost::asio::awaitable<void> refresh_window(core::row_id certificate_id);
 
@@ -92,7 +98,12 @@ public:
 private:
     struct run_context;
     boost::asio::awaitable<run_result> run_locked(core::certificate_record cert);
-    // The report of a preflight that failed; nullopt when it passed or is turned off.
+    // Each name's delegation target; the first name that is not a managed domain when one is not.
+    [[nodiscard]] std::optional<std::string> resolve_targets(run_context& ctx) const;
+    boost::asio::awaitable<preflight_request> preflight_request_for(const run_context& ctx);
+    boost::asio::awaitable<preflight_report> run_preflight_checks(preflight_request request);
+    // The report of a preflight that failed; nullopt when it passed (now, or ahead: precheck())
+    // or is turned off.
     boost::asio::awaitable<std::optional<preflight_report>> preflight(const run_context& ctx);
     boost::asio::awaitable<acme::outcome<acme::issued_certificate>> order(run_context& ctx);
     run_result record_success(run_context& ctx, acme::issued_certificate issued);
@@ -117,6 +128,12 @@ private:
     std::shared_ptr<std::map<std::string, unsigned, std::less<>>> running_ =
         std::make_shared<std::map<std::string, unsigned, std::less<>>>();
     std::map<std::string, std::weak_ptr<acme::order_wakeup>, std::less<>> wakeups_;
+    struct passed_preflight
+    {
+        preflight_request request;
+        std::chrono::system_clock::time_point at;
+    };
+    std::map<core::row_id, passed_preflight> passed_ahead_; // by precheck(), used once
     boost::asio::thread_pool lookups_{8}; // blocking preflight lookups, many orders at once
 };
 

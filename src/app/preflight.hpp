@@ -17,6 +17,7 @@ struct preflight_name
 {
     std::string name;   // as in the certificate: "www.example.com", "*.example.com"
     std::string target; // its delegation target: "k3f9.acme.example.net"
+    bool operator==(const preflight_name&) const = default;
 };
 
 struct preflight_request
@@ -24,6 +25,7 @@ struct preflight_request
     std::vector<preflight_name> names;
     std::vector<std::string> ca_domains; // the CA's CAA issuer domain names
     std::string account_uri;
+    bool operator==(const preflight_request&) const = default;
 };
 
 struct name_verdict

@@ -142,10 +142,38 @@ void scheduler::admit(core::row_id id, const std::string& ca)
     const unsigned bound = configured != nullptr ? configured->max_concurrent_orders : 1;
     if (active_[ca] >= bound) {
         waiting_[ca].push_back(id);
+        precheck_ahead(ca, bound);
         return;
     }
     ++active_[ca];
     asio::co_spawn(executor_, run_one(id, ca), asio::detached);
+}
+
+void scheduler::precheck_ahead(const std::string& ca, unsigned bound)
+{
+    // The front of the queue, in order: those are the next to run.
+    const auto& queue = waiting_[ca];
+    auto& ahead = prechecked_front_[ca];
+    auto& in_flight = prechecking_[ca];
+    while (ahead < queue.size() && in_flight < bound) {
+        ++in_flight;
+        asio::co_spawn(executor_, precheck_one(queue[ahead], ca, bound), asio::detached);
+        ++ahead;
+    }
+}
+
+asio::awaitable<void> scheduler::precheck_one(core::row_id id, std::string ca, unsigned bound)
+{
+    try {
+        co_await issuer_.precheck(id);
+    } catch (const std::exception& e) {
+        // The run checks again and reports it.
+        log(level::debug, "certificate " + std::to_string(id) + ": preflight ahead: " + e.what());
+    }
+    --prechecking_[ca];
+    if (!stopped_) {
+        precheck_ahead(ca, bound);
+    }
 }
 
 asio::awaitable<void> scheduler::refresh_then_plan(core::row_id id)
@@ -194,6 +222,8 @@ void scheduler::finish(core::row_id id, const std::string& ca, const run_result&
         if (!queue.empty()) {
             const auto next = queue.front();
             queue.pop_front();
+            auto& ahead = prechecked_front_[ca];
+            ahead -= ahead > 0 ? 1 : 0;
             ++active_[ca];
             asio::co_spawn(executor_, run_one(next, ca), asio::detached);
         }

@@ -70,6 +70,10 @@ private:
     void admit(core::row_id id, const std::string& ca);
     boost::asio::awaitable<void> run_one(core::row_id id, std::string ca);
     boost::asio::awaitable<void> refresh_then_plan(core::row_id id);
+    // Preflights of the next certificates waiting past their CA's bound, at most `bound` at once,
+    // so that each order starts as soon as a slot frees (issuer::precheck).
+    void precheck_ahead(const std::string& ca, unsigned bound);
+    boost::asio::awaitable<void> precheck_one(core::row_id id, std::string ca, unsigned bound);
     [[nodiscard]] core::planning_row row_of(core::row_id id, const core::certificate_record& cert);
     void finish(core::row_id id, const std::string& ca, const run_result& result);
     void push(core::row_id id, std::chrono::system_clock::time_point at);
@@ -87,6 +91,8 @@ private:
     std::map<core::row_id, std::vector<std::shared_ptr<waiter>>> running_;
     std::map<std::string, std::deque<core::row_id>> waiting_; // by CA, past its bound
     std::map<std::string, unsigned> active_;                  // runs started, by CA
+    std::map<std::string, std::size_t> prechecked_front_;     // waiting entries prechecked, by CA
+    std::map<std::string, unsigned> prechecking_;             // prechecks in flight, by CA
 };
 
 } // namespace certfleet::app

@@ -437,9 +437,10 @@ public:
     store_result<void> save_order(const order_record& o) override
     {
         return guarded([&]() -> store_result<void> {
-            // Once the order holds its key, the key is on disk before the CSR leaves.
+            // The save that gives the order its key reaches the disk before the CSR leaves; the
+            // later steps need not (after a power loss the order resumes from its key).
             std::optional<durable_scope> durable;
-            if (!o.key_sealed.empty()) {
+            if (!o.key_sealed.empty() && !holds_key(o.id, o.key_sealed)) {
                 durable.emplace(*this);
             }
             auto q = statements_.get(
@@ -900,6 +901,21 @@ public:
     }
 
 private:
+    // Whether the stored order already holds this sealed key.
+    bool holds_key(row_id order_id, std::string_view key_sealed)
+    {
+        auto q = statements_.get("SELECT key_sealed FROM orders WHERE id = ?");
+        q->bind(1, order_id);
+        if (!q->executeStep() || q->getColumn(0).isNull()) {
+            return false;
+        }
+        const auto column = q->getColumn(0);
+        const std::string_view stored(
+            static_cast<const char*>(column.getBlob()), static_cast<std::size_t>(column.getBytes())
+        );
+        return stored == key_sealed;
+    }
+
     // The commits made while it lives reach the disk before they return (synchronous FULL).
     class durable_scope
     {
