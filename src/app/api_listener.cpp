@@ -39,9 +39,11 @@ api_listener::api_listener(
               return g ? std::optional(*g) : std::nullopt;
           }
       )),
+      journal_(std::make_unique<deploy_journal>(io.get_executor(), *st.store)),
       workers_(std::max(1U, std::thread::hardware_concurrency())),
-      context_{io.get_executor(),      settings, st, std::move(hooks), deploy_.get(), agents_.get(),
-               workers_.get_executor()}
+      context_{io.get_executor(),       settings,      st,
+               std::move(hooks),        deploy_.get(), agents_.get(),
+               workers_.get_executor(), journal_.get()}
 {}
 
 api_listener::~api_listener()

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "app/agent_hub.hpp"
+#include "app/deploy_journal.hpp"
 #include "app/deploy_service.hpp"
 #include "app/rest_api.hpp"
 #include "net/http_server.hpp"
@@ -45,6 +46,7 @@ private:
     state& state_;
     std::unique_ptr<deploy_service> deploy_;
     std::unique_ptr<agent_hub> agents_;
+    std::unique_ptr<deploy_journal> journal_;
     boost::asio::thread_pool workers_; // joined before deploy_ goes
     rest_context context_;
     std::unique_ptr<api_router> router_;

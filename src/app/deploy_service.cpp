@@ -267,7 +267,12 @@ deploy_outcome<authenticated_agent> deploy_service::authenticate(
     if (!verify(claimed, path, now)) {
         return not_verified();
     }
-    return admit(std::move(claimed), address, now);
+    auto admitted = admit(std::move(claimed), address, now);
+    if (auto* a = std::get_if<authenticated_agent>(&admitted); a != nullptr && a->contact) {
+        const auto& c = *a->contact;
+        (void)st_.store->deployments().record_contact(c.agent_id, c.address, c.version, c.at);
+    }
+    return admitted;
 }
 
 deploy_refusal deploy_service::not_verified()
@@ -318,55 +323,65 @@ deploy_service::admit(claimed_request claim, std::string_view address, clock_tim
     }
     // Last contact to the minute: thousands of agents polling must not mean a store write each.
     const bool fresh = agent.last_seen_at && now - *agent.last_seen_at < std::chrono::minutes{1};
+    std::optional<agent_contact> contact;
     if (!fresh || agent.last_address != address || agent.agent_version != version) {
-        (void)st_.store->deployments().record_contact(agent.id, address, version, now);
+        contact = agent_contact{agent.id, std::string(address), std::move(version), now};
     }
-    return authenticated_agent{std::move(agent), std::move(request.payload)};
+    return authenticated_agent{std::move(agent), std::move(request.payload), std::move(contact)};
 }
 
-std::optional<deploy_refusal> deploy_service::record_report(
+prepared_report deploy_service::prepare_report(
     const core::agent_record& agent, const deploy::report& r, clock_time now
 )
 {
-    core::agent_report row;
-    row.assignment_id = r.assignment;
-    row.version = r.version;
-    row.status = r.status;
+    prepared_report out;
+    out.row.assignment_id = r.assignment;
+    out.row.version = r.version;
+    out.row.status = r.status;
     auto result = r.result;
     result["version"] = r.version;
-    row.result_json = result.dump();
-    row.drift = r.drift.substr(0, 1024);
-    row.at = now;
-    auto& deployments = st_.store->deployments();
-    if (auto saved = deployments.record_report(agent.id, row); !saved) {
-        if (saved.error() == core::errc::not_found) {
-            return refusal(404, "not_found", "no such assignment for this agent");
-        }
-        return store_refusal(saved.error());
-    }
-    std::optional<core::row_id> certificate;
-    if (auto mine = deployments.assignments_of_agent(agent.id)) {
-        for (const auto& v : *mine) {
-            if (v.assignment.id == r.assignment) {
-                certificate = v.assignment.certificate_id;
-            }
-        }
-    }
-    std::string message = "agent " + agent.name + ", assignment " + std::to_string(r.assignment) +
-                          ", version " + std::to_string(r.version) + ": " + r.status;
+    out.row.result_json = result.dump();
+    out.row.drift = r.drift.substr(0, 1024);
+    out.row.at = now;
+    out.event_kind = "deploy_" + r.status;
+    out.event_message = "agent " + agent.name + ", assignment " + std::to_string(r.assignment) +
+                        ", version " + std::to_string(r.version) + ": " + r.status;
     if (const auto m = r.result.find("message"); m != r.result.end() && m->is_string()) {
-        message += ": " + m->get<std::string>().substr(0, 512);
+        out.event_message += ": " + m->get<std::string>().substr(0, 512);
     }
     // Why it was applied then (in its window, "deploy now", or at once because the certificate
     // in service expires before the next opening): the operator reads it in the event log.
     if (const auto w = r.result.find("why"); w != r.result.end() && w->is_string()) {
-        message += " (applied " + w->get<std::string>().substr(0, 256) + ")";
+        out.event_message += " (applied " + w->get<std::string>().substr(0, 256) + ")";
     }
     if (!r.drift.empty()) {
-        message += "; drift: " + r.drift.substr(0, 512);
+        out.event_message += "; drift: " + r.drift.substr(0, 512);
     }
-    record_event(*st_.store, certificate, "deploy_" + r.status, std::move(message));
-    return std::nullopt;
+    return out;
+}
+
+deploy_refusal deploy_service::report_refusal(const boost::system::error_code& ec)
+{
+    if (ec == core::errc::not_found) {
+        return refusal(404, "not_found", "no such assignment for this agent");
+    }
+    return store_refusal(ec);
+}
+
+core::store_result<void>
+write_report(core::store& store, core::row_id agent_id, const prepared_report& report)
+{
+    auto certificate = store.deployments().record_report(agent_id, report.row);
+    if (!certificate) {
+        return certificate.error();
+    }
+    core::event_record e;
+    e.at = report.row.at;
+    e.certificate_id = *certificate;
+    e.kind = report.event_kind;
+    e.message = report.event_message;
+    (void)store.append_event(e); // the event tells the report; its failure does not undo it
+    return {};
 }
 
 } // namespace certfleet::app

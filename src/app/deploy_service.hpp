@@ -46,11 +46,35 @@ struct deploy_refusal
 
 template <class T> using deploy_outcome = std::variant<T, deploy_refusal>;
 
+// An agent's last contact to store: its address and version, to the minute.
+struct agent_contact
+{
+    core::row_id agent_id = 0;
+    std::string address;
+    std::string version;
+    clock_time at;
+};
+
 struct authenticated_agent
 {
     core::agent_record agent;
     nlohmann::json payload;
+    // Set when the stored last contact is older than a minute or differs: the caller records it
+    // (deploy_journal::note_contact, or record_contact at once).
+    std::optional<agent_contact> contact;
 };
+
+// A report as it is stored: the assignment's row and the event that tells it.
+struct prepared_report
+{
+    core::agent_report row;
+    std::string event_kind;
+    std::string event_message;
+};
+
+// Writes the report and appends its event. not_found: the assignment is not the agent's.
+[[nodiscard]] core::store_result<void>
+write_report(core::store& store, core::row_id agent_id, const prepared_report& report);
 
 class deploy_service
 {
@@ -117,8 +141,10 @@ public:
         const boost::system::error_code& ec
     );
 
-    [[nodiscard]] std::optional<deploy_refusal>
-    record_report(const core::agent_record& agent, const deploy::report& r, clock_time now);
+    [[nodiscard]] static prepared_report
+    prepare_report(const core::agent_record& agent, const deploy::report& r, clock_time now);
+    // The agent's words for a report that could not be written (write_report's error).
+    [[nodiscard]] static deploy_refusal report_refusal(const boost::system::error_code& ec);
 
     [[nodiscard]] const deploy::crypto_port& crypto() const noexcept { return *crypto_; }
     // The bundle-signing key's public point and the SHA-256 (hex) of its SPKI.

@@ -35,6 +35,7 @@ struct rest_hooks
 
 class deploy_service;
 class agent_hub;
+class deploy_journal;
 
 struct rest_context
 {
@@ -45,6 +46,7 @@ struct rest_context
     deploy_service* deploy = nullptr;     // the agent protocol and deploy administration
     agent_hub* agents = nullptr;          // long-polls wait here; none: they answer at once
     boost::asio::any_io_executor workers; // CPU-bound work (sealing bundles); none: inline
+    deploy_journal* journal = nullptr;    // agents' reports and contacts; none: written at once
 };
 
 // The router of every route; `context` must outlive it.

@@ -3,6 +3,7 @@
 // deploy now). deploy_service does the work; these turn HTTP into its calls and back.
 #include "app/agent_hub.hpp"
 #include "app/cli_support.hpp"
+#include "app/deploy_journal.hpp"
 #include "app/deploy_service.hpp"
 #include "app/offload.hpp"
 #include "app/openapi_schema.hpp"
@@ -180,9 +181,21 @@ authenticate_agent(rest_context* cx, const api_call* call, std::string_view path
     if (!verified) {
         co_return deploy_service::not_verified();
     }
-    co_return cx->deploy->admit(
+    auto admitted = cx->deploy->admit(
         std::move(std::get<deploy_service::claimed_request>(claim)), peer_text(*call), at
     );
+    if (auto* a = std::get_if<authenticated_agent>(&admitted); a != nullptr && a->contact) {
+        if (cx->journal != nullptr) {
+            cx->journal->note_contact(std::move(*a->contact));
+        } else {
+            const auto& c = *a->contact;
+            (void)cx->st.store->deployments().record_contact(
+                c.agent_id, c.address, c.version, c.at
+            );
+        }
+        a->contact.reset();
+    }
+    co_return admitted;
 }
 
 asio::awaitable<response> agent_poll(rest_context* cx, api_call call)
@@ -239,8 +252,12 @@ asio::awaitable<response> agent_report(rest_context* cx, api_call call)
     if (!report) {
         co_return bad_request("the report does not follow the agent protocol");
     }
-    if (auto r = cx->deploy->record_report(caller.agent, *report, now())) {
-        co_return refused(*r);
+    auto prepared = deploy_service::prepare_report(caller.agent, *report, now());
+    const auto written = cx->journal != nullptr
+                             ? co_await cx->journal->record(caller.agent.id, std::move(prepared))
+                             : write_report(*cx->st.store, caller.agent.id, prepared);
+    if (!written) {
+        co_return refused(deploy_service::report_refusal(written.error()));
     }
     response out;
     out.status = 204;

@@ -126,8 +126,9 @@ public:
     ) = 0;
     virtual deploy_result<std::vector<assignment_record>>
     assignments_of_certificate(deploy_row_id certificate_id) = 0;
-    // not_found when the assignment is not the agent's.
-    virtual deploy_result<void> record_report(deploy_row_id agent_id, const agent_report& r) = 0;
+    // The assignment's certificate; not_found when the assignment is not the agent's.
+    virtual deploy_result<deploy_row_id>
+    record_report(deploy_row_id agent_id, const agent_report& r) = 0;
 
     virtual deploy_result<std::int64_t> generation() = 0;
 };

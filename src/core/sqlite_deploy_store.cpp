@@ -292,9 +292,10 @@ public:
         });
     }
 
-    deploy_result<void> record_report(deploy_row_id agent_id, const agent_report& r) override
+    deploy_result<deploy_row_id>
+    record_report(deploy_row_id agent_id, const agent_report& r) override
     {
-        return guarded([&]() -> deploy_result<void> {
+        return guarded([&]() -> deploy_result<deploy_row_id> {
             // A version only moves forward: a late report of an older one keeps the newer.
             auto q = statements_.get(
                 "UPDATE assignments SET last_status = ?, last_result = ?, last_result_at = ?, "
@@ -302,7 +303,8 @@ public:
                 "staged_version = CASE WHEN ? = 'staged' THEN max(coalesce(staged_version, 0), ?) "
                 "ELSE staged_version END, "
                 "deployed_version = CASE WHEN ? = 'deployed' THEN max(coalesce(deployed_version, "
-                "0), ?) ELSE deployed_version END WHERE id = ? AND agent_id = ?"
+                "0), ?) ELSE deployed_version END WHERE id = ? AND agent_id = ? "
+                "RETURNING certificate_id"
             );
             q->bind(1, r.status);
             q->bind(2, r.result_json);
@@ -314,10 +316,10 @@ public:
             q->bind(8, r.version);
             q->bind(9, r.assignment_id);
             q->bind(10, agent_id);
-            if (q->exec() == 0) {
+            if (!q->executeStep()) {
                 return make_error_code(errc::not_found);
             }
-            return {};
+            return deploy_row_id{q->getColumn(0).getInt64()};
         });
     }
 

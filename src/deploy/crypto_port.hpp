@@ -42,6 +42,27 @@ public:
     [[nodiscard]] virtual boost::system::result<core::secret>
     ecdh_p256(std::string_view private_scalar, std::string_view peer_public_point) const = 0;
 
+    // A fresh key pair's public point and its ECDH secret with the peer (HPKE's Encap). The
+    // default generates, then derives; an implementation may do both on one key object.
+    struct ephemeral_agreement
+    {
+        std::string public_point; // 65 bytes
+        core::secret shared;      // 32 bytes
+    };
+    [[nodiscard]] virtual boost::system::result<ephemeral_agreement>
+    ephemeral_ecdh_p256(std::string_view peer_public_point) const
+    {
+        auto pair = generate_p256();
+        if (!pair) {
+            return pair.error();
+        }
+        auto shared = ecdh_p256(pair->private_scalar.view(), peer_public_point);
+        if (!shared) {
+            return shared.error();
+        }
+        return ephemeral_agreement{std::move(pair->public_point), std::move(*shared)};
+    }
+
     // ES256 over SHA-256(message). Errors: crypto_failure. The same scalar typically signs many
     // messages (the server's bundle key, an agent's identity): an implementation may keep the
     // key it builds from it for the next call (a one-time scalar would only take a reused one's

@@ -204,20 +204,29 @@ boost::system::result<hpke_context> hpke_setup_sender(
     if (key_size(aead) == 0) {
         return errc::crypto_failure;
     }
-    // Encap (RFC 9180 4.1).
-    auto ephemeral = ephemeral_scalar.empty() ? crypto.generate_p256()
-                                              : crypto.p256_from_scalar(ephemeral_scalar);
-    if (!ephemeral) {
-        return errc::crypto_failure;
-    }
-    auto dh = crypto.ecdh_p256(ephemeral->private_scalar.view(), recipient_public_point);
-    if (!dh) {
+    // Encap (RFC 9180 4.1), with a fresh ephemeral key or the given one (the test vectors).
+    auto agreed = [&]() -> boost::system::result<crypto_port::ephemeral_agreement> {
+        if (ephemeral_scalar.empty()) {
+            return crypto.ephemeral_ecdh_p256(recipient_public_point);
+        }
+        auto ephemeral = crypto.p256_from_scalar(ephemeral_scalar);
+        if (!ephemeral) {
+            return ephemeral.error();
+        }
+        auto dh = crypto.ecdh_p256(ephemeral->private_scalar.view(), recipient_public_point);
+        if (!dh) {
+            return dh.error();
+        }
+        return crypto_port::ephemeral_agreement{ephemeral->public_point, std::move(*dh)};
+    }();
+    if (!agreed) {
         return errc::crypto_failure;
     }
     hpke_context ctx;
-    ctx.enc = ephemeral->public_point;
-    auto shared =
-        extract_and_expand(crypto, dh->view(), ctx.enc + std::string{recipient_public_point});
+    ctx.enc = agreed->public_point;
+    auto shared = extract_and_expand(
+        crypto, agreed->shared.view(), ctx.enc + std::string{recipient_public_point}
+    );
     if (!shared) {
         return errc::crypto_failure;
     }

@@ -41,6 +41,16 @@ openssl_crypto::ecdh_p256(std::string_view private_scalar, std::string_view peer
     return std::move(*shared);
 }
 
+boost::system::result<crypto_port::ephemeral_agreement>
+openssl_crypto::ephemeral_ecdh_p256(std::string_view peer_public_point) const
+{
+    auto agreed = core::p256_ephemeral_ecdh(peer_public_point);
+    if (!agreed) {
+        return errc::crypto_failure;
+    }
+    return ephemeral_agreement{std::move(agreed->point), std::move(agreed->shared)};
+}
+
 boost::system::result<std::string>
 openssl_crypto::sign_es256(std::string_view private_scalar, std::string_view message) const
 {

@@ -24,6 +24,8 @@ public:
     ) const override;
     [[nodiscard]] boost::system::result<core::secret>
     ecdh_p256(std::string_view private_scalar, std::string_view peer_public_point) const override;
+    [[nodiscard]] boost::system::result<ephemeral_agreement>
+    ephemeral_ecdh_p256(std::string_view peer_public_point) const override;
 
     [[nodiscard]] boost::system::result<std::string>
     sign_es256(std::string_view private_scalar, std::string_view message) const override;

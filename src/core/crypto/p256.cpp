@@ -167,6 +167,26 @@ boost::system::result<p256_raw_pair> p256_generate()
     return out;
 }
 
+boost::system::result<p256_ephemeral_agreement> p256_ephemeral_ecdh(std::string_view peer_point)
+{
+    const pkey_ptr key{[] {
+        const detail::error_queue_guard guard;
+        return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group_name);
+    }()};
+    if (!key) {
+        return errc::crypto_failure;
+    }
+    auto shared = p256_ecdh(key.get(), peer_point);
+    if (!shared) {
+        return shared.error();
+    }
+    p256_ephemeral_agreement out{point_of(key.get()), std::move(*shared)};
+    if (out.point.empty()) {
+        return errc::crypto_failure;
+    }
+    return out;
+}
+
 boost::system::result<secret> p256_scalar(const private_key& key)
 {
     const detail::error_queue_guard guard;

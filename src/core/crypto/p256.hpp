@@ -41,6 +41,17 @@ struct p256_raw_pair
 // A fresh key pair from the OpenSSL CSPRNG, as raw bytes. Errors: crypto_failure.
 [[nodiscard]] boost::system::result<p256_raw_pair> p256_generate();
 
+// A fresh key pair's public point and its ECDH secret with `peer_point` (HPKE's Encap): one key
+// generation and one derivation, where p256_generate then p256_ecdh would build the key twice.
+// Errors: invalid_key (peer as in p256_public_key), crypto_failure.
+struct p256_ephemeral_agreement
+{
+    std::string point; // 65 bytes: the ephemeral public key
+    secret shared;     // 32 bytes: the X coordinate of the shared point
+};
+[[nodiscard]] boost::system::result<p256_ephemeral_agreement>
+p256_ephemeral_ecdh(std::string_view peer_point);
+
 // The scalar of a P-256 key, 32 bytes with leading zeros. Errors: unsupported_key (another key
 // type), crypto_failure.
 [[nodiscard]] boost::system::result<secret> p256_scalar(const private_key& key);
