@@ -32,7 +32,8 @@ bool log_shows(const backend_rig& rig, std::string_view text, std::chrono::secon
 
 TEST_SUITE("integration")
 {
-    TEST_CASE("full disk: serve with its database on a full disk keeps running and issues after")
+    TEST_CASE("full disk: serve keeps running, a renewal fails saying so and works once there is "
+              "room, a start is refused saying so")
     {
         const temp_dir scratch("certfleet-full-disk");
         small_tmpfs disk(scratch.path() / "disk", disk_bytes);
@@ -40,29 +41,59 @@ TEST_SUITE("integration")
             {.domains = {{"www.customer.test", "www"}},
              .database = (disk.path() / "certfleet.db").string()}
         );
+        rig.start_serve();
         REQUIRE(rig.certfleet({"cert", "add", "--name", "www.customer.test"}).exit_code == 0);
+        REQUIRE(rig.wait_all_valid(1, std::chrono::seconds(60)));
         CHECK(disk.fill() > 0);
         CHECK(disk.available() == 0);
 
-        rig.start_serve();
-        const bool said =
-            log_shows(rig, "the disk or the database is full", std::chrono::seconds(30));
-        INFO(tail_lines(rig.serve_log(), 30));
-        CHECK(said);
+        // A renewal handed to the running server: no order, the reason, exit 1.
+        const auto full = rig.certfleet({"renew", "--all", "--json", "--deadline-s", "0"});
+        INFO(full.out, full.err, tail_lines(rig.serve_log(), 30));
+        CHECK(full.exit_code == 1);
+        const auto report = nlohmann::json::parse(full.out, nullptr, false);
+        REQUIRE(report.is_object());
+        REQUIRE(report["results"].size() == 1);
+        CHECK(report["results"][0]["outcome"] != "issued");
+        CHECK(
+            report["results"][0]["problem"].get<std::string>().find(
+                "the disk or the database is full"
+            ) != std::string::npos
+        );
+        CHECK(log_shows(rig, "the disk or the database is full", std::chrono::seconds(5)));
         CHECK(rig.serve()->running());
-        const auto during = rig.certfleet_json({"cert", "show", "1"});
-        CHECK(during["state"] != "valid");
-        CHECK(during["versions"].empty());
+        // The issued version and its key are intact.
+        const auto before = rig.dir().path() / "before";
+        REQUIRE(rig.certfleet({"cert", "export", "1", "--out", before.string()}).exit_code == 0);
+        CHECK(key_matches_certificate(before / "cert.pem", before / "key.pem"));
+        CHECK(rig.certfleet_json({"cert", "show", "1"})["versions"].size() == 1);
 
-        disk.unfill();
-        const bool issued = rig.wait_all_valid(1, std::chrono::seconds(60));
-        INFO(tail_lines(rig.serve_log(), 30));
-        REQUIRE(issued);
-        const auto out = rig.dir().path() / "export";
-        REQUIRE(rig.certfleet({"cert", "export", "1", "--out", out.string()}).exit_code == 0);
-        CHECK(key_matches_certificate(out / "cert.pem", out / "key.pem"));
-        CHECK(rig.certfleet_json({"cert", "show", "1"})["open_order"].is_null());
+        // Stopped cleanly, and started again on the full disk: it serves (its WAL was kept, and
+        // SQLite may write again into the WAL's own space).
         CHECK(rig.stop_serve() == 0);
+        rig.start_serve();
+        CHECK(rig.serve()->running());
+
+        // Room again: the same server renews.
+        disk.unfill();
+        const auto renewed = rig.certfleet_json({"renew", "--all"});
+        INFO(renewed.dump(), tail_lines(rig.serve_log(), 30));
+        CHECK(renewed["succeeded"] == true);
+        const auto after = rig.dir().path() / "after";
+        REQUIRE(rig.certfleet({"cert", "export", "1", "--out", after.string()}).exit_code == 0);
+        CHECK(key_matches_certificate(after / "cert.pem", after / "key.pem"));
+        CHECK(read_text_file(after / "cert.pem") != read_text_file(before / "cert.pem"));
+        const auto show = rig.certfleet_json({"cert", "show", "1"});
+        CHECK(show["versions"].size() >= 2);
+        CHECK(show["open_order"].is_null());
+        CHECK(rig.stop_serve() == 0);
+
+        // Closed cleanly (no WAL left), the database cannot be opened on a full disk: serve
+        // refuses to start and names the disk.
+        CHECK(disk.fill() > 0);
+        const auto refused = rig.certfleet({"serve"}, std::chrono::seconds(20));
+        CHECK(refused.exit_code == 1);
+        CHECK(refused.err.find("the disk holding it is full") != std::string::npos);
     }
 
     TEST_CASE("full disk: issue leaves the old pair in place and installs the new one after")
