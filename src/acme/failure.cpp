@@ -28,6 +28,9 @@ std::string_view failure_class(const failure& f) noexcept
     if (f.code.category() == acme_category()) {
         return to_string(static_cast<errc>(f.code.value()));
     }
+    if (f.code == core::errc::storage_full) {
+        return "storage_full"; // our disk, not the CA
+    }
     return f.code.category() == core::core_category() ? "internal" : "network";
 }
 

@@ -13,7 +13,8 @@ using command_runner = std::function<int()>;
 void add_serve_command(CLI::App& app, command_runner& run);
 // Registers `domain add|check|list|remove`.
 void add_domain_command(CLI::App& app, command_runner& run);
-// Registers `issue`: one certificate now, DNS-01 answered by our own authority.
+// Registers `issue`: one certificate now, through the issuer of `serve` and `renew` (over a
+// temporary store when the configuration names none), written as fullchain.pem and key.pem.
 void add_issue_command(CLI::App& app, command_runner& run);
 // Registers `init`: configuration, master key, database.
 void add_init_command(CLI::App& app, command_runner& run);

@@ -183,13 +183,15 @@ asio::awaitable<run_result> issuer::run(core::row_id certificate_id)
     }
     const auto owner = this_process();
     auto locked = store_.try_lock_certificate(certificate_id, owner, clock::now());
-    if (!locked || !*locked) {
+    if (!locked) {
+        co_return store_unwritable(*cert, locked.error());
+    }
+    if (!*locked) {
         run_result r;
         r.certificate_id = certificate_id;
         r.names = cert->spec.names;
         r.outcome = run_outcome::busy;
-        r.problem = locked ? "another certfleet process is issuing it now"
-                           : "cannot take its lock in the store: " + locked.error().message();
+        r.problem = "another certfleet process is issuing it now";
         co_return r;
     }
     // Releases the lock and the CA's count when the run ends, or when its frame is destroyed
@@ -209,6 +211,24 @@ asio::awaitable<run_result> issuer::run(core::row_id certificate_id)
     } guard{store_, running_, certificate_id, owner, cert->spec.ca};
     ++(*running_)[cert->spec.ca];
     co_return co_await run_locked(std::move(*cert));
+}
+
+run_result
+issuer::store_unwritable(const core::certificate_record& cert, boost::system::error_code ec)
+{
+    // Nothing can be recorded (a full disk, a broken database): no order is placed, and the
+    // run is tried again later, not counted as the CA's failure.
+    run_result r;
+    r.certificate_id = cert.id;
+    r.names = cert.spec.names;
+    r.outcome = run_outcome::retrying;
+    r.problem = "cannot take its lock in the store: " + ec.message();
+    r.reason = acme::failure_class(acme::failure{ec, std::nullopt, {}});
+    r.next_attempt_at = clock::now() + store_retry_delay;
+    log(level::warn, "certificate " + std::to_string(cert.id) + ": " + r.problem +
+                         "; no order placed, trying again in " +
+                         std::to_string(store_retry_delay.count()) + " s");
+    return r;
 }
 
 asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)

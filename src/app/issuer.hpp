@@ -97,6 +97,10 @@ public:
 
 private:
     struct run_context;
+    // How long a run waits when the store cannot be written (its lock cannot be taken).
+    static constexpr std::chrono::seconds store_retry_delay{10};
+    [[nodiscard]] run_result
+    store_unwritable(const core::certificate_record& cert, boost::system::error_code ec);
     boost::asio::awaitable<run_result> run_locked(core::certificate_record cert);
     // Each name's delegation target; the first name that is not a managed domain when one is not.
     [[nodiscard]] std::optional<std::string> resolve_targets(run_context& ctx) const;

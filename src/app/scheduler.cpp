@@ -68,14 +68,15 @@ void scheduler::push(core::row_id id, clock::time_point at)
     }
 }
 
-void scheduler::reschedule(core::row_id id)
+void scheduler::reschedule(core::row_id id, std::optional<clock::time_point> not_before)
 {
     auto cert = store_.get_certificate(id);
     if (!cert || cert->state == core::certificate_state::revoked) {
         due_.erase(id);
         return;
     }
-    push(id, next_wake(row_of(id, *cert), settings_.renewal, clock::now()).at);
+    const auto at = next_wake(row_of(id, *cert), settings_.renewal, clock::now()).at;
+    push(id, not_before ? std::max(at, *not_before) : at);
 }
 
 core::planning_row scheduler::row_of(core::row_id id, const core::certificate_record& cert)
@@ -216,7 +217,11 @@ void scheduler::finish(core::row_id id, const std::string& ca, const run_result&
         if (result.outcome == run_outcome::busy) {
             push(id, clock::now() + std::chrono::seconds(30));
         } else if (started_) {
-            reschedule(id);
+            // A failed run's own next attempt is a floor: when the store could not record it,
+            // the stored plan still says "due now".
+            reschedule(
+                id, result.outcome == run_outcome::issued ? std::nullopt : result.next_attempt_at
+            );
         }
         auto& queue = waiting_[ca];
         if (!queue.empty()) {

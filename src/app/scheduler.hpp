@@ -37,8 +37,12 @@ public:
     void stop();
 
     // Plans one certificate again (added, changed, finished): the timer moves when it is due
-    // sooner.
-    void reschedule(core::row_id id);
+    // sooner. `not_before`: a run's own next attempt, kept when the store could not record it
+    // (a full disk), so that an unwritable store does not make the certificate due at once.
+    void reschedule(
+        core::row_id id,
+        std::optional<std::chrono::system_clock::time_point> not_before = std::nullopt
+    );
 
     // Runs the certificate now, whatever its plan, within its CA's bound; when it is running
     // already, waits for that run. Resolves with the run's result.

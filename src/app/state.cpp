@@ -86,7 +86,11 @@ void seed_domains(core::store& store, const server_settings& settings)
 
 state open_state(const server_settings& settings, bool create)
 {
-    auto vault = load_vault(settings);
+    return open_state(settings, load_vault(settings), create);
+}
+
+state open_state(const server_settings& settings, core::key_vault vault, bool create)
+{
     std::unique_ptr<core::store> store;
     try {
         store = core::open_sqlite_store(settings.database, {.create = create});

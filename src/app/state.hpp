@@ -27,6 +27,8 @@ struct state
 
 // Throws startup_error. `create`: a new database (certfleet init); otherwise it must exist.
 [[nodiscard]] state open_state(const server_settings& settings, bool create = false);
+// The same with a master key the caller holds (the one-shot `issue`'s key, in memory only).
+[[nodiscard]] state open_state(const server_settings& settings, core::key_vault vault, bool create);
 
 // The lock owner this process writes into the store.
 [[nodiscard]] core::lock_owner this_process();

@@ -1145,16 +1145,32 @@ int sqlite_schema_version() noexcept
     return static_cast<int>(migrations().size());
 }
 
+namespace {
+
+// Why the database did not open, and what to do. A full disk is told apart: SQLite says
+// SQLITE_FULL, or only "disk I/O error" when it cannot make its shared-memory file there.
+std::string open_failure_text(const std::filesystem::path& file, const SQLite::Exception& e)
+{
+    std::error_code ec;
+    const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+    const auto space = std::filesystem::space(dir, ec);
+    if ((e.getErrorCode() & 0xff) == SQLITE_FULL || (!ec && space.available == 0)) {
+        return "cannot open the database " + file.string() + ": the disk holding it is full (" +
+               e.what() + "). Free some space on it and start again.";
+    }
+    return "cannot open the database " + file.string() + ": " + e.what() +
+           ". Check the path and its permissions, or run `certfleet init` first.";
+}
+
+} // namespace
+
 std::unique_ptr<store>
 open_sqlite_store(const std::filesystem::path& file, const sqlite_store_options& options)
 {
     try {
         return std::make_unique<sqlite_store>(file, options);
     } catch (const SQLite::Exception& e) {
-        throw store_open_error(
-            "cannot open the database " + file.string() + ": " + e.what() +
-            ". Check the path and its permissions, or run `certfleet init` first."
-        );
+        throw store_open_error(open_failure_text(file, e));
     }
 }
 

@@ -40,9 +40,10 @@ std::string config_text(
 )
 {
     std::string text =
-        "[store]\ndatabase = \"certfleet.db\"\nmaster_key_file = \"master.key\"\n\n"
-        "[dns]\nlisten = [\"127.0.0.1:" +
-        std::to_string(dns_port) +
+        (options.store ? "[store]\ndatabase = \"" + options.database +
+                             "\"\nmaster_key_file = \"master.key\"\n\n"
+                       : std::string()) +
+        "[dns]\nlisten = [\"127.0.0.1:" + std::to_string(dns_port) +
         "\"]\nchallenge_ttl = 1\n\n"
         "[[dns.zone]]\napex = \"acme.delegated.test\"\nttl = 1\n"
         "soa = { mname = \"ns1\", rname = \"hostmaster.customer.test.\", minimum = 1 }\n"
@@ -67,6 +68,17 @@ std::string config_text(
 }
 
 } // namespace
+
+bool key_matches_certificate(
+    const std::filesystem::path& certificate, const std::filesystem::path& key
+)
+{
+    const auto from_cert =
+        run({"openssl", "x509", "-in", certificate.string(), "-noout", "-pubkey"});
+    const auto from_key = run({"openssl", "pkey", "-in", key.string(), "-pubout"});
+    return from_cert.exit_code == 0 && from_key.exit_code == 0 && !from_cert.out.empty() &&
+           from_cert.out == from_key.out;
+}
 
 backend_rig_options preflight_cases()
 {
@@ -109,6 +121,9 @@ backend_rig::backend_rig(backend_rig_options options)
         "certfleet/certfleet.toml",
         config_text(dns_port_, api_port_, *pebble_, resolver_->address(), options)
     );
+    if (!options.store) {
+        return;
+    }
     const auto init = run_certfleet({"init", "--config", config_.string()});
     if (init.exit_code != 0) {
         throw rig_error("certfleet init failed: " + init.err);
@@ -127,6 +142,16 @@ run_result backend_rig::certfleet(std::vector<std::string> args, std::chrono::se
     args.push_back("--config");
     args.push_back(config_.string());
     return run_certfleet(args, run_options{.timeout = timeout});
+}
+
+run_result backend_rig::issue(
+    const std::string& name, const std::filesystem::path& out, const std::filesystem::path& tmpdir
+) const
+{
+    return run_certfleet(
+        {"issue", "--config", config_.string(), "--name", name, "--out-dir", out.string()},
+        run_options{.timeout = std::chrono::seconds(120), .env = {"TMPDIR=" + tmpdir.string()}}
+    );
 }
 
 nlohmann::json backend_rig::certfleet_json(std::vector<std::string> args) const

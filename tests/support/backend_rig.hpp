@@ -35,6 +35,10 @@ struct backend_rig_options
     bool api = false; // an [api] section: HTTPS on a free port with init's self-signed certificate
     std::string api_tls = "self-signed";
     std::string api_config; // more lines of that [api] section
+    // A [store] section (and `certfleet init` run); without it, the configuration of the
+    // one-shot `certfleet issue` ([dns], [acme], [[domain]], [preflight]).
+    bool store = true;
+    std::string database = "certfleet.db"; // relative to the configuration's directory
 };
 
 // One answer of the HTTPS API.
@@ -51,6 +55,10 @@ struct api_reply
     [[nodiscard]] std::string header(std::string_view name) const;
 };
 
+// True when `key` (PEM) is the private half of the first certificate in `certificate` (PEM).
+[[nodiscard]] bool
+key_matches_certificate(const std::filesystem::path& certificate, const std::filesystem::path& key);
+
 // Four managed names for the preflight: good (its CNAME right), missing (no CNAME), wrong (a
 // CNAME to another label) and caa (a CAA record for another CA).
 [[nodiscard]] backend_rig_options preflight_cases();
@@ -64,6 +72,13 @@ public:
     // `certfleet <args> --config <file>` to completion.
     [[nodiscard]] run_result certfleet(
         std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)
+    ) const;
+    // `certfleet issue --name NAME --out-dir OUT --config <file>` with TMPDIR set (where its
+    // temporary store goes), to completion.
+    [[nodiscard]] run_result issue(
+        const std::string& name,
+        const std::filesystem::path& out,
+        const std::filesystem::path& tmpdir
     ) const;
     // The same, stdout parsed as JSON (throws rig_error with the output when it is not).
     [[nodiscard]] nlohmann::json certfleet_json(std::vector<std::string> args) const;
@@ -80,6 +95,8 @@ public:
     // SIGTERM, returns its exit status.
     int stop_serve();
     [[nodiscard]] child_process* serve() noexcept { return serve_.get(); }
+    // What the running (or last) server logged; empty when none ran.
+    [[nodiscard]] std::string serve_log() const { return serve_ ? serve_->log() : std::string(); }
 
     // Orders Pebble was asked for so far (newOrder requests in its log).
     [[nodiscard]] std::size_t pebble_orders() const;

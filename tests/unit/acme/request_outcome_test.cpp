@@ -57,7 +57,9 @@ TEST_SUITE("acme")
         CHECK(acme::to_string(acme::endpoint::renewal_info) == "renewalInfo");
     }
 
-    TEST_CASE("failure class: the CA's problem type, else our code, else internal or network")
+    TEST_CASE(
+        "failure class: the CA's problem type, else our code, a full disk, else internal or network"
+    )
     {
         using acme::failure;
         using acme::problem;
@@ -83,6 +85,10 @@ TEST_SUITE("acme")
         CHECK(
             acme::failure_class(failure{
                 make_error_code(core::errc::storage_failure), std::nullopt, ""}) == "internal"
+        );
+        CHECK(
+            acme::failure_class(failure{make_error_code(core::errc::storage_full), std::nullopt, ""}
+            ) == "storage_full"
         );
         CHECK(
             acme::failure_class(
