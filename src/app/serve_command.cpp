@@ -107,12 +107,14 @@ boost::asio::awaitable<void> drain_then_stop(api_listener& api, boost::asio::io_
 int serve_dns_only(const server_settings& s)
 {
     boost::asio::io_context io(1);
+    // Before the server starts: its UDP threads answer at once, and a signal that follows a first
+    // answer must find the handlers in place.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::signal_set hangup(io, SIGHUP);
     authority dns_authority(io, s.dns);
     if (!dns_authority.start()) {
         return exit_failure;
     }
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    boost::asio::signal_set hangup(io, SIGHUP);
     stop_on_signals(signals, [&] {
         dns_authority.stop();
         hangup.cancel();
@@ -126,6 +128,9 @@ int serve_dns_only(const server_settings& s)
 int serve_backend(const server_settings& s, state& opened)
 {
     boost::asio::io_context io(1);
+    // Before the DNS server starts (see serve_dns_only).
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    boost::asio::signal_set hangup(io, SIGHUP);
     runtime rt(io, s, opened);
     control_server control(io.get_executor(), s.control_socket, rt.scheduler());
     if (auto ec = control.start()) {
@@ -167,8 +172,6 @@ int serve_backend(const server_settings& s, state& opened)
     rt.scheduler().start();
     log(level::info, "issuance backend running: " + std::to_string(rt.scheduler().queued()) +
                          " certificate(s) planned");
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    boost::asio::signal_set hangup(io, SIGHUP);
     stop_on_signals(signals, [&] {
         control.stop();
         rt.stop();

@@ -137,9 +137,9 @@ std::size_t available_cpus()
 
 std::size_t descriptors_needed(const server_options& options, std::size_t threads)
 {
-    // Per thread: an epoll and an eventfd or timerfd for its io_context, a UDP socket and an
-    // acceptor per address. One more per TCP connection, and one for a connection being
-    // accepted and refused.
+    // Per thread: an epoll and an eventfd or timerfd for its io_context, a UDP socket (served
+    // by a thread of its own) and an acceptor per address. One more per TCP connection, and one
+    // for a connection being accepted and refused.
     return reserved_descriptors + threads * (3 + 2 * options.listen.size()) +
            options.max_tcp_connections + 1;
 }
@@ -161,9 +161,12 @@ struct server::impl
     detail::server_core core;
     std::vector<std::unique_ptr<detail::shard>> shards; // [0] runs on `io`
     std::vector<own_thread> threads;                    // for shards[1...]
-    std::vector<std::shared_ptr<detail::udp_listener>> udp_listeners;
+    // One per shard and address; udp_listeners[i] and tcp_listeners[i] share one.
+    std::vector<std::unique_ptr<detail::udp_listener>> udp_listeners;
     std::vector<std::shared_ptr<detail::tcp_listener>> tcp_listeners;
-    std::vector<const detail::shard*> listener_shard; // of udp_listeners[i] and tcp_listeners[i]
+    std::vector<const detail::shard*> listener_shard; // of both [i]
+    // The counters of every UDP thread, kept after stop() for stats().
+    std::vector<std::shared_ptr<const detail::lane>> udp_lanes;
 
     boost::system::error_code open(const udp::endpoint& requested);
     void close_shard(
@@ -180,11 +183,11 @@ boost::system::error_code server::impl::open(const udp::endpoint& requested)
     const int attempts = requested.port() == 0 ? 16 : 1;
     boost::system::error_code ec;
     for (int attempt = 0; attempt < attempts; ++attempt) {
-        std::vector<std::shared_ptr<detail::udp_listener>> u;
+        std::vector<std::unique_ptr<detail::udp_listener>> u;
         std::vector<std::shared_ptr<detail::tcp_listener>> t;
         auto at = requested;
         for (auto& s : shards) {
-            u.push_back(std::make_shared<detail::udp_listener>(*s));
+            u.push_back(std::make_unique<detail::udp_listener>(core));
             t.push_back(std::make_shared<detail::tcp_listener>(*s));
             if ((ec = u.back()->open(at, shared_port))) {
                 break;
@@ -196,6 +199,7 @@ boost::system::error_code server::impl::open(const udp::endpoint& requested)
         }
         if (!ec) {
             for (std::size_t i = 0; i < shards.size(); ++i) {
+                udp_lanes.push_back(u[i]->counters());
                 udp_listeners.push_back(std::move(u[i]));
                 tcp_listeners.push_back(std::move(t[i]));
                 listener_shard.push_back(shards[i].get());
@@ -222,7 +226,6 @@ void server::impl::close_shard(
 {
     for (std::size_t i = 0; i < listener_shard.size(); ++i) {
         if (listener_shard[i] == &s) {
-            udp_listeners[i]->close();
             tcp_listeners[i]->close();
         }
     }
@@ -281,6 +284,10 @@ boost::system::error_code server::start()
 void server::stop()
 {
     auto& m = *impl_;
+    // UDP first: each thread is woken and joined here.
+    for (auto& u : m.udp_listeners) {
+        u->close();
+    }
     const auto connections = m.core.registry.take_all();
     if (!m.shards.empty()) {
         m.close_shard(*m.shards.front(), connections);
@@ -333,6 +340,9 @@ server_stats server::stats() const noexcept
     server_stats total;
     for (const auto& s : impl_->shards) {
         s->stats.add_to(total);
+    }
+    for (const auto& l : impl_->udp_lanes) {
+        l->stats.add_to(total);
     }
     return total;
 }

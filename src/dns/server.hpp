@@ -6,10 +6,11 @@
 // (rate_limiter.hpp), TCP slots are shared out per source with idle eviction
 // (tcp_admission.hpp), and every connection has a lifetime and a small send buffer.
 //
-// Threads: with `threads` > 1 every thread has its own io_context and its own sockets on the
-// same addresses (SO_REUSEPORT), so the kernel spreads queries and connections over them and a
-// query never waits for a lock. The first thread is the caller's: it runs the io_context given
-// to the constructor.
+// Threads: `threads` shards, each with its own sockets on the same addresses (SO_REUSEPORT),
+// so the kernel spreads queries and connections over them and a query never waits for a lock.
+// Each shard's UDP socket is served by a thread of its own in a blocking recvmmsg/sendmmsg
+// loop (no event loop between a datagram and its answer); its TCP runs on an io_context: the
+// first shard's is the one given to the constructor, the others have a thread each.
 
 #include <array>
 #include <boost/asio/io_context.hpp>

@@ -91,11 +91,11 @@ struct server_core
     tcp_registry registry;
 };
 
-// One thread's share: its io_context, counters and snapshot caches. Touched only by that thread
-// (the counters are read by stats()).
-struct shard
+// What one thread touches when it answers: its counters, its snapshot caches and its slip
+// count. Touched only by that thread (the counters are read by stats()).
+struct lane
 {
-    shard(boost::asio::io_context& context, server_core& shared) : io(context), core(shared) {}
+    explicit lane(server_core& shared) : core(shared) {}
 
     // The zones and challenge records to answer from now: one consistent view.
     [[nodiscard]] zone_view view()
@@ -105,12 +105,20 @@ struct shard
             core.challenges != nullptr ? challenges.get(core.challenges->snapshots()) : nullptr};
     }
 
-    boost::asio::io_context& io;
     server_core& core;
     shard_stats stats;
     snapshot_cache<catalog> zones;
     snapshot_cache<challenge_set> challenges;
     std::uint32_t slip_count = 0;
+};
+
+// One io_context's share: its TCP listeners and connections run there. (Each UDP socket has a
+// thread and a lane of its own: see udp_listener.hpp.)
+struct shard : lane
+{
+    shard(boost::asio::io_context& context, server_core& shared) : lane(shared), io(context) {}
+
+    boost::asio::io_context& io;
     // TCP answers are written here, then copied to the connection at their real size: a
     // connection holds kilobytes, not the 64 KiB a response may take.
     std::vector<std::uint8_t> scratch = std::vector<std::uint8_t>(max_message_size + 2);

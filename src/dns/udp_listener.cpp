@@ -1,23 +1,17 @@
 #include "dns/udp_listener.hpp"
 
 #include <netinet/in.h>
+#include <unistd.h>
 
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/socket_base.hpp>
 #include <cerrno>
 #include <chrono>
 
 #include "dns/udp_send.hpp"
 
 namespace certfleet::dns::detail {
-namespace asio = boost::asio;
-using asio::ip::udp;
+using boost::asio::ip::udp;
 
 namespace {
-
-// Batches handled before yielding to other work (TCP, timers) on the same thread.
-constexpr int rounds_per_turn = 16;
 
 std::span<const std::uint8_t> address_bytes(const sockaddr_storage& peer) noexcept
 {
@@ -31,31 +25,53 @@ std::span<const std::uint8_t> address_bytes(const sockaddr_storage& peer) noexce
 
 } // namespace
 
-udp_listener::udp_listener(shard& owner) : shard_(owner), socket_(owner.io) {}
+udp_listener::udp_listener(server_core& core) : lane_(std::make_shared<lane>(core)) {}
+
+udp_listener::~udp_listener()
+{
+    close();
+}
 
 boost::system::error_code udp_listener::open(const udp::endpoint& at, bool shared_port)
 {
-    boost::system::error_code ec;
-    socket_.open(at.protocol(), ec);
-    if (!ec && at.address().is_v6()) {
-        socket_.set_option(asio::ip::v6_only(true), ec);
+    const auto fail = [this] {
+        const boost::system::error_code ec{errno, boost::system::system_category()};
+        ::close(fd_);
+        fd_ = -1;
+        return ec;
+    };
+    fd_ = ::socket(at.address().is_v6() ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) {
+        return {errno, boost::system::system_category()};
     }
-    if (!ec && shared_port) {
-        ec = share_port(socket_.native_handle());
+    const int one = 1;
+    if (at.address().is_v6() &&
+        ::setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
+        return fail();
     }
-    if (!ec) {
-        socket_.bind(at, ec);
+    if (shared_port) {
+        if (auto ec = share_port(fd_)) {
+            ::close(fd_);
+            fd_ = -1;
+            return ec;
+        }
     }
-    if (!ec) {
-        socket_.non_blocking(true, ec);
+    // Blocking, with a timeout that bounds how long a stopping loop can sleep (see close()).
+    const auto poll_us = std::chrono::duration_cast<std::chrono::microseconds>(stop_poll).count();
+    const timeval timeout{poll_us / 1'000'000, poll_us % 1'000'000};
+    if (::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0) {
+        return fail();
     }
-    return ec;
+    if (::bind(fd_, at.data(), static_cast<socklen_t>(at.size())) != 0) {
+        return fail();
+    }
+    return {};
 }
 
 void udp_listener::start()
 {
     for (std::size_t i = 0; i < batch; ++i) {
-        auto& s = slots_[i];
+        auto& s = (*slots_)[i];
         s.in_iov = {s.in.data(), s.in.size()};
         auto& h = in_headers_[i].msg_hdr;
         h = msghdr{};
@@ -64,87 +80,73 @@ void udp_listener::start()
         h.msg_iov = &s.in_iov;
         h.msg_iovlen = 1;
     }
-    wait();
+    thread_ = std::thread([this] { run(); });
 }
 
 void udp_listener::close()
 {
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    stopping_.store(true, std::memory_order_relaxed);
+    if (fd_ >= 0 && thread_.joinable()) {
+        // Wakes a recvmmsg asleep on the socket (it returns at once from then on). Linux
+        // reports ENOTCONN for an unconnected socket, after doing it.
+        ::shutdown(fd_, SHUT_RDWR);
+    }
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
 }
 
 udp::endpoint udp_listener::local_endpoint() const
 {
-    boost::system::error_code ignored;
-    return socket_.local_endpoint(ignored);
+    udp::endpoint at;
+    socklen_t size = static_cast<socklen_t>(at.capacity());
+    if (fd_ < 0 || ::getsockname(fd_, at.data(), &size) != 0) {
+        return {};
+    }
+    at.resize(size);
+    return at;
 }
 
-void udp_listener::wait()
+void udp_listener::run()
 {
-    socket_.async_wait(
-        udp::socket::wait_read,
-        [self = shared_from_this()](boost::system::error_code ec) {
-            if (!ec) {
-                self->drain();
-            }
-        }
-    );
-}
-
-void udp_listener::drain()
-{
-    for (int round = 0; round < rounds_per_turn; ++round) {
+    while (!stopping_.load(std::memory_order_relaxed)) {
         const int received = receive_batch();
-        if (received < 0) {
-            wait(); // nothing more queued (or the socket failed: the next wait reports it)
-            return;
+        if (stopping_.load(std::memory_order_relaxed)) {
+            return; // what was read after shutdown() is not worth answering
         }
-        answer_batch(static_cast<std::size_t>(received));
-        if (static_cast<std::size_t>(received) < batch) {
-            // A short batch means the queue was empty: skip the recvmmsg that would only say
-            // EAGAIN. Epoll is edge-triggered, so the next datagram wakes us up.
-            wait();
-            return;
+        if (received > 0) {
+            answer_batch(static_cast<std::size_t>(received));
         }
     }
-    // Still busy: let other handlers run, then continue where we left off.
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
-        if (self->socket_.is_open()) {
-            self->drain();
-        }
-    });
 }
 
 // The headers are set up once in start(); the kernel writes back only msg_namelen (reset in
-// answer_batch for the slots it used), msg_flags and msg_len.
+// answer_batch for the slots it used), msg_flags and msg_len. MSG_WAITFORONE: sleep until the
+// first datagram, then take only what is already queued. Returns -1 on a timeout (EAGAIN), an
+// interruption, or an error the socket reported (an ICMP error queued by an earlier send): the
+// next call goes on either way.
 int udp_listener::receive_batch()
 {
-    for (;;) {
-        const int n =
-            ::recvmmsg(socket_.native_handle(), in_headers_.data(), batch, MSG_DONTWAIT, nullptr);
-        if (n > 0) {
-            return n;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        return -1;
-    }
+    return ::recvmmsg(fd_, in_headers_.data(), batch, MSG_WAITFORONE, nullptr);
 }
 
 std::size_t
 udp_listener::limit_rate(slot& s, std::size_t size, const response_info& info, std::uint32_t now)
 {
-    auto& limiter = *shard_.core.limiter;
+    auto& limiter = *lane_->core.limiter;
     const auto key = limiter.key(address_bytes(s.peer), info.identity);
-    switch (limiter.decide(key, now, shard_.slip_count)) {
+    switch (limiter.decide(key, now, lane_->slip_count)) {
     case rate_verdict::send:
         return size;
     case rate_verdict::drop:
-        shard_.stats.rate_limited_dropped.add();
+        lane_->stats.rate_limited_dropped.add();
         return 0;
     case rate_verdict::truncate:
-        shard_.stats.rate_limited_truncated.add();
+        lane_->stats.rate_limited_truncated.add();
         return truncate_response(s.out, size, info);
     }
     return 0;
@@ -153,9 +155,9 @@ udp_listener::limit_rate(slot& s, std::size_t size, const response_info& info, s
 void udp_listener::answer_batch(std::size_t received)
 {
     // One view for the whole batch: each answer reads one consistent state.
-    const zone_view view = shard_.view();
-    const auto& options = shard_.core.options.responder;
-    const bool limited = shard_.core.limiter != nullptr;
+    const zone_view view = lane_->view();
+    const auto& options = lane_->core.options.responder;
+    const bool limited = lane_->core.limiter != nullptr;
     const auto now =
         limited ? static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                                  std::chrono::steady_clock::now().time_since_epoch()
@@ -164,23 +166,23 @@ void udp_listener::answer_batch(std::size_t received)
                 : 0U;
     std::size_t replies = 0;
     for (std::size_t i = 0; i < received; ++i) {
-        auto& s = slots_[i];
+        auto& s = (*slots_)[i];
         auto& in = in_headers_[i];
         const auto peer_length = in.msg_hdr.msg_namelen;
         in.msg_hdr.msg_namelen = sizeof(sockaddr_storage); // for the next receive_batch
         if ((in.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
-            shard_.stats.dropped.add(); // larger than any query we accept
+            lane_->stats.dropped.add(); // larger than any query we accept
             continue;
         }
         response_info info;
-        auto* observer = shard_.core.options.observer;
+        auto* observer = lane_->core.options.observer;
         std::size_t size = respond(
             std::span{s.in.data(), in.msg_len}, std::span{s.out}, view, transport::udp, options,
             // the identity costs a hash: only for the rate limiter (or the issuer's observer)
             limited || observer != nullptr ? &info : nullptr
         );
         if (size != 0) {
-            shard_.stats.count_response(std::span{s.out.data(), size});
+            lane_->stats.count_response(std::span{s.out.data(), size});
             if (observer != nullptr) {
                 notify_challenge_query(*observer, std::span{s.out.data(), size}, info);
             }
@@ -188,7 +190,7 @@ void udp_listener::answer_batch(std::size_t received)
         if (size != 0 && limited) {
             size = limit_rate(s, size, info, now);
         } else if (size == 0) {
-            shard_.stats.dropped.add();
+            lane_->stats.dropped.add();
         }
         if (size == 0) {
             continue;
@@ -201,14 +203,12 @@ void udp_listener::answer_batch(std::size_t received)
         h.msg_iov = &s.out_iov;
         h.msg_iovlen = 1;
     }
-    shard_.stats.udp_queries.add(received);
+    lane_->stats.udp_queries.add(received);
     const auto result =
         send_batch(std::span{out_headers_.data(), replies}, [this](std::span<mmsghdr> m) {
-            return ::sendmmsg(
-                socket_.native_handle(), m.data(), static_cast<unsigned>(m.size()), MSG_DONTWAIT
-            );
+            return ::sendmmsg(fd_, m.data(), static_cast<unsigned>(m.size()), MSG_DONTWAIT);
         });
-    shard_.stats.dropped.add(result.failed);
+    lane_->stats.dropped.add(result.failed);
 }
 
 } // namespace certfleet::dns::detail

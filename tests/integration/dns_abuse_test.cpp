@@ -93,6 +93,23 @@ udp_tally flood(udp_client& client, const std::vector<std::uint8_t>& query, int 
     return t;
 }
 
+// Holds the thread that calls it (the server's UDP thread) at its first call until released.
+struct holding_observer final : core::challenge_observer
+{
+    std::promise<void> entered;
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::atomic<int> calls{0};
+
+    void challenge_queried(std::string_view) noexcept override
+    {
+        if (calls.fetch_add(1) == 0) {
+            entered.set_value();
+            released.wait_for(std::chrono::seconds(2));
+        }
+    }
+};
+
 // One complete query and answer on `tcp`.
 bool answered(tcp_client& tcp, std::string_view label = "one")
 {
@@ -168,7 +185,13 @@ TEST_SUITE("integration")
         "dns abuse: a reply that cannot be sent (source port 0) costs only itself in its batch"
     )
     {
-        in_process_authority authority({abuse_zone()}); // one thread
+        // The UDP thread answers in a loop of its own; the observer it calls for a challenge
+        // answer holds it still, so that the forged query and ten others queue up behind.
+        holding_observer holder;
+        dns::server_options options; // one thread
+        options.observer = &holder;
+        in_process_authority authority({abuse_zone()}, options);
+        REQUIRE_FALSE(authority.challenges().present(name("_hold"), "hold", 10s));
         // A raw socket forges a datagram from 127.0.0.1 port 0: the kernel refuses any reply.
         socket_handle raw(::socket(AF_INET, SOCK_RAW, IPPROTO_UDP));
         REQUIRE_MESSAGE(raw.get() >= 0, "a raw socket needs CAP_NET_RAW: ", std::strerror(errno));
@@ -186,10 +209,9 @@ TEST_SUITE("integration")
         to.sin_family = AF_INET;
         to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
-        // Hold the server still, so that the forged query and ten others arrive in one batch.
-        std::promise<void> release;
-        auto released = release.get_future().share();
-        authority.post([released] { released.wait_for(2s); });
+        udp_client holding(authority.port());
+        holding.send(make_query({.name = name("_hold"), .type = rr_type::txt}));
+        REQUIRE(holder.entered.get_future().wait_for(2s) == std::future_status::ready);
         REQUIRE(
             ::sendto(
                 raw.get(), datagram.data(), datagram.size(), 0,
@@ -200,7 +222,8 @@ TEST_SUITE("integration")
         for (std::uint16_t id = 1; id <= 10; ++id) {
             client.send(make_query({.name = name("one"), .type = rr_type::txt, .id = id}));
         }
-        release.set_value();
+        holder.release.set_value();
+        REQUIRE(holding.receive(2s));
         int answers = 0;
         while (auto m = client.receive(1s)) {
             ++answers;
