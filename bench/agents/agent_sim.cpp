@@ -189,7 +189,7 @@ asio::awaitable<bool> agent_sim::poll_once(sim_agent& a, connection& c)
         request.assignments.push_back({a.assignment, a.held, std::nullopt});
     }
     auto signed_body = deploy::sign_request(
-        crypto_, a.name, a.key.private_scalar.view(), deploy::poll_path, deploy::to_json(request),
+        a.crypto, a.name, a.key.private_scalar.view(), deploy::poll_path, deploy::to_json(request),
         std::chrono::system_clock::now()
     );
     if (!signed_body) {
@@ -220,7 +220,7 @@ asio::awaitable<bool> agent_sim::poll_once(sim_agent& a, connection& c)
         o.agent_private_scalar = a.key.private_scalar.view();
         o.signing_public_point = a.signing_point;
         o.deployed_version = std::nullopt;
-        auto opened = deploy::open_bundle(text, o, crypto_);
+        auto opened = deploy::open_bundle(text, o, a.crypto);
         if (!opened) {
             fail(a, "bundle refused: " + opened.error().message());
             co_return false;
@@ -238,7 +238,7 @@ asio::awaitable<bool> agent_sim::poll_once(sim_agent& a, connection& c)
             rep.version = opened->version;
             rep.status = "staged";
             auto body = deploy::sign_request(
-                crypto_, a.name, a.key.private_scalar.view(), deploy::report_path,
+                a.crypto, a.name, a.key.private_scalar.view(), deploy::report_path,
                 deploy::to_json(rep), std::chrono::system_clock::now()
             );
             // (no co_await inside ?: — GCC 12 destroys its result twice)

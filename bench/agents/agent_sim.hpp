@@ -48,6 +48,9 @@ struct sim_agent
     std::string tls_sha256;
     std::string signing_sha256;
     deploy::p256_key_pair key;
+    // Its own crypto, as each real agent has: an agent's signing key is built once and kept
+    // (openssl_crypto's key cache), which one cache shared by ten thousand keys would not do.
+    deploy::openssl_crypto crypto;
     std::string signing_point; // learnt at enrollment, checked against the token's pin
     std::int64_t assignment = 0;
     std::optional<std::int64_t> held; // the newest version verified

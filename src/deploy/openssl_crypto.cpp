@@ -30,11 +30,7 @@ boost::system::result<p256_key_pair> openssl_crypto::p256_from_scalar(std::strin
 boost::system::result<core::secret>
 openssl_crypto::ecdh_p256(std::string_view private_scalar, std::string_view peer_public_point) const
 {
-    auto key = core::p256_pkey_from_scalar(private_scalar);
-    if (!key) {
-        return errc::crypto_failure;
-    }
-    auto shared = core::p256_ecdh(key->get(), peer_public_point);
+    auto shared = core::p256_ecdh_with_scalar(private_scalar, peer_public_point);
     if (!shared) {
         return errc::crypto_failure;
     }
@@ -69,8 +65,7 @@ bool openssl_crypto::verify_es256(
     std::string_view public_point, std::string_view message, std::string_view signature
 ) const
 {
-    const auto key = core::p256_public_key(public_point);
-    return key && core::verify_jws_signature(key->get(), message, signature);
+    return core::p256_verify_es256(public_point, message, signature);
 }
 
 std::string openssl_crypto::sha256(std::string_view data) const

@@ -6,6 +6,7 @@
 #include <array>
 #include <optional>
 
+#include "core/crypto/hash.hpp"
 #include "core/crypto/openssl_support.hpp"
 #include "core/errc.hpp"
 
@@ -15,26 +16,77 @@ namespace {
 constexpr const char* group_name = "P-256";
 constexpr unsigned char uncompressed = 0x04;
 
-// The point scalar * G, uncompressed; empty when the scalar is out of range [1, n-1].
-std::string public_point_of(const BIGNUM* scalar)
+// The curve, built once: building it (its Montgomery constants) cost about as much as an import
+// of a key, and an OpenSSL key import builds it again each time. An EC_GROUP is only read by the
+// point operations, so one may serve every thread. Null if OpenSSL cannot build it.
+const EC_GROUP* curve()
 {
-    const ec_group_ptr group{EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)};
-    const bn_ctx_ptr ctx{BN_CTX_secure_new()};
-    if (!group || !ctx || BN_is_zero(scalar) || BN_is_negative(scalar) ||
-        BN_cmp(scalar, EC_GROUP_get0_order(group.get())) >= 0) {
-        return {};
-    }
-    const ec_point_ptr point{EC_POINT_new(group.get())};
+    static const ec_group_ptr group{EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)};
+    return group.get();
+}
+
+bool scalar_in_range(const BIGNUM* scalar)
+{
+    return !BN_is_zero(scalar) && !BN_is_negative(scalar) &&
+           BN_cmp(scalar, EC_GROUP_get0_order(curve())) < 0;
+}
+
+// `point`, uncompressed; empty if it cannot be encoded (the point at infinity).
+std::string encoded(const EC_POINT* point, BN_CTX* ctx)
+{
     std::array<unsigned char, p256_point_size> out{};
-    if (!point ||
-        EC_POINT_mul(group.get(), point.get(), scalar, nullptr, nullptr, ctx.get()) != 1 ||
-        EC_POINT_point2oct(
-            group.get(), point.get(), POINT_CONVERSION_UNCOMPRESSED, out.data(), out.size(),
-            ctx.get()
+    if (EC_POINT_point2oct(
+            curve(), point, POINT_CONVERSION_UNCOMPRESSED, out.data(), out.size(), ctx
         ) != out.size()) {
         return {};
     }
     return std::string{detail::chars(out.data(), out.size())};
+}
+
+// The point scalar * G, uncompressed; empty when the scalar is out of range [1, n-1].
+std::string public_point_of(const BIGNUM* scalar)
+{
+    const bn_ctx_ptr ctx{BN_CTX_secure_new()};
+    if (curve() == nullptr || !ctx || !scalar_in_range(scalar)) {
+        return {};
+    }
+    const ec_point_ptr point{EC_POINT_new(curve())};
+    if (!point || EC_POINT_mul(curve(), point.get(), scalar, nullptr, nullptr, ctx.get()) != 1) {
+        return {};
+    }
+    return encoded(point.get(), ctx.get());
+}
+
+// A point of the curve from its uncompressed encoding; null when it is not one (65 bytes, 0x04,
+// on the curve: EC_POINT_oct2point checks the equation, which stops the invalid-curve attack).
+ec_point_ptr decoded(std::string_view point, BN_CTX* ctx)
+{
+    if (curve() == nullptr || point.size() != p256_point_size ||
+        static_cast<unsigned char>(point[0]) != uncompressed) {
+        return nullptr;
+    }
+    ec_point_ptr out{EC_POINT_new(curve())};
+    if (!out ||
+        EC_POINT_oct2point(curve(), out.get(), detail::bytes(point), point.size(), ctx) != 1) {
+        return nullptr;
+    }
+    return out;
+}
+
+// SEC 1 3.3.1 with cofactor 1 (P-256's): the X coordinate of scalar * peer, as OpenSSL's own
+// ECDH computes it (one EC_POINT_mul over a constant-time scalar). Errors: crypto_failure.
+boost::system::result<secret> agree(const BIGNUM* scalar, const EC_POINT* peer, BN_CTX* ctx)
+{
+    const ec_point_ptr product{EC_POINT_new(curve())};
+    const bignum_ptr x{BN_new()};
+    auto out = secret::with_size(p256_scalar_size);
+    if (!product || !x || EC_POINT_mul(curve(), product.get(), nullptr, peer, scalar, ctx) != 1 ||
+        EC_POINT_is_at_infinity(curve(), product.get()) == 1 ||
+        EC_POINT_get_affine_coordinates(curve(), product.get(), x.get(), nullptr, ctx) != 1 ||
+        BN_bn2binpad(x.get(), reinterpret_cast<unsigned char*>(out.data()), 32) != 32) {
+        return errc::crypto_failure;
+    }
+    return out;
 }
 
 // An EVP_PKEY of P-256 from parameters: a public key, or a pair when `scalar` is given.
@@ -169,21 +221,33 @@ boost::system::result<p256_raw_pair> p256_generate()
 
 boost::system::result<p256_ephemeral_agreement> p256_ephemeral_ecdh(std::string_view peer_point)
 {
-    const pkey_ptr key{[] {
-        const detail::error_queue_guard guard;
-        return EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group_name);
-    }()};
-    if (!key) {
+    const detail::error_queue_guard guard;
+    const bn_ctx_ptr ctx{BN_CTX_secure_new()};
+    if (!ctx) {
         return errc::crypto_failure;
     }
-    auto shared = p256_ecdh(key.get(), peer_point);
-    if (!shared) {
-        return shared.error();
+    const auto peer = decoded(peer_point, ctx.get());
+    if (!peer) {
+        return errc::invalid_key;
     }
-    p256_ephemeral_agreement out{point_of(key.get()), std::move(*shared)};
-    if (out.point.empty()) {
+    // The key generation of OpenSSL's EC keys (a uniform scalar in [1, n-1], then scalar * G),
+    // without the key object around it: HPKE's Encap needs only the point and the agreement.
+    const bignum_ptr scalar{BN_secure_new()};
+    if (!scalar) {
         return errc::crypto_failure;
     }
+    BN_set_flags(scalar.get(), BN_FLG_CONSTTIME);
+    do {
+        if (BN_priv_rand_range_ex(scalar.get(), EC_GROUP_get0_order(curve()), 0, ctx.get()) != 1) {
+            return errc::crypto_failure;
+        }
+    } while (BN_is_zero(scalar.get()));
+    p256_ephemeral_agreement out{public_point_of(scalar.get()), {}};
+    auto shared = agree(scalar.get(), peer.get(), ctx.get());
+    if (out.point.empty() || !shared) {
+        return errc::crypto_failure;
+    }
+    out.shared = std::move(*shared);
     return out;
 }
 
@@ -259,6 +323,64 @@ boost::system::result<secret> p256_ecdh(EVP_PKEY* key, std::string_view peer_poi
         return errc::crypto_failure;
     }
     return out;
+}
+
+boost::system::result<secret>
+p256_ecdh_with_scalar(std::string_view scalar, std::string_view peer_point)
+{
+    const detail::error_queue_guard guard;
+    auto d = scalar_bignum(scalar);
+    if (!d) {
+        return d.error();
+    }
+    const bn_ctx_ptr ctx{BN_CTX_secure_new()};
+    if (curve() == nullptr || !ctx) {
+        return errc::crypto_failure;
+    }
+    if (!scalar_in_range(d->get())) {
+        return errc::invalid_key;
+    }
+    const auto peer = decoded(peer_point, ctx.get());
+    if (!peer) {
+        return errc::invalid_key;
+    }
+    return agree(d->get(), peer.get(), ctx.get());
+}
+
+bool p256_verify_es256(std::string_view point, std::string_view message, std::string_view signature)
+{
+    const detail::error_queue_guard guard;
+    const bn_ctx_ptr ctx{BN_CTX_new()};
+    if (!ctx || signature.size() != 2 * p256_scalar_size) {
+        return false;
+    }
+    const auto q = decoded(point, ctx.get());
+    if (!q) {
+        return false;
+    }
+    // ECDSA verification (SEC 1 4.1.4), as OpenSSL's own: u1 = e/s, u2 = r/s (mod n), then the X
+    // coordinate of u1*G + u2*Q must equal r (mod n). Everything here is public.
+    const auto digest = sha256(message);
+    const auto* order = EC_GROUP_get0_order(curve());
+    const bignum_ptr r{BN_bin2bn(detail::bytes(signature.substr(0, 32)), 32, nullptr)};
+    const bignum_ptr s{BN_bin2bn(detail::bytes(signature.substr(32)), 32, nullptr)};
+    const bignum_ptr e{BN_bin2bn(detail::bytes(digest), static_cast<int>(digest.size()), nullptr)};
+    const bignum_ptr w{BN_new()};
+    const bignum_ptr u1{BN_new()};
+    const bignum_ptr u2{BN_new()};
+    const bignum_ptr x{BN_new()};
+    const ec_point_ptr sum{EC_POINT_new(curve())};
+    if (!r || !s || !e || !w || !u1 || !u2 || !x || !sum || BN_is_zero(r.get()) ||
+        BN_cmp(r.get(), order) >= 0 || BN_is_zero(s.get()) || BN_cmp(s.get(), order) >= 0) {
+        return false;
+    }
+    return BN_mod_inverse(w.get(), s.get(), order, ctx.get()) != nullptr &&
+           BN_mod_mul(u1.get(), e.get(), w.get(), order, ctx.get()) == 1 &&
+           BN_mod_mul(u2.get(), r.get(), w.get(), order, ctx.get()) == 1 &&
+           EC_POINT_mul(curve(), sum.get(), u1.get(), q.get(), u2.get(), ctx.get()) == 1 &&
+           EC_POINT_is_at_infinity(curve(), sum.get()) != 1 &&
+           EC_POINT_get_affine_coordinates(curve(), sum.get(), x.get(), nullptr, ctx.get()) == 1 &&
+           BN_nnmod(x.get(), x.get(), order, ctx.get()) == 1 && BN_cmp(x.get(), r.get()) == 0;
 }
 
 } // namespace certfleet::core

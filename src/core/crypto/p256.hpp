@@ -71,4 +71,16 @@ p256_ecdh(const private_key& key, std::string_view peer_point);
 // crypto_failure (among them a key that is not a P-256 pair).
 [[nodiscard]] boost::system::result<secret> p256_ecdh(EVP_PKEY* key, std::string_view peer_point);
 
+// ECDH with a bare scalar (32 bytes): the same secret as p256_ecdh, without building a key
+// object. Errors: invalid_key (a scalar out of [1, n-1], a peer as in p256_public_key),
+// crypto_failure.
+[[nodiscard]] boost::system::result<secret>
+p256_ecdh_with_scalar(std::string_view scalar, std::string_view peer_point);
+
+// Whether `signature` (ES256: R || S, 64 bytes) signs `message` under the public `point`, as
+// verify_jws_signature decides it, without importing the point as a key. False for anything that
+// does not verify, among them a point that is not on the curve.
+[[nodiscard]] bool
+p256_verify_es256(std::string_view point, std::string_view message, std::string_view signature);
+
 } // namespace certfleet::core

@@ -180,4 +180,82 @@ TEST_SUITE("core")
         const auto rsa = private_key::generate(key_type::rsa_2048).value();
         CHECK(es256_signature(rsa.get(), "sample").error() == errc::crypto_failure);
     }
+    TEST_CASE("ECDH on a bare scalar agrees with ECDH on keys and refuses what they refuse")
+    {
+        const auto a = p256_generate().value();
+        const auto b = private_key::generate(key_type::ec_p256).value();
+        const auto b_point = p256_point(b.get()).value();
+        const auto ab = p256_ecdh_with_scalar(a.scalar.view(), b_point).value();
+        CHECK(to_hex(ab.view()) == to_hex(p256_ecdh(b, a.point).value().view()));
+        // 1 * G: the shared X is G's own.
+        CHECK(
+            to_hex(p256_ecdh_with_scalar(scalar_of(1), generator).value().view()) ==
+            to_hex(generator.substr(1, 32))
+        );
+        auto off = generator;
+        off.back() = static_cast<char>(off.back() ^ 0x01);
+        CHECK(p256_ecdh_with_scalar(a.scalar.view(), off).error() == errc::invalid_key);
+        CHECK(
+            p256_ecdh_with_scalar(a.scalar.view(), generator.substr(0, 33)).error() ==
+            errc::invalid_key
+        );
+        for (const auto& bad : {std::string(32, '\0'), order, scalar_of(1).substr(1)}) {
+            CHECK(p256_ecdh_with_scalar(bad, b_point).error() == errc::invalid_key);
+        }
+    }
+
+    TEST_CASE("an ephemeral agreement is a fresh point whose secret the peer derives too")
+    {
+        const auto peer = p256_generate().value();
+        const auto first = p256_ephemeral_ecdh(peer.point).value();
+        const auto second = p256_ephemeral_ecdh(peer.point).value();
+        REQUIRE(first.point.size() == 65);
+        CHECK(first.point != second.point);
+        CHECK(
+            to_hex(p256_ecdh_with_scalar(peer.scalar.view(), first.point).value().view()) ==
+            to_hex(first.shared.view())
+        );
+        auto off = generator;
+        off.back() = static_cast<char>(off.back() ^ 0x01);
+        CHECK(p256_ephemeral_ecdh(off).error() == errc::invalid_key);
+    }
+
+    TEST_CASE("ES256 verification on a bare point: RFC 6979 A.2.5 and what must not verify")
+    {
+        // RFC 6979 A.2.5, P-256 with SHA-256, message "sample".
+        const auto point =
+            from_hex("0460fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6"
+                     "7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299");
+        const auto signature =
+            from_hex("efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716"
+                     "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8");
+        CHECK(p256_verify_es256(point, "sample", signature));
+        CHECK_FALSE(p256_verify_es256(point, "samplf", signature));
+        auto flipped = signature;
+        flipped[40] = static_cast<char>(flipped[40] ^ 0x01);
+        CHECK_FALSE(p256_verify_es256(point, "sample", flipped));
+        // r or s zero or not below n; a short signature; a point off the curve.
+        const auto zero = std::string(32, '\0');
+        CHECK_FALSE(p256_verify_es256(point, "sample", zero + signature.substr(32)));
+        CHECK_FALSE(p256_verify_es256(point, "sample", signature.substr(0, 32) + zero));
+        CHECK_FALSE(p256_verify_es256(point, "sample", order + signature.substr(32)));
+        CHECK_FALSE(p256_verify_es256(point, "sample", signature.substr(0, 32) + order));
+        CHECK_FALSE(p256_verify_es256(point, "sample", signature.substr(0, 63)));
+        auto off = point;
+        off.back() = static_cast<char>(off.back() ^ 0x01);
+        CHECK_FALSE(p256_verify_es256(off, "sample", signature));
+
+        // It decides as OpenSSL's verification of the same key does.
+        const auto key = p256_generate().value();
+        const auto bare = p256_pkey_from_scalar(key.scalar.view()).value();
+        const auto pub = p256_public_key(key.point).value();
+        for (int i = 0; i < 20; ++i) {
+            const auto message = "message " + std::to_string(i);
+            const auto good = es256_signature(bare.get(), message).value();
+            CHECK(p256_verify_es256(key.point, message, good));
+            CHECK(verify_jws_signature(pub.get(), message, good));
+            CHECK_FALSE(p256_verify_es256(key.point, message + "x", good));
+            CHECK_FALSE(p256_verify_es256(point, message, good));
+        }
+    }
 }
