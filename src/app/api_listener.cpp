@@ -41,9 +41,11 @@ api_listener::api_listener(
       )),
       journal_(std::make_unique<deploy_journal>(io.get_executor(), *st.store)),
       workers_(std::max(1U, std::thread::hardware_concurrency())),
-      context_{io.get_executor(),       settings,      st,
-               std::move(hooks),        deploy_.get(), agents_.get(),
-               workers_.get_executor(), journal_.get()}
+      // A few bundles in flight per sealing thread keep them busy.
+      deliveries_(io.get_executor(), 64 * std::max(1U, std::thread::hardware_concurrency())),
+      context_{io.get_executor(),       settings,       st,
+               std::move(hooks),        deploy_.get(),  agents_.get(),
+               workers_.get_executor(), journal_.get(), &deliveries_}
 {}
 
 api_listener::~api_listener()

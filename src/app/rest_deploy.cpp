@@ -8,6 +8,7 @@
 #include "app/offload.hpp"
 #include "app/openapi_schema.hpp"
 #include "app/rest_handlers.hpp"
+#include "app/work_gate.hpp"
 #include "core/errc.hpp"
 #include "deploy/target.hpp"
 #include "deploy/window.hpp"
@@ -216,17 +217,28 @@ asio::awaitable<response> agent_poll(rest_context* cx, api_call call)
     core::agent_record agent = caller.agent;
     for (;;) {
         const auto generation = cx->agents != nullptr ? cx->agents->generation() : 0;
-        auto answer = cx->deploy->answer_poll(agent, *request, now(), request->deploy_now);
-        if (const auto* r = std::get_if<deploy_refusal>(&answer)) {
-            co_return refused(*r);
+        std::optional<response> answered;
+        {
+            // Held from gathering the bundles to the answer's text (not while waiting).
+            work_gate::pass pass;
+            if (cx->deliveries != nullptr) {
+                pass = co_await cx->deliveries->enter();
+            }
+            auto answer = cx->deploy->answer_poll(agent, *request, now(), request->deploy_now);
+            if (const auto* r = std::get_if<deploy_refusal>(&answer)) {
+                co_return refused(*r);
+            }
+            auto& found = std::get<deploy_service::poll_answer>(answer);
+            if (!found.unsealed.empty()) {
+                co_await seal_bundles(cx, &agent, &found);
+            }
+            if (found.news || !found.response.bundles.empty() || cx->agents == nullptr ||
+                std::chrono::steady_clock::now() >= deadline) {
+                answered = json_response(deploy::to_json(found.response));
+            }
         }
-        auto& found = std::get<deploy_service::poll_answer>(answer);
-        if (!found.unsealed.empty()) {
-            co_await seal_bundles(cx, &agent, &found);
-        }
-        if (found.news || !found.response.bundles.empty() || cx->agents == nullptr ||
-            std::chrono::steady_clock::now() >= deadline) {
-            co_return json_response(deploy::to_json(found.response));
+        if (answered) {
+            co_return std::move(*answered);
         }
         co_await cx->agents->wait(generation, deadline);
         // Disabled or deleted while it waited: it hears so now.
