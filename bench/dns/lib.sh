@@ -314,6 +314,17 @@ latency() {
     rm -f "$4.raw"
 }
 
+# median_latency NAME FILE...: the median of NAME's latency runs, for p50 and p99 apiece.
+median_latency() {
+    local name=$1 p key
+    shift
+    for p in p50 p99; do
+        key=${name}_${p}_latency_ms
+        awk -v k="$key" '$1 == k { print $2 }' "$@" | sort -n |
+            awk -v k="$key" '{ v[NR] = $1 } END { printf "%s %.4f\n", k, (NR ? v[int((NR + 1) / 2)] : 0) }'
+    done
+}
+
 # summary NAME FILE...: the median run (by queries per second) of NAME, as figures.
 summary() {
     local name=$1 median

@@ -7,8 +7,8 @@
 #   BENCH_ROUNDS   rounds, alternating the servers; the median round is reported (default 3)
 #   BENCH_MODES    "one all" (default): one thread each pinned to BENCH_SERVER_CPU, then one
 #                  thread per CPU each on every CPU
-#   BENCH_RATE     queries per second of the fixed-rate latency run (default 5000)
-#   BENCH_LATENCY_SECONDS  its length (default 10)
+#   BENCH_RATE     queries per second of the fixed-rate latency runs (default 5000)
+#   BENCH_LATENCY_SECONDS  their length (default 10); one a server and round, the median kept
 #   BENCH_CLIENTS  dnsperf -c (default 4); BENCH_OUTSTANDING  dnsperf -q (default 100)
 #   BENCH_NAMES    challenge names in the zone (default 10000)
 #   BENCH_RSS_NAMES names for the memory measurement (default 100000)
@@ -68,10 +68,19 @@ for mode in $modes; do
             measure "$name" "$seconds" "$work/$mode/$name/round$round.txt"
         done
     done
+    if [ "$mode" = one ]; then
+        # The fixed-rate latency in rounds as well, alternating the servers: the tail of a single
+        # run is at the mercy of whatever else the machine did in those seconds.
+        for round in $(seq 1 "$rounds"); do
+            for name in "${servers[@]}"; do
+                latency "$name" "$latency_seconds" "$rate" "$work/$mode/$name/latency$round.txt"
+            done
+        done
+    fi
     for name in "${servers[@]}"; do
         summary "$name" "$work/$mode/$name"/round*.txt >"$work/$mode/$name/summary.txt"
         if [ "$mode" = one ]; then
-            latency "$name" "$latency_seconds" "$rate" "$work/$mode/$name/summary.txt"
+            median_latency "$name" "$work/$mode/$name"/latency*.txt >>"$work/$mode/$name/summary.txt"
         fi
         sed "s/^/${mode}_/" "$work/$mode/$name/summary.txt" | tee -a "$work/figures.txt"
         stop_server "$name"
