@@ -173,7 +173,7 @@ asio::awaitable<acme::outcome<acme::issued_certificate>> issuer::order(run_conte
             ctx.order.key_sealed = std::move(*sealed);
             ctx.order.state = core::order_state::finalizing;
             ctx.order.updated_at = clock::now();
-            auto saved = store_.save_order(ctx.order);
+            auto saved = store_.save_order_key(ctx.order);
             return saved ? boost::system::error_code{} : saved.error();
         };
         hooks.load_key = [&](std::string_view) -> std::optional<core::private_key> {

@@ -436,42 +436,14 @@ public:
 
     store_result<void> save_order(const order_record& o) override
     {
-        return guarded([&]() -> store_result<void> {
-            // The save that gives the order its key reaches the disk before the CSR leaves; the
-            // later steps need not (after a power loss the order resumes from its key).
-            std::optional<durable_scope> durable;
-            if (!o.key_sealed.empty() && !holds_key(o.id, o.key_sealed)) {
-                durable.emplace(*this);
-            }
-            auto q = statements_.get(
-                "UPDATE orders SET state = ?, order_url = ?, finalize_url = ?, "
-                "certificate_url = ?, authorization_urls = ?, key_sealed = ?, replaces = ?, "
-                "attempts = ?, last_problem = ?, updated_at = ? WHERE id = ?"
-            );
-            q->bind(1, std::string(to_string(o.state)));
-            q->bind(2, o.order_url);
-            q->bind(3, o.finalize_url);
-            q->bind(4, o.certificate_url);
-            q->bind(5, json_list(o.authorization_urls));
-            bind_blob(*q, 6, o.key_sealed);
-            if (o.replaces) {
-                q->bind(7, *o.replaces);
-            } else {
-                q->bind(7);
-            }
-            q->bind(8, o.attempts);
-            q->bind(9, o.last_problem);
-            q->bind(10, to_unix(o.updated_at));
-            q->bind(11, o.id);
-            if (q->exec() == 0) {
-                return make_error_code(errc::not_found);
-            }
-            if (is_final(o.state)) {
-                auto drop = statements_.get("DELETE FROM challenges WHERE order_id = ?");
-                drop->bind(1, o.id);
-                drop->exec();
-            }
-            return {};
+        return guarded([&] { return write_order(o); });
+    }
+
+    store_result<void> save_order_key(const order_record& o) override
+    {
+        return guarded([&] {
+            const durable_scope durable(*this);
+            return write_order(o);
         });
     }
 
@@ -902,18 +874,38 @@ public:
 
 private:
     // Whether the stored order already holds this sealed key.
-    bool holds_key(row_id order_id, std::string_view key_sealed)
+    // The UPDATE behind save_order and save_order_key; a final order's challenges go with it.
+    store_result<void> write_order(const order_record& o)
     {
-        auto q = statements_.get("SELECT key_sealed FROM orders WHERE id = ?");
-        q->bind(1, order_id);
-        if (!q->executeStep() || q->getColumn(0).isNull()) {
-            return false;
-        }
-        const auto column = q->getColumn(0);
-        const std::string_view stored(
-            static_cast<const char*>(column.getBlob()), static_cast<std::size_t>(column.getBytes())
+        auto q = statements_.get(
+            "UPDATE orders SET state = ?, order_url = ?, finalize_url = ?, "
+            "certificate_url = ?, authorization_urls = ?, key_sealed = ?, replaces = ?, "
+            "attempts = ?, last_problem = ?, updated_at = ? WHERE id = ?"
         );
-        return stored == key_sealed;
+        q->bind(1, std::string(to_string(o.state)));
+        q->bind(2, o.order_url);
+        q->bind(3, o.finalize_url);
+        q->bind(4, o.certificate_url);
+        q->bind(5, json_list(o.authorization_urls));
+        bind_blob(*q, 6, o.key_sealed);
+        if (o.replaces) {
+            q->bind(7, *o.replaces);
+        } else {
+            q->bind(7);
+        }
+        q->bind(8, o.attempts);
+        q->bind(9, o.last_problem);
+        q->bind(10, to_unix(o.updated_at));
+        q->bind(11, o.id);
+        if (q->exec() == 0) {
+            return make_error_code(errc::not_found);
+        }
+        if (is_final(o.state)) {
+            auto drop = statements_.get("DELETE FROM challenges WHERE order_id = ?");
+            drop->bind(1, o.id);
+            drop->exec();
+        }
+        return {};
     }
 
     // The commits made while it lives reach the disk before they return (synchronous FULL).

@@ -258,7 +258,12 @@ public:
     // The certificate's order that is not final, if any.
     virtual store_result<std::optional<order_record>> open_order(row_id certificate_id) = 0;
     virtual store_result<row_id> create_order(const order_record& o) = 0;
+    // A step of the order: it survives the process dying, not the machine losing power (after a
+    // power loss the order resumes from its key, whose save is synced).
     virtual store_result<void> save_order(const order_record& o) = 0;
+    // The save that gives the order its key (o.key_sealed): on the disk before it returns, so that
+    // no key the CA may certify is ever lost.
+    virtual store_result<void> save_order_key(const order_record& o) = 0;
     virtual store_result<std::vector<order_record>> unfinished_orders() = 0;
     // Every order of the certificate, oldest first.
     virtual store_result<std::vector<order_record>> orders_of(row_id certificate_id) = 0;

@@ -102,7 +102,11 @@ TEST_SUITE("core")
         o.finalize_url = "https://ca/order/1/finalize";
         o.authorization_urls = {"https://ca/authz/1", "https://ca/authz/2"};
         o.key_sealed = std::string("\x01\x00sealed", 8);
-        REQUIRE(ok(s->save_order(o)));
+        REQUIRE(ok(s->save_order_key(o)));
+        auto missing = o;
+        missing.id = o.id + 1000;
+        CHECK(s->save_order_key(missing).error() == errc::not_found);
+        CHECK(s->save_order(missing).error() == errc::not_found);
         REQUIRE(ok(s->add_challenge({o.id, "k3f9.acme.example.net", "value1", 10s})));
         REQUIRE(s->add_challenge({o.id, "k3f9.acme.example.net", "value1", 20s})); // idempotent
         REQUIRE(ok(s->add_challenge({o.id, "k3f9.acme.example.net", "value2", 10s})));
