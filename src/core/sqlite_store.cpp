@@ -84,11 +84,7 @@ public:
             q->bind(1, ca.name);
             q->bind(2, ca.directory_url);
             q->bind(3, json_list(ca.contact));
-            if (ca.eab_key_id) {
-                q->bind(4, *ca.eab_key_id);
-            } else {
-                q->bind(4);
-            }
+            bind_optional(*q, 4, ca.eab_key_id);
             q->bind(5, ca.account_url);
             bind_blob(*q, 6, ca.account_key_sealed);
             q->exec();
@@ -225,11 +221,7 @@ public:
             q->bind(1, json_list(spec.names));
             q->bind(2, spec.key_type);
             q->bind(3, spec.ca);
-            if (spec.profile) {
-                q->bind(4, *spec.profile);
-            } else {
-                q->bind(4);
-            }
+            bind_optional(*q, 4, spec.profile);
             q->bind(5, to_unix(now));
             q->bind(6, to_unix(now));
             q->exec();
@@ -421,11 +413,7 @@ public:
             );
             q->bind(1, o.certificate_id);
             q->bind(2, std::string(to_string(o.state)));
-            if (o.replaces) {
-                q->bind(3, *o.replaces);
-            } else {
-                q->bind(3);
-            }
+            bind_optional(*q, 3, o.replaces);
             q->bind(4, o.attempts);
             q->bind(5, to_unix(o.created_at));
             q->bind(6, to_unix(o.updated_at));
@@ -665,11 +653,7 @@ public:
                 "INSERT INTO events(at, certificate_id, kind, message) VALUES(?, ?, ?, ?)"
             );
             q->bind(1, to_unix(e.at));
-            if (e.certificate_id) {
-                q->bind(2, *e.certificate_id);
-            } else {
-                q->bind(2);
-            }
+            bind_optional(*q, 2, e.certificate_id);
             q->bind(3, e.kind);
             q->bind(4, e.message);
             q->exec();
@@ -888,11 +872,7 @@ private:
         q->bind(4, o.certificate_url);
         q->bind(5, json_list(o.authorization_urls));
         bind_blob(*q, 6, o.key_sealed);
-        if (o.replaces) {
-            q->bind(7, *o.replaces);
-        } else {
-            q->bind(7);
-        }
+        bind_optional(*q, 7, o.replaces);
         q->bind(8, o.attempts);
         q->bind(9, o.last_problem);
         q->bind(10, to_unix(o.updated_at));

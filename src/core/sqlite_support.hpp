@@ -56,6 +56,17 @@ inline void bind_time(SQLite::Statement& q, int index, std::optional<time_point>
     }
 }
 
+// A value, or NULL when there is none.
+template <class T>
+void bind_optional(SQLite::Statement& q, int index, const std::optional<T>& value)
+{
+    if (value) {
+        q.bind(index, *value);
+    } else {
+        q.bind(index);
+    }
+}
+
 inline void bind_blob(SQLite::Statement& q, int index, std::string_view bytes)
 {
     q.bind(index, bytes.data(), static_cast<int>(bytes.size()));
