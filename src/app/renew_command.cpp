@@ -12,6 +12,7 @@
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
 #include "app/control.hpp"
+#include "app/log.hpp"
 #include "app/renew_report.hpp"
 #include "app/rest_client.hpp"
 #include "app/sweep.hpp"
@@ -30,6 +31,7 @@ struct renew_options
     bool json = false;
     std::string junit_file;
     int deadline_s = 900;
+    bool verbose = false;
     remote_options remote;
 };
 
@@ -134,10 +136,14 @@ void add_renew_command(CLI::App& app, command_runner& run)
     cmd->add_option("--junit", o->junit_file, "Write a JUnit XML report to this file");
     cmd->add_option("--deadline-s", o->deadline_s, "Retry transient failures within this time")
         ->check(CLI::Range(0, 86400));
+    cmd->add_flag("-v,--verbose", o->verbose, "Log debug messages (each order's steps)");
     cmd->footer("Exit codes: 0 all renewed or nothing due, 1 a renewal failed or a certificate "
                 "expires before its next attempt, 2 usage or configuration error.");
     cmd->callback([o, &run] {
         run = [o] {
+            if (o->verbose) {
+                set_log_level(level::debug);
+            }
             sweep_selection selection{o->all, o->names, o->ids};
             sweep_output output{o->dry_run, o->json, o->junit_file};
             return run_sweep(

@@ -289,7 +289,9 @@ TEST_SUITE("integration")
                     .exit_code == 0
             );
         }
-        const auto r = rig.certfleet({"renew", "--all", "--json"}, std::chrono::seconds(200));
+        // Verbose: when it fails, the log says which step each order was at.
+        const auto r =
+            rig.certfleet({"renew", "--all", "--json", "--verbose"}, std::chrono::seconds(200));
         INFO(r.out, r.err);
         CHECK(r.exit_code == 0);
         const auto report = nlohmann::json::parse(r.out);

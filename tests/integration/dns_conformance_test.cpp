@@ -787,6 +787,20 @@ TEST_SUITE("integration")
         }
     }
 
+    TEST_CASE("certfleet serve: a port another certfleet serves on several threads is taken too")
+    {
+        // Its threads share the port (SO_REUSEPORT), which the kernel would let a second
+        // server of the same user join, splitting the queries between the two.
+        const auto config = zone_config("tcp_idle_timeout_ms = 2000\nthreads = 2\n");
+        served_zone first(config);
+        temp_dir dir("certfleet-port-shared");
+        const auto file = dir.write("second.toml", with_port(config, first.server.port()));
+        const auto r = run_certfleet({"serve", "--config", file.string()}, {.timeout = 10s});
+        INFO(r.err);
+        CHECK(r.exit_code == 1);
+        CHECK(r.err.find("already in use") != std::string::npos);
+    }
+
     TEST_CASE("certfleet serve: SIGTERM and SIGINT stop it cleanly with exit 0")
     {
         for (const int sig : {SIGTERM, SIGINT}) {
