@@ -14,7 +14,7 @@ test_packages=(
     clang libclang-rt-14-dev prometheus curl chromium fonts-dejavu-core
     g++-mingw-w64-x86-64-posix wine64
 )
-bench_packages=(dnsperf knot)
+bench_packages=(dnsperf knot libjemalloc2)
 
 wanted=("${build_packages[@]}")
 case "${1:-all}" in
