@@ -147,6 +147,10 @@ public:
     task<account_info> register_account(account_options options);
     // newAccount with onlyReturnExisting (RFC 8555 7.3.1): fails with accountDoesNotExist.
     task<account_info> find_account();
+    // The account this key registered earlier, by the URL that registration gave: no request.
+    // A CA that no longer knows it answers accountDoesNotExist; register_account then finds
+    // or makes it again.
+    void use_account(std::string url) { account_url_ = std::move(url); }
     task<account_info> update_contact(std::vector<std::string> contact);
     // Key rollover (RFC 8555 7.3.5): afterwards this client signs with new_key.
     task<void> rollover_key(core::private_key new_key);

@@ -104,6 +104,11 @@ boost::asio::awaitable<acme::outcome<void>> ca_session::ensure_account()
     if (registered_) {
         co_return acme::outcome<void>{};
     }
+    if (!account_.account_url.empty()) {
+        client_->use_account(account_.account_url);
+        registered_ = true;
+        co_return acme::outcome<void>{};
+    }
     // A failed registration lets the next caller try again; waiters wake either way.
     registering_ = true;
     struct wake_waiters
@@ -133,6 +138,12 @@ boost::asio::awaitable<acme::outcome<void>> ca_session::ensure_account()
         log(level::info, "CA " + settings_.name + ": account " + escape(account->url));
     }
     co_return acme::outcome<void>{};
+}
+
+void ca_session::forget_account() noexcept
+{
+    registered_ = false;
+    account_.account_url.clear(); // the registration's answer is stored again, and logged
 }
 
 } // namespace certfleet::app

@@ -32,8 +32,12 @@ public:
 
     // Registers the account (or finds the one its key already has) once; later calls return
     // at once, and calls made while a registration is under way wait for it (many orders
-    // starting together send one newAccount, not one each).
+    // starting together send one newAccount, not one each). An account URL stored by an
+    // earlier registration at this CA is used as it is, without a request.
     boost::asio::awaitable<acme::outcome<void>> ensure_account();
+    // The CA answered accountDoesNotExist for the stored account (a CA reset, a purge): the
+    // next ensure_account registers again.
+    void forget_account() noexcept;
 
     [[nodiscard]] acme::client& client() noexcept { return *client_; }
     [[nodiscard]] const ca_settings& settings() const noexcept { return settings_; }

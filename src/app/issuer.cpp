@@ -55,6 +55,12 @@ preflight_on_pool(preflight_request request, preflight_settings settings)
     co_return run_preflight(request, settings);
 }
 
+// RFC 8555 6.7: the request named an account the CA does not have.
+bool account_unknown(const acme::failure& f)
+{
+    return f.ca_problem && f.ca_problem->is("accountDoesNotExist");
+}
+
 } // namespace
 // A failure worth retrying soon, not a failed renewal: the network, the CA's 5xx, its rate
 // limits, nonces that kept being refused, an order that outlived our patience.
@@ -264,6 +270,17 @@ asio::awaitable<run_result> issuer::run_locked(core::certificate_record cert)
     }
     log(level::debug, "certificate " + std::to_string(ctx.cert.id) + ": preflight passed");
     auto issued = co_await order(ctx);
+    if (!issued && account_unknown(issued.error())) {
+        // The account kept from an earlier registration is gone at the CA: register again and
+        // place the order once more.
+        log(level::warn,
+            "CA " + ctx.cert.spec.ca + " no longer knows the stored account: registering it again");
+        ctx.session->forget_account();
+        if (auto again = co_await ctx.session->ensure_account(); !again) {
+            co_return record_failure(ctx, again.error());
+        }
+        issued = co_await order(ctx);
+    }
     if (!issued) {
         co_return record_failure(ctx, issued.error());
     }

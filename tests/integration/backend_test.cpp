@@ -7,6 +7,8 @@
 #include <random>
 #include <thread>
 
+#include "app/settings.hpp"
+#include "app/state.hpp"
 #include "support/backend_rig.hpp"
 #include "support/rig_certfleet.hpp"
 
@@ -278,6 +280,37 @@ TEST_SUITE("integration")
             << rig.pebble_orders() << ", across " << kills << " kills (" << kills_mid_issuance
             << " before every certificate was issued)"
         );
+    }
+
+    TEST_CASE("backend: later runs use the stored account, and register again when the CA has "
+              "lost it")
+    {
+        backend_rig rig({.domains = numbered_domains(1)});
+        REQUIRE(rig.certfleet({"cert", "add", "--name", "n0.customer.test"}).exit_code == 0);
+        const auto renew_all = [&] {
+            const auto r = rig.certfleet({"renew", "--all", "--json"}, std::chrono::seconds(120));
+            INFO(r.out, r.err);
+            CHECK(r.exit_code == 0);
+            return r;
+        };
+        renew_all();
+        CHECK(rig.pebble_account_requests() == 1);
+        renew_all();
+        CHECK(rig.pebble_account_requests() == 1); // no newAccount per run
+
+        // The stored URL names an account Pebble does not have (as after a CA's reset).
+        {
+            const auto settings = app::load_settings(rig.config().string());
+            auto st = app::open_state(settings);
+            auto ca = st.store->find_ca("default").value();
+            ca.account_url += "0";
+            REQUIRE(st.store->save_ca(ca));
+        }
+        const auto lost = renew_all();
+        CHECK(lost.err.find("no longer knows the stored account") != std::string::npos);
+        CHECK(rig.pebble_account_requests() == 2);
+        renew_all();
+        CHECK(rig.pebble_account_requests() == 2); // the new URL was stored
     }
 
     TEST_CASE("backend: renew --all issues 30 of 30 with Pebble rejecting 30 % of nonces")

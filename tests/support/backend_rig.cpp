@@ -236,15 +236,27 @@ int backend_rig::stop_serve()
     return serve_ ? serve_->stop() : 0;
 }
 
-std::size_t backend_rig::pebble_orders() const
+namespace {
+
+std::size_t occurrences(const std::string& text, std::string_view needle)
 {
-    const auto log = read_text_file(pebble_->process().log_file());
     std::size_t n = 0;
-    constexpr std::string_view added = "Added order \"";
-    for (auto at = log.find(added); at != std::string::npos; at = log.find(added, at + 1)) {
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
         ++n;
     }
     return n;
+}
+
+} // namespace
+
+std::size_t backend_rig::pebble_orders() const
+{
+    return occurrences(read_text_file(pebble_->process().log_file()), "Added order \"");
+}
+
+std::size_t backend_rig::pebble_account_requests() const
+{
+    return occurrences(read_text_file(pebble_->process().log_file()), "POST /sign-me-up ");
 }
 
 std::size_t backend_rig::valid_count() const

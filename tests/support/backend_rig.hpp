@@ -100,6 +100,8 @@ public:
 
     // Orders Pebble was asked for so far (newOrder requests in its log).
     [[nodiscard]] std::size_t pebble_orders() const;
+    // newAccount requests Pebble received so far.
+    [[nodiscard]] std::size_t pebble_account_requests() const;
     // How many certificates are valid now.
     [[nodiscard]] std::size_t valid_count() const;
     // Waits until every certificate is valid (true) or the time is up (false).
