@@ -159,6 +159,33 @@ boost::system::result<bignum_ptr> scalar_bignum(std::string_view scalar)
     return d;
 }
 
+// The private scalar of a P-256 key, constant-time.
+boost::system::result<bignum_ptr> private_scalar(const EVP_PKEY* key)
+{
+    BIGNUM* raw = nullptr;
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
+        return errc::crypto_failure;
+    }
+    bignum_ptr d{raw};
+    BN_set_flags(d.get(), BN_FLG_CONSTTIME);
+    return d;
+}
+
+// ECDH of an in-range scalar with an encoded peer point. Errors: invalid_key for a peer that
+// is not a point of the curve, crypto_failure.
+boost::system::result<secret> agree_with_point(const BIGNUM* scalar, std::string_view peer_point)
+{
+    const bn_ctx_ptr ctx{BN_CTX_secure_new()};
+    if (curve() == nullptr || !ctx) {
+        return errc::crypto_failure;
+    }
+    const auto peer = decoded(peer_point, ctx.get());
+    if (!peer) {
+        return errc::invalid_key;
+    }
+    return agree(scalar, peer.get(), ctx.get());
+}
+
 } // namespace
 
 boost::system::result<pkey_ptr> p256_pkey_from_scalar(std::string_view scalar)
@@ -206,14 +233,16 @@ boost::system::result<p256_raw_pair> p256_generate()
 {
     const detail::error_queue_guard guard;
     const pkey_ptr key{EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group_name)};
-    BIGNUM* raw = nullptr;
-    if (!key || EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
+    if (!key) {
         return errc::crypto_failure;
     }
-    const bignum_ptr d{raw};
+    const auto d = private_scalar(key.get());
+    if (!d) {
+        return d.error();
+    }
     p256_raw_pair out{secret::with_size(p256_scalar_size), point_of(key.get())};
     if (out.point.empty() ||
-        BN_bn2binpad(d.get(), reinterpret_cast<unsigned char*>(out.scalar.data()), 32) != 32) {
+        BN_bn2binpad(d->get(), reinterpret_cast<unsigned char*>(out.scalar.data()), 32) != 32) {
         return errc::crypto_failure;
     }
     return out;
@@ -257,13 +286,12 @@ boost::system::result<secret> p256_scalar(const private_key& key)
     if (key.type() != key_type::ec_p256) {
         return errc::unsupported_key;
     }
-    BIGNUM* raw = nullptr;
-    if (EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_PRIV_KEY, &raw) != 1) {
-        return errc::crypto_failure;
+    const auto d = private_scalar(key.get());
+    if (!d) {
+        return d.error();
     }
-    const bignum_ptr d{raw};
     auto out = secret::with_size(p256_scalar_size);
-    if (BN_bn2binpad(d.get(), reinterpret_cast<unsigned char*>(out.data()), 32) != 32) {
+    if (BN_bn2binpad(d->get(), reinterpret_cast<unsigned char*>(out.data()), 32) != 32) {
         return errc::crypto_failure;
     }
     return out;
@@ -307,22 +335,15 @@ boost::system::result<secret> p256_ecdh(const private_key& key, std::string_view
 
 boost::system::result<secret> p256_ecdh(EVP_PKEY* key, std::string_view peer_point)
 {
-    auto peer = p256_public_key(peer_point);
-    if (!peer) {
-        return peer.error();
-    }
     const detail::error_queue_guard guard;
-    // EVP_PKEY_derive_set_peer also refuses a peer on another curve than `key`.
-    const pkey_ctx_ptr ctx{EVP_PKEY_CTX_new(key, nullptr)};
-    auto out = secret::with_size(p256_scalar_size);
-    std::size_t size = out.size();
-    if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
-        EVP_PKEY_derive_set_peer(ctx.get(), peer->get()) != 1 ||
-        EVP_PKEY_derive(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &size) != 1 ||
-        size != p256_scalar_size) {
-        return errc::crypto_failure;
+    if (key_type_of(key) != key_type::ec_p256) {
+        return errc::unsupported_key;
     }
-    return out;
+    const auto d = private_scalar(key);
+    if (!d) {
+        return d.error();
+    }
+    return agree_with_point(d->get(), peer_point);
 }
 
 boost::system::result<secret>
@@ -333,18 +354,10 @@ p256_ecdh_with_scalar(std::string_view scalar, std::string_view peer_point)
     if (!d) {
         return d.error();
     }
-    const bn_ctx_ptr ctx{BN_CTX_secure_new()};
-    if (curve() == nullptr || !ctx) {
-        return errc::crypto_failure;
-    }
-    if (!scalar_in_range(d->get())) {
+    if (curve() == nullptr || !scalar_in_range(d->get())) {
         return errc::invalid_key;
     }
-    const auto peer = decoded(peer_point, ctx.get());
-    if (!peer) {
-        return errc::invalid_key;
-    }
-    return agree(d->get(), peer.get(), ctx.get());
+    return agree_with_point(d->get(), peer_point);
 }
 
 bool p256_verify_es256(std::string_view point, std::string_view message, std::string_view signature)
