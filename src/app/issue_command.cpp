@@ -2,7 +2,6 @@
 // preflight, step retries, the key sealed before the CSR, the DNS observer's wake-up, events),
 // over the configured store or a temporary one, then fullchain.pem and key.pem installed as a
 // pair. Exit 0 issued, 1 a failure happened, 2 usage or configuration error.
-#include <toml++/toml.h>
 
 #include <filesystem>
 #include <iostream>
@@ -10,7 +9,6 @@
 
 #include "app/cli_support.hpp"
 #include "app/commands.hpp"
-#include "app/config_file.hpp"
 #include "app/log.hpp"
 #include "app/oneshot_state.hpp"
 #include "app/sealed_keys.hpp"
@@ -18,7 +16,6 @@
 #include "core/atomic_file.hpp"
 #include "core/challenge_name.hpp"
 #include "core/config_error.hpp"
-#include "core/config_values.hpp"
 #include "core/crypto/certificate.hpp"
 #include "core/crypto/key_type.hpp"
 
@@ -40,17 +37,13 @@ struct issue_options
 // used unless the file is named.
 std::optional<std::filesystem::path> account_key_setting(const server_settings& settings)
 {
-    const auto loaded = load_config(settings.config_file.string());
-    const auto* acme = loaded.table.get_as<toml::table>("acme");
-    const auto named =
-        acme != nullptr ? core::optional_string(*acme, "account_key", "acme") : std::nullopt;
-    if (named) {
-        return loaded.base_dir / *named;
+    if (settings.account_key_file) {
+        return settings.account_key_file;
     }
     if (settings.backend) {
         return std::nullopt;
     }
-    return loaded.base_dir / "account.key";
+    return settings.config_dir / "account.key";
 }
 
 // The first name that is not a managed domain, with what to do; nullopt when all are.

@@ -342,6 +342,7 @@ server_settings load_settings(const std::string& file)
     const auto& root = loaded.table;
     server_settings s;
     s.config_file = chosen;
+    s.config_dir = loaded.base_dir;
     s.dns = dns::parse_dns_config(root, loaded.base_dir);
     if (s.dns.zones.empty()) {
         throw config_error("dns.zone: at least one zone is needed, to hold the challenge labels");
@@ -359,6 +360,11 @@ server_settings load_settings(const std::string& file)
     s.control_socket = s.database;
     s.control_socket += ".sock";
     s.cas = parse_cas(root, loaded.base_dir);
+    if (const auto* acme = root.get_as<toml::table>("acme")) {
+        if (auto key = core::optional_string(*acme, "account_key", "acme")) {
+            s.account_key_file = loaded.base_dir / *key;
+        }
+    }
     s.domains = parse_domains(root, s.challenge_zone);
     s.preflight = parse_preflight(root);
     s.renewal = parse_renewal(root);

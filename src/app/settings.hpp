@@ -88,12 +88,15 @@ struct server_settings
 {
     dns::dns_config dns;
     std::filesystem::path config_file; // empty: the embedded defaults
+    std::filesystem::path config_dir;  // where the file's relative paths lead
     bool backend = false; // a [store] section: serve runs the issuance backend, not DNS alone
     std::filesystem::path database;
     std::filesystem::path master_key_file;
     std::filesystem::path control_socket; // beside the database
     std::string challenge_zone;           // where labels live: the first dns.zone apex
     std::vector<ca_settings> cas;
+    // [acme] account_key: the file the one-shot `issue` keeps the account's key in.
+    std::optional<std::filesystem::path> account_key_file;
     std::vector<seeded_domain> domains;
     preflight_settings preflight;
     core::renewal_policy_options renewal;

@@ -131,4 +131,16 @@ max_values = 20
     }
 }
 
+TEST_CASE("settings: [acme] account_key is read beside the configuration file")
+{
+    const std::string acme = "[acme]\ndirectory = \"https://ca.test/dir\"\n";
+    const auto without = load(base_config + acme).settings.value();
+    CHECK_FALSE(without.account_key_file.has_value());
+    CHECK(without.config_dir == std::filesystem::temp_directory_path());
+    const auto with =
+        load(base_config + acme + "account_key = \"keys/account.key\"\n").settings.value();
+    REQUIRE(with.account_key_file.has_value());
+    CHECK(*with.account_key_file == std::filesystem::temp_directory_path() / "keys/account.key");
+    CHECK_FALSE(load(base_config + acme + "account_key = 3\n").error.empty());
+}
 } // namespace certfleet::app
