@@ -467,6 +467,14 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
             post_options how;
             how.where = send->where;
             how.accept_pem = send->accept_pem_chain;
+            net::work_gate::pass turn; // newOrder: one at a time (see issue() in client.hpp)
+            if (send->where == endpoint::new_order) {
+                if (!new_orders_) {
+                    new_orders_ =
+                        std::make_unique<net::work_gate>(co_await asio::this_coro::executor, 1);
+                }
+                turn = co_await new_orders_->enter();
+            }
             auto r = co_await post(send->url, send->payload, how, send->step);
             if (r) {
                 next = response_received{std::move(*r), now()};

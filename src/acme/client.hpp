@@ -27,6 +27,7 @@
 #include "core/challenge_board.hpp"
 #include "core/crypto/private_key.hpp"
 #include "net/http_client.hpp"
+#include "net/work_gate.hpp"
 
 namespace certfleet::acme {
 
@@ -156,7 +157,11 @@ public:
     task<void> rollover_key(core::private_key new_key);
     task<void> deactivate_account();
 
-    // Issues one certificate through the order machine. TXT values go through `board`.
+    // Issues one certificate through the order machine. TXT values go through `board`. Many
+    // may run at once; their newOrder requests go one at a time (the next is sent when the CA
+    // has answered the last): CAs index an account's orders, and creations racing on that
+    // index have failed (step-ca's compare-and-swap) or deadlocked the CA (Pebble 2.4 takes its
+    // store's lock then an authorization's in one handler, the other way round in another).
     task<issued_certificate>
     issue(order_request request, core::challenge_board& board, key_hooks hooks = {});
 
@@ -213,6 +218,7 @@ private:
     std::string account_url_;
     client_stats stats_;
     std::unique_ptr<boost::asio::thread_pool> key_workers_; // RSA generation off the I/O thread
+    std::unique_ptr<net::work_gate> new_orders_;            // one newOrder in flight (issue())
 };
 
 // Turns a non-2xx response into a failure carrying the CA's problem document.

@@ -13,8 +13,8 @@
 #include "app/deploy_journal.hpp"
 #include "app/deploy_service.hpp"
 #include "app/rest_api.hpp"
-#include "app/work_gate.hpp"
 #include "net/http_server.hpp"
+#include "net/work_gate.hpp"
 
 namespace certfleet::app {
 
@@ -49,7 +49,7 @@ private:
     std::unique_ptr<agent_hub> agents_;
     std::unique_ptr<deploy_journal> journal_;
     boost::asio::thread_pool workers_; // joined before deploy_ goes
-    work_gate deliveries_;
+    net::work_gate deliveries_;
     rest_context context_;
     std::unique_ptr<api_router> router_;
     std::unique_ptr<net::http_server> server_;

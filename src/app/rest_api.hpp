@@ -16,6 +16,10 @@
 #include "app/settings.hpp"
 #include "app/state.hpp"
 
+namespace certfleet::net {
+class work_gate;
+} // namespace certfleet::net
+
 namespace certfleet::app {
 
 // What differs between the server and the local CLI.
@@ -36,7 +40,6 @@ struct rest_hooks
 class deploy_service;
 class agent_hub;
 class deploy_journal;
-class work_gate;
 
 struct rest_context
 {
@@ -48,7 +51,7 @@ struct rest_context
     agent_hub* agents = nullptr;          // long-polls wait here; none: they answer at once
     boost::asio::any_io_executor workers; // CPU-bound work (sealing bundles); none: inline
     deploy_journal* journal = nullptr;    // agents' reports and contacts; none: written at once
-    work_gate* deliveries = nullptr;      // polls gathering and sealing bundles; none: no bound
+    net::work_gate* deliveries = nullptr; // polls gathering and sealing bundles; none: no bound
 };
 
 // The router of every route; `context` must outlive it.

@@ -8,10 +8,10 @@
 #include "app/offload.hpp"
 #include "app/openapi_schema.hpp"
 #include "app/rest_handlers.hpp"
-#include "app/work_gate.hpp"
 #include "core/errc.hpp"
 #include "deploy/target.hpp"
 #include "deploy/window.hpp"
+#include "net/work_gate.hpp"
 
 namespace certfleet::app::rest {
 namespace asio = boost::asio;
@@ -220,7 +220,7 @@ asio::awaitable<response> agent_poll(rest_context* cx, api_call call)
         std::optional<response> answered;
         {
             // Held from gathering the bundles to the answer's text (not while waiting).
-            work_gate::pass pass;
+            net::work_gate::pass pass;
             if (cx->deliveries != nullptr) {
                 pass = co_await cx->deliveries->enter();
             }

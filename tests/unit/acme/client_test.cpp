@@ -4,6 +4,11 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include "core/crypto/encoding.hpp"
 #include "unit/acme/test_data.hpp"
 #include "unit/net/test_server.hpp"
@@ -104,10 +109,56 @@ struct unused_board final : core::challenge_board
     void cleanup(std::string_view, std::string_view) override {}
 };
 
+// One order for a name the scripted CA refuses at newOrder; counts itself done.
+boost::asio::awaitable<void> refused_order(acme::client* client, int* done)
+{
+    unused_board board;
+    acme::order_request request;
+    request.names = {"www.example.com"};
+    (void)co_await client->issue(std::move(request), board);
+    ++*done;
+}
+
 } // namespace
 
 TEST_SUITE("acme")
 {
+    TEST_CASE("an account's newOrder requests go one at a time: the next once the CA has answered")
+    {
+        harness f;
+        auto client = f.client();
+        std::vector<std::chrono::steady_clock::time_point> arrivals;
+        auto answer = f.ca.server.on_request;
+        f.ca.server.on_request = [&](const test::server_request& req, test::server_response& res) {
+            if (req.target() == "/order") {
+                arrivals.push_back(std::chrono::steady_clock::now());
+            }
+            answer(req, res);
+        };
+        constexpr auto answer_after = 100ms;
+        test::run(f.io, [&]() -> boost::asio::awaitable<void> {
+            acme::account_options account;
+            account.agree_to_terms = true;
+            REQUIRE((co_await client.register_account(account)).has_value());
+            f.ca.server.response_delay = answer_after; // every answer from now on
+            int done = 0;
+            const auto executor = co_await boost::asio::this_coro::executor;
+            for (int i = 0; i < 3; ++i) {
+                boost::asio::co_spawn(
+                    executor, refused_order(&client, &done), boost::asio::detached
+                );
+            }
+            while (done < 3) {
+                boost::asio::steady_timer tick(executor, 10ms);
+                co_await tick.async_wait(boost::asio::use_awaitable);
+            }
+        });
+        REQUIRE(arrivals.size() == 3);
+        for (std::size_t i = 1; i < arrivals.size(); ++i) {
+            CHECK(arrivals[i] - arrivals[i - 1] >= answer_after);
+        }
+    }
+
     TEST_CASE("a profile named in the directory and replaces go into newOrder")
     {
         harness f;

@@ -1,4 +1,4 @@
-#include "app/work_gate.hpp"
+#include "net/work_gate.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -6,7 +6,7 @@
 #include <boost/system/system_error.hpp>
 #include <list>
 
-namespace certfleet::app {
+namespace certfleet::net {
 namespace asio = boost::asio;
 
 struct work_gate::state
@@ -119,4 +119,4 @@ std::size_t work_gate::waiting() const noexcept
     return state_->waiters.size();
 }
 
-} // namespace certfleet::app
+} // namespace certfleet::net

@@ -1,9 +1,10 @@
 #pragma once
 // At most `width` coroutines at once inside a stretch of work, the others waiting their turn,
-// first come first served. The agents' long-polls pass one before they gather and seal a bundle:
-// a renewal wakes every poll at once, and ten thousand bundles gathered together waited for the
-// sealing threads in memory (70 MiB above the resting server in bench/agents) while a few in
-// flight keep those threads as busy.
+// first come first served. Two users: the agents' long-polls pass one before they gather and seal
+// a bundle (a renewal wakes every poll at once, and ten thousand bundles gathered together waited
+// for the sealing threads in memory, 70 MiB above the resting server in bench/agents, while a few
+// in flight keep those threads as busy); and an ACME account's newOrder requests go one at a time
+// (acme/client.hpp).
 //
 // A pass is held for as long as its holder keeps it (moved, not copied) and handed to the longest
 // waiter when released. A waiter whose coroutine is destroyed leaves the queue; a pass may
@@ -15,7 +16,7 @@
 #include <cstddef>
 #include <memory>
 
-namespace certfleet::app {
+namespace certfleet::net {
 
 class work_gate
 {
@@ -53,4 +54,4 @@ private:
     std::shared_ptr<state> state_;
 };
 
-} // namespace certfleet::app
+} // namespace certfleet::net

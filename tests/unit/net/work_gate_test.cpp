@@ -1,4 +1,4 @@
-#include "app/work_gate.hpp"
+#include "net/work_gate.hpp"
 
 #include <doctest/doctest.h>
 
@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-using certfleet::app::work_gate;
+using certfleet::net::work_gate;
 namespace asio = boost::asio;
 
 namespace {
