@@ -4,9 +4,6 @@
 #include <sys/resource.h>
 
 #include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/udp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <charconv>
 #include <optional>
@@ -178,50 +175,25 @@ struct server::impl
     );
 };
 
-namespace {
-
-// SO_REUSEPORT lets any process of the same user bind a port that the threads share, and the
-// kernel would then split the queries between two servers without a word (a second `serve`
-// with its own challenge records). Binding the address once without it fails as one thread's
-// sockets would when another server holds the port.
-boost::system::error_code check_port_free(asio::io_context& io, const udp::endpoint& at)
-{
-    boost::system::error_code ec;
-    udp::socket datagram(io);
-    datagram.open(at.protocol(), ec);
-    if (!ec && at.address().is_v6()) {
-        datagram.set_option(asio::ip::v6_only(true), ec);
-    }
-    if (!ec) {
-        datagram.bind(at, ec);
-    }
-    if (ec) {
-        return ec;
-    }
-    tcp::acceptor stream(io);
-    const tcp::endpoint tcp_at{at.address(), at.port()};
-    stream.open(tcp_at.protocol(), ec);
-    if (!ec) {
-        stream.set_option(tcp::acceptor::reuse_address(true), ec); // as the listeners do
-    }
-    if (!ec && at.address().is_v6()) {
-        stream.set_option(asio::ip::v6_only(true), ec);
-    }
-    if (!ec) {
-        stream.bind(tcp_at, ec);
-    }
-    return ec;
-}
-
-} // namespace
-
 // Opens UDP and TCP on `requested` for every shard. With port 0 the kernel picks UDP's port,
 // which TCP may hold already: try a few.
 boost::system::error_code server::impl::open(const udp::endpoint& requested)
 {
     const bool shared_port = shards.size() > 1;
     if (shared_port && requested.port() != 0) {
-        if (auto taken = check_port_free(shards.front()->io, requested)) {
+        // SO_REUSEPORT lets any process of the same user bind a port that the threads share,
+        // and the kernel would then split the queries between two servers without a word (a
+        // second `serve` with its own challenge records). Opening the address once without it
+        // fails as one thread's sockets would when another server holds the port.
+        detail::udp_listener datagram(core);
+        const auto stream = std::make_shared<detail::tcp_listener>(*shards.front());
+        auto taken = datagram.open(requested, false);
+        if (!taken) {
+            taken = stream->open(tcp::endpoint{requested.address(), requested.port()}, false);
+        }
+        datagram.close();
+        stream->close();
+        if (taken) {
             return taken;
         }
     }
