@@ -21,6 +21,15 @@ using http_verb = boost::beast::http::verb;
 
 namespace {
 
+// A pass through `gate`, made on first use: the client learns its executor from its callers.
+asio::awaitable<net::work_gate::pass> one_at_a_time(std::unique_ptr<net::work_gate>& gate)
+{
+    if (!gate) {
+        gate = std::make_unique<net::work_gate>(co_await asio::this_coro::executor, 1);
+    }
+    co_return co_await gate->enter();
+}
+
 // GCC 12 miscompiles braced temporaries holding strings inside a co_await expression (they are
 // freed twice): requests and step names are built before the co_await, never inside it.
 net::http_request plain_request(boost::beast::http::verb method, std::string url)
@@ -124,6 +133,22 @@ task<directory> client::load_directory()
     if (directory_) {
         co_return *directory_;
     }
+    // Orders started together (a server's first sweep) wait for one fetch and share its outcome,
+    // the CA's refusal too: a CA that is down is not asked once per waiting order.
+    const auto fetches_before = directory_fetches_;
+    const auto turn = co_await one_at_a_time(directory_loads_);
+    if (directory_fetches_ == fetches_before) {
+        last_directory_fetch_ = co_await fetch_directory();
+        ++directory_fetches_;
+        if (*last_directory_fetch_) {
+            directory_ = **last_directory_fetch_;
+        }
+    }
+    co_return *last_directory_fetch_;
+}
+
+task<directory> client::fetch_directory()
+{
     if (!transport_allowed(options_.directory_url)) {
         co_return make_failure(errc::insecure_url, "directory " + options_.directory_url);
     }
@@ -142,8 +167,7 @@ task<directory> client::load_directory()
     if (auto url = first_refused_url(*d)) {
         co_return make_failure(errc::insecure_url, "directory names " + *url);
     }
-    directory_ = std::move(*d);
-    co_return *directory_;
+    co_return std::move(*d);
 }
 
 asio::awaitable<boost::system::result<net::http_response>>
@@ -459,9 +483,9 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
                 );
             }
             auto& r = *done->result;
-            co_return issued_certificate{
-                std::move(r.certificate_pem), std::move(*certificate_key), std::move(r.order_url),
-                std::move(r.certificate_url), std::move(r.alternate_urls)};
+            co_return issued_certificate{std::move(r.certificate_pem), std::move(r.chain),
+                                         std::move(*certificate_key),  std::move(r.order_url),
+                                         std::move(r.certificate_url), std::move(r.alternate_urls)};
         }
         if (auto* send = std::get_if<send_request>(&step)) {
             post_options how;
@@ -469,11 +493,7 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
             how.accept_pem = send->accept_pem_chain;
             net::work_gate::pass turn; // newOrder: one at a time (see issue() in client.hpp)
             if (send->where == endpoint::new_order) {
-                if (!new_orders_) {
-                    new_orders_ =
-                        std::make_unique<net::work_gate>(co_await asio::this_coro::executor, 1);
-                }
-                turn = co_await new_orders_->enter();
+                turn = co_await one_at_a_time(new_orders_);
             }
             auto r = co_await post(send->url, send->payload, how, send->step);
             if (r) {

@@ -67,6 +67,7 @@ struct client_options
 struct issued_certificate
 {
     std::string certificate_pem;
+    std::vector<core::certificate_info> chain; // certificate_pem parsed, leaf first
     core::private_key key;
     std::string order_url;
     std::string certificate_url;
@@ -140,9 +141,10 @@ class client
 public:
     client(net::http_client& http, core::private_key account_key, client_options options);
 
-    // Fetches the directory once; later calls return the cached copy. Errors: insecure_url
-    // (before any request, or for a plain http:// resource URL in the directory), a transport
-    // error, problem, or the directory's parse errors.
+    // Fetches the directory once (callers at the same time wait for that fetch and share its
+    // outcome); later calls return the cached copy. Errors: insecure_url (before any request, or
+    // for a plain http:// resource URL in the directory), a transport error, problem, or the
+    // directory's parse errors.
     task<directory> load_directory();
     // newAccount (RFC 8555 7.3): creates the account, or finds the one this key already has.
     task<account_info> register_account(account_options options);
@@ -204,6 +206,7 @@ private:
     // Sends one request, counted in stats() and reported to options.on_request.
     boost::asio::awaitable<boost::system::result<net::http_response>>
     fetch(net::http_request request, endpoint where);
+    task<directory> fetch_directory(); // one GET, uncached (load_directory() caches)
     task<std::string> take_nonce();
     task<account_info> new_account(nlohmann::json payload, std::string step);
     task<account_info> post_account(nlohmann::json payload, std::string step);
@@ -214,11 +217,14 @@ private:
     core::private_key key_;
     client_options options_;
     std::optional<directory> directory_;
+    std::uint64_t directory_fetches_ = 0;                    // fetches finished, for their waiters
+    std::optional<outcome<directory>> last_directory_fetch_; // what the last one gave them
     nonce_pool nonces_;
     std::string account_url_;
     client_stats stats_;
     std::unique_ptr<boost::asio::thread_pool> key_workers_; // RSA generation off the I/O thread
     std::unique_ptr<net::work_gate> new_orders_;            // one newOrder in flight (issue())
+    std::unique_ptr<net::work_gate> directory_loads_;       // one directory fetch in flight
 };
 
 // Turns a non-2xx response into a failure carrying the CA's problem document.

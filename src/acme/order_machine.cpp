@@ -18,16 +18,6 @@ template <class... F> struct overloaded : F...
 };
 template <class... F> overloaded(F...) -> overloaded<F...>;
 
-// The issuer CN at the top of a PEM chain (the certificate closest to the root).
-std::optional<std::string> top_issuer(std::string_view pem)
-{
-    auto chain = core::parse_pem_chain(pem);
-    if (!chain || chain->empty()) {
-        return std::nullopt;
-    }
-    return chain->back().issuer_cn;
-}
-
 } // namespace
 
 std::string_view to_string(order_phase p) noexcept
@@ -418,6 +408,7 @@ action order_machine::on_certificate(const net::http_response& r)
         return fail(errc::malformed_response, "download certificate: not a PEM certificate chain");
     }
     result_.certificate_pem = r.body;
+    result_.chain = std::move(*chain);
     result_.order_url = order_url_;
     result_.certificate_url = certificate_url_;
     for (const auto& l : parse_link_headers(r.headers_named("Link"))) {
@@ -426,7 +417,7 @@ action order_machine::on_certificate(const net::http_response& r)
         }
     }
     if (request_.preferred_chain_issuer &&
-        chain->back().issuer_cn != *request_.preferred_chain_issuer &&
+        result_.chain.back().issuer_cn != *request_.preferred_chain_issuer &&
         !result_.alternate_urls.empty()) {
         phase_ = order_phase::fetching_alternates;
         next_alternate_ = 0;
@@ -440,8 +431,11 @@ action order_machine::on_certificate(const net::http_response& r)
 
 action order_machine::on_alternate(const net::http_response& r)
 {
-    if (auto issuer = top_issuer(r.body); issuer && *issuer == *request_.preferred_chain_issuer) {
+    // The issuer CN at the top of the chain (the certificate closest to the root) decides.
+    if (auto chain = core::parse_pem_chain(r.body);
+        chain && !chain->empty() && chain->back().issuer_cn == *request_.preferred_chain_issuer) {
         result_.certificate_pem = r.body;
+        result_.chain = std::move(*chain);
         result_.certificate_url = result_.alternate_urls[next_alternate_];
         phase_ = order_phase::done;
         return finished{result_};

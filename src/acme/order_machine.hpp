@@ -34,6 +34,7 @@
 #include "acme/failure.hpp"
 #include "acme/objects.hpp"
 #include "acme/request_outcome.hpp"
+#include "core/crypto/certificate.hpp"
 #include "core/crypto/key_type.hpp"
 #include "net/http_message.hpp"
 
@@ -90,7 +91,8 @@ struct wait_until
 };
 struct order_result
 {
-    std::string certificate_pem; // leaf first, then the chain
+    std::string certificate_pem;               // leaf first, then the chain
+    std::vector<core::certificate_info> chain; // certificate_pem parsed
     std::string order_url;
     std::string certificate_url;
     std::vector<std::string> alternate_urls;

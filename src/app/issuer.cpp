@@ -393,8 +393,8 @@ run_result issuer::record_success(run_context& ctx, acme::issued_certificate iss
     run_result result;
     result.certificate_id = ctx.cert.id;
     result.names = ctx.cert.spec.names;
-    auto chain = core::parse_pem_chain(issued.certificate_pem);
-    if (!chain || chain->empty() || !core::certificate_matches_key(chain->front(), issued.key)) {
+    const auto& chain = issued.chain; // parsed by the client when it accepted the download
+    if (chain.empty() || !core::certificate_matches_key(chain.front(), issued.key)) {
         return record_failure(
             ctx,
             acme::failure{
@@ -402,7 +402,7 @@ run_result issuer::record_success(run_context& ctx, acme::issued_certificate iss
                 "the CA's certificate is unreadable or does not match our key"}
         );
     }
-    const auto& leaf = chain->front();
+    const auto& leaf = chain.front();
     core::certificate_version v;
     v.certificate_id = ctx.cert.id;
     v.chain_pem = issued.certificate_pem;

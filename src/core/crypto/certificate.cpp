@@ -173,6 +173,13 @@ boost::system::result<certificate_info> describe(const X509* cert, std::string_v
         }
     }
 
+    info.public_key_der =
+        detail::to_der(X509_get_X509_PUBKEY(cert), [](const X509_PUBKEY* k, unsigned char** out) {
+            return i2d_X509_PUBKEY(k, out);
+        });
+    if (info.public_key_der.empty()) {
+        return errc::invalid_certificate;
+    }
     info.sha256_fingerprint = sha256(der);
     info.sha1_fingerprint = sha1(der);
     if (info.sha256_fingerprint.empty() || info.sha1_fingerprint.empty()) {
@@ -248,6 +255,12 @@ boost::system::result<std::vector<certificate_info>> parse_pem_chain(std::string
 
 bool certificate_matches_key(const certificate_info& cert, const private_key& key)
 {
+    // The CA copies the CSR's key as it was sent: equal bytes settle it without decoding the
+    // certificate again (OpenSSL 3 decodes its key on every parse, the costly part).
+    if (cert.public_key_der == key.public_key_der()) {
+        return true;
+    }
+    // The same key encoded another way (an EC point sent compressed) is still ours.
     const detail::error_queue_guard guard;
     const auto x509 = decode(cert.der);
     if (!x509) {

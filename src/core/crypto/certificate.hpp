@@ -35,6 +35,7 @@ struct certificate_info
     std::string issuer_dn;              // RFC 2253 one-line form, non-ASCII escaped as \XX
     std::string sha256_fingerprint;     // raw 32 bytes of SHA-256(der)
     std::string sha1_fingerprint;       // raw 20 bytes of SHA-1(der) (Windows thumbprint)
+    std::string public_key_der;         // the SubjectPublicKeyInfo, DER
 };
 
 // At most this many certificates in one PEM chain.

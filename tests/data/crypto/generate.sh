@@ -9,6 +9,7 @@
 #                        SANs www.example.com, *.example.com, example.com, AKI = CA's SKI,
 #                        2025-01-01T00:00:00Z (UTCTime) to 2050-06-01T12:00:00Z (GeneralizedTime)
 #   chain.pem            leaf.pem then ca.pem
+#   leaf-compressed.pem  leaf.key's public key with its point compressed (SEC 1 2.3.3), by the CA
 set -eu
 cd "$(dirname "$0")"
 work=$(mktemp -d)
@@ -56,6 +57,10 @@ openssl ca -batch -config "$work/ca.cnf" -cert ca.pem -keyfile ca.key -in "$work
     -extensions leaf_ext -startdate 250101000000Z -enddate 20500601120000Z -notext -out leaf.pem
 
 cat leaf.pem ca.pem > chain.pem
+
+openssl pkey -in leaf.key -pubout -ec_conv_form compressed -out "$work/leaf-compressed.pub"
+openssl x509 -req -in "$work/leaf.csr" -CA ca.pem -CAkey ca.key -set_serial 0x0c0c \
+    -force_pubkey "$work/leaf-compressed.pub" -days 9000 -out leaf-compressed.pem
 
 for f in leaf.pem ca.pem; do
     echo "== $f"

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -119,10 +120,65 @@ boost::asio::awaitable<void> refused_order(acme::client* client, int* done)
     ++*done;
 }
 
+// Loads the directory; counts itself done, and loaded when it got one.
+boost::asio::awaitable<void> directory_load(acme::client* client, int* loaded, int* done)
+{
+    const auto directory = co_await client->load_directory();
+    *loaded += directory ? 1 : 0;
+    ++*done;
+}
+
+// Three directory loads of `client` at once, waiting for all three; returns how many loaded.
+boost::asio::awaitable<int> three_directory_loads(acme::client& client)
+{
+    int loaded = 0;
+    int done = 0;
+    const auto executor = co_await boost::asio::this_coro::executor;
+    for (int i = 0; i < 3; ++i) {
+        boost::asio::co_spawn(
+            executor, directory_load(&client, &loaded, &done), boost::asio::detached
+        );
+    }
+    while (done < 3) {
+        boost::asio::steady_timer tick(executor, 10ms);
+        co_await tick.async_wait(boost::asio::use_awaitable);
+    }
+    co_return loaded;
+}
+
 } // namespace
 
 TEST_SUITE("acme")
 {
+    TEST_CASE("loads of the directory at once share one fetch, and its failure")
+    {
+        harness f;
+        auto answer = f.ca.server.on_request;
+        bool refuse = true;
+        f.ca.server.on_request = [&](const test::server_request& req, test::server_response& res) {
+            if (refuse && req.target() == "/dir") {
+                f.ca.paths.emplace_back(req.target());
+                res.result(503);
+                return;
+            }
+            answer(req, res);
+        };
+        f.ca.server.response_delay = 50ms; // the three wait while the first fetch is out
+        const auto fetches = [&] {
+            return std::count(f.ca.paths.begin(), f.ca.paths.end(), "/dir");
+        };
+        auto client = f.client();
+        test::run(f.io, [&]() -> boost::asio::awaitable<void> {
+            CHECK(co_await three_directory_loads(client) == 0); // the CA is down: asked once
+            CHECK(fetches() == 1);
+            refuse = false;
+            CHECK(co_await three_directory_loads(client) == 3); // a later load asks again
+            CHECK(fetches() == 2);
+            CHECK(co_await three_directory_loads(client) == 3); // and then it is kept
+            CHECK(fetches() == 2);
+        });
+    }
+
     TEST_CASE("an account's newOrder requests go one at a time: the next once the CA has answered")
     {
         harness f;

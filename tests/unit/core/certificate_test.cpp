@@ -111,6 +111,19 @@ TEST_SUITE("core")
         );
     }
 
+    TEST_CASE("a certificate whose CA sent our key's point compressed still matches that key")
+    {
+        const auto key = private_key::from_pem(fixture("leaf.key")).value();
+        const auto leaf = parse_pem_chain(fixture("leaf.pem")).value().at(0);
+        const auto compressed = parse_pem_chain(fixture("leaf-compressed.pem")).value().at(0);
+        CHECK(leaf.public_key_der == key.public_key_der());
+        CHECK(compressed.public_key_der.size() < key.public_key_der().size()); // 33-byte point
+        CHECK(certificate_matches_key(compressed, key));
+        CHECK_FALSE(
+            certificate_matches_key(compressed, private_key::from_pem(fixture("ca.key")).value())
+        );
+    }
+
     TEST_CASE("the RFC 9773 section 4.1 example gives the expected ARI certID")
     {
         const auto cert = parse_pem_chain(fixture("rfc9773-example.pem")).value().at(0);
