@@ -150,6 +150,27 @@ boost::asio::awaitable<int> three_directory_loads(acme::client& client)
 
 TEST_SUITE("acme")
 {
+    TEST_CASE("a CA seen validating cuts the order's validation wait to the grace, once")
+    {
+        using acme::order_phase;
+        const auto seen = std::chrono::system_clock::time_point{} + 1h;
+        const auto next_step = seen + 50ms;
+        acme::order_wakeup wakeup; // the issuer's: the default grace
+        CHECK(wakeup.shorten(next_step, order_phase::polling_validation) == next_step);
+        bool timer_cancelled = false;
+        wakeup.cancel_wait = [&] { timer_cancelled = true; };
+        wakeup.poke(seen);
+        CHECK(timer_cancelled); // the waiting driver looks again at once
+        CHECK(wakeup.shorten(next_step, order_phase::polling_issuance) == next_step);
+        CHECK(wakeup.shorten(seen + 1ms, order_phase::polling_validation) == seen + 1ms);
+        CHECK(wakeup.shorten(next_step, order_phase::polling_validation) == seen + 2ms);
+        // Once: the backoff goes on afterwards, and later queries change nothing.
+        CHECK(wakeup.shorten(next_step + 100ms, order_phase::polling_validation) ==
+              next_step + 100ms);
+        wakeup.poke(seen + 1s);
+        CHECK(wakeup.shorten(next_step + 2s, order_phase::polling_validation) == next_step + 2s);
+    }
+
     TEST_CASE("loads of the directory at once share one fetch, and its failure")
     {
         harness f;
