@@ -165,8 +165,9 @@ TEST_SUITE("acme")
         CHECK(wakeup.shorten(seen + 1ms, order_phase::polling_validation) == seen + 1ms);
         CHECK(wakeup.shorten(next_step, order_phase::polling_validation) == seen + 2ms);
         // Once: the backoff goes on afterwards, and later queries change nothing.
-        CHECK(wakeup.shorten(next_step + 100ms, order_phase::polling_validation) ==
-              next_step + 100ms);
+        CHECK(
+            wakeup.shorten(next_step + 100ms, order_phase::polling_validation) == next_step + 100ms
+        );
         wakeup.poke(seen + 1s);
         CHECK(wakeup.shorten(next_step + 2s, order_phase::polling_validation) == next_step + 2s);
     }
