@@ -543,6 +543,17 @@ client::issue(order_request request, core::challenge_board& board, key_hooks hoo
 
 task<renewal_info_result> client::renewal_info(std::string leaf_pem)
 {
+    auto id = ari_cert_id_from_pem(leaf_pem);
+    if (!id) {
+        co_return make_failure(
+            id.error(), "renewal info: cannot compute the certificate's ARI identifier"
+        );
+    }
+    co_return co_await renewal_info_by_id(std::move(*id));
+}
+
+task<renewal_info_result> client::renewal_info_by_id(std::string cert_id)
+{
     auto d = co_await load_directory();
     if (!d) {
         co_return d.error();
@@ -553,17 +564,11 @@ task<renewal_info_result> client::renewal_info(std::string leaf_pem)
             "renewal info: this CA does not offer ARI (no renewalInfo in its directory)"
         );
     }
-    auto id = ari_cert_id_from_pem(leaf_pem);
-    if (!id) {
-        co_return make_failure(
-            id.error(), "renewal info: cannot compute the certificate's ARI identifier"
-        );
-    }
     std::string url = d->renewal_info;
     if (url.empty() || url.back() != '/') {
         url += '/';
     }
-    url += *id;
+    url += cert_id;
     auto request = plain_request(http_verb::get, url);
     auto r = co_await fetch(std::move(request), endpoint::renewal_info);
     if (!r) {
@@ -577,7 +582,7 @@ task<renewal_info_result> client::renewal_info(std::string leaf_pem)
         co_return make_failure(window.error(), "renewal info: unreadable window");
     }
     const auto retry_after = retry_after_of(*r, now());
-    co_return renewal_info_result{std::move(*window), retry_after, std::move(*id)};
+    co_return renewal_info_result{std::move(*window), retry_after, std::move(cert_id)};
 }
 
 task<void>

@@ -173,6 +173,8 @@ public:
 
     // ARI (RFC 9773): the CA's suggested renewal window for a certificate (leaf PEM).
     task<renewal_info_result> renewal_info(std::string leaf_pem);
+    // The same by the certificate's ARI identifier (section 4.1), as ari_cert_id() makes it.
+    task<renewal_info_result> renewal_info_by_id(std::string cert_id);
 
     // Revocation (RFC 8555 7.6) signed by the account key, or by the certificate's own key
     // when given. reason: RFC 5280 CRLReason code (0 unspecified, 1 keyCompromise, 4 superseded,

@@ -33,7 +33,13 @@ issuer::update_window(ca_session& session, core::certificate_record& cert)
         }
         co_return std::nullopt; // no ARI at this CA: the lifetime rule applies
     }
-    auto info = co_await session.client().renewal_info((*version)->chain_pem);
+    // The identifier stored with the version spares parsing the chain again.
+    acme::outcome<acme::renewal_info_result> info = acme::failure{};
+    if ((*version)->ari_cert_id.empty()) {
+        info = co_await session.client().renewal_info((*version)->chain_pem);
+    } else {
+        info = co_await session.client().renewal_info_by_id((*version)->ari_cert_id);
+    }
     const auto now = clock::now();
     if (!info) {
         log(level::info, "certificate " + std::to_string(cert.id) +

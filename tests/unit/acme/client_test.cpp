@@ -284,6 +284,11 @@ TEST_SUITE("acme")
             CHECK(info->window.end > info->window.start);
             REQUIRE(info->retry_after);
             CHECK(*info->retry_after == 21600s);
+
+            auto by_id = co_await client.renewal_info_by_id(info->cert_id);
+            REQUIRE(by_id.has_value());
+            CHECK(f.ca.paths.back() == "/renewal-info/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
+            CHECK(by_id->window.start == info->window.start);
         });
     }
 
