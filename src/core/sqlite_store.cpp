@@ -35,8 +35,8 @@ public:
         db_.exec("PRAGMA journal_mode = WAL");
         // NORMAL in WAL mode: a commit survives the process dying (SIGKILL, a crash) at once,
         // and the writes that must also survive the machine losing power — the keys, the
-        // issued versions, the accounts — are committed under FULL (durable_scope), which
-        // syncs every earlier commit with them. Syncing each step of every order would stall
+        // accounts, the settings — are committed under FULL (durable_scope), which syncs every
+        // earlier commit with them (an issued version is fetched again from its order). Syncing each step of every order would stall
         // all orders on one disk flush after another.
         db_.exec("PRAGMA synchronous = NORMAL");
         db_.exec("PRAGMA foreign_keys = ON");
@@ -329,8 +329,11 @@ public:
         time_point now
     ) override
     {
+        // Not synced on its own: the key went to disk (save_order_key) before the CSR left, and
+        // the order it finishes still names its URL, so a machine that loses power before the
+        // next synced commit resumes that order and downloads the same certificate again.
+        // Syncing here held every order of the thread for a disk flush per certificate.
         return guarded([&] {
-            const durable_scope durable(*this); // the certificate beside its key
             write_scope t(*this);
             auto q = statements_.get(
                 "INSERT INTO certificate_versions(certificate_id, chain_pem, key_sealed, "
