@@ -36,8 +36,9 @@ public:
         // NORMAL in WAL mode: a commit survives the process dying (SIGKILL, a crash) at once,
         // and the writes that must also survive the machine losing power — the keys, the
         // accounts, the settings — are committed under FULL (durable_scope), which syncs every
-        // earlier commit with them (an issued version is fetched again from its order). Syncing each step of every order would stall
-        // all orders on one disk flush after another.
+        // earlier commit with them (an issued version is fetched again from its order).
+        // Syncing each step of every order would stall all orders on one disk flush after
+        // another.
         db_.exec("PRAGMA synchronous = NORMAL");
         db_.exec("PRAGMA foreign_keys = ON");
         migrate(file);
