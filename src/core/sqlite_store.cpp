@@ -780,7 +780,13 @@ public:
                 "LEFT JOIN certificate_versions v ON v.id = c.latest_version_id "
                 "WHERE c.state != 'revoked'"
             );
+            // Sized first: growing a vector of a million rows copied it twenty times over.
+            auto count =
+                statements_.get("SELECT count(*) FROM certificates WHERE state != 'revoked'");
             std::vector<planning_row> out;
+            if (count->executeStep()) {
+                out.reserve(static_cast<std::size_t>(count->getColumn(0).getInt64()));
+            }
             while (q->executeStep()) {
                 planning_row r;
                 r.certificate_id = q->getColumn(0).getInt64();
