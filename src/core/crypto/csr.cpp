@@ -1,6 +1,7 @@
 #include "core/crypto/csr.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/crypto/openssl_support.hpp"
 #include "core/errc.hpp"
@@ -46,6 +47,73 @@ general_names_ptr subject_alt_names(const std::vector<std::string>& dns_names)
     return names;
 }
 
+// The AlgorithmIdentifier parameters `value` of ASN.1 type `type`, copied; nullptr when there
+// are none.
+void* copy_parameters(int type, const void* value)
+{
+    switch (type) {
+    case V_ASN1_OBJECT:
+        return OBJ_dup(static_cast<const ASN1_OBJECT*>(value));
+    case V_ASN1_NULL:
+    case V_ASN1_UNDEF:
+        return nullptr;
+    default:
+        return ASN1_STRING_dup(static_cast<const ASN1_STRING*>(value));
+    }
+}
+
+// Puts the key's SubjectPublicKeyInfo into the request as it is. X509_REQ_set_pubkey would
+// encode the key and decode it again (OpenSSL 3 looks up its decoders on every decode, about
+// 0.15 ms a request), while the key already carries its SPKI.
+bool set_public_key(X509_REQ* req, std::string_view spki)
+{
+    const unsigned char* p = detail::bytes(spki);
+    long length = 0;
+    int tag = 0;
+    int klass = 0;
+    const int header = ASN1_get_object(&p, &length, &tag, &klass, static_cast<long>(spki.size()));
+    if ((header & 0x80) != 0 || tag != V_ASN1_SEQUENCE || klass != V_ASN1_UNIVERSAL) {
+        return false;
+    }
+    const unsigned char* end = p + length;
+    const std::unique_ptr<X509_ALGOR, decltype(&X509_ALGOR_free)> algorithm{
+        d2i_X509_ALGOR(nullptr, &p, end - p), X509_ALGOR_free};
+    const asn1_string_ptr key_bits{d2i_ASN1_BIT_STRING(nullptr, &p, end - p)};
+    if (!algorithm || !key_bits || p != end) {
+        return false;
+    }
+    const ASN1_OBJECT* oid = nullptr;
+    int parameter_type = V_ASN1_UNDEF;
+    const void* parameters = nullptr;
+    X509_ALGOR_get0(&oid, &parameter_type, &parameters, algorithm.get());
+    ASN1_OBJECT* oid_copy = OBJ_dup(oid);
+    void* parameters_copy = copy_parameters(parameter_type, parameters);
+    const auto bits_size = ASN1_STRING_length(key_bits.get());
+    auto* bits = static_cast<unsigned char*>(OPENSSL_malloc(static_cast<std::size_t>(bits_size)));
+    const bool copied =
+        oid_copy != nullptr && bits != nullptr &&
+        (parameters_copy != nullptr || parameters == nullptr || parameter_type == V_ASN1_NULL);
+    if (copied) {
+        std::memcpy(
+            bits, ASN1_STRING_get0_data(key_bits.get()), static_cast<std::size_t>(bits_size)
+        );
+        if (X509_PUBKEY_set0_param(
+                X509_REQ_get_X509_PUBKEY(req), oid_copy, parameter_type, parameters_copy, bits,
+                bits_size
+            ) == 1) {
+            return true; // the request owns the copies now
+        }
+    }
+    ASN1_OBJECT_free(oid_copy);
+    OPENSSL_free(bits);
+    if (parameter_type == V_ASN1_OBJECT) {
+        ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(parameters_copy));
+    } else {
+        ASN1_STRING_free(static_cast<ASN1_STRING*>(parameters_copy));
+    }
+    return false;
+}
+
 } // namespace
 
 boost::system::result<std::string>
@@ -71,7 +139,7 @@ make_csr_der(const private_key& key, const std::vector<std::string>& dns_names)
             return errc::crypto_failure;
         }
     }
-    if (X509_REQ_set_pubkey(req.get(), key.get()) != 1) {
+    if (!set_public_key(req.get(), key.public_key_der())) {
         return errc::crypto_failure;
     }
     const auto names = subject_alt_names(dns_names);

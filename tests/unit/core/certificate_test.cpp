@@ -101,6 +101,30 @@ TEST_SUITE("core")
         CHECK(annotated.value().size() == 2);
     }
 
+    TEST_CASE("an issuer certificate seen before is described as when it was first read")
+    {
+        // The issuers after the leaf are remembered between parses: a second chain with the same
+        // issuer, and one whose second certificate is another, each read their own.
+        const auto first = parse_pem_chain(fixture("chain.pem")).value();
+        const auto reversed = parse_pem_chain(fixture("ca.pem") + fixture("leaf.pem")).value();
+        const auto again = parse_pem_chain(fixture("chain.pem")).value();
+        REQUIRE(first.size() == 2);
+        REQUIRE(reversed.size() == 2);
+        REQUIRE(again.size() == 2);
+        CHECK(reversed[1].subject_cn == "www.example.com");
+        CHECK(reversed[1].serial == first[0].serial);
+        CHECK(reversed[1].dns_names == first[0].dns_names);
+        CHECK(reversed[0].subject_cn == "certfleet Test CA");
+        for (const auto* issuer : {&first[1], &again[1]}) {
+            CHECK(issuer->der == first[1].der);
+            CHECK(issuer->subject_cn == "certfleet Test CA");
+            CHECK(issuer->serial == "\x01"s);
+            CHECK(issuer->issuer_dn == first[1].issuer_dn);
+            CHECK(issuer->public_key_der == first[1].public_key_der);
+            CHECK(openssl_fingerprint(issuer->sha256_fingerprint) == ca_sha256);
+        }
+    }
+
     TEST_CASE("a certificate matches its own key only")
     {
         const auto leaf = parse_pem_chain(fixture("leaf.pem")).value().at(0);

@@ -77,6 +77,15 @@ TEST_SUITE("core")
             EVP_PKEY* pub = X509_REQ_get0_pubkey(req.get());
             REQUIRE(pub != nullptr);
             CHECK(EVP_PKEY_eq(pub, key.get()) == 1);
+            // The key's own SubjectPublicKeyInfo, byte for byte.
+            unsigned char* spki = nullptr;
+            const int spki_size = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req.get()), &spki);
+            REQUIRE(spki_size > 0);
+            const std::string encoded(
+                reinterpret_cast<const char*>(spki), static_cast<std::size_t>(spki_size)
+            );
+            OPENSSL_free(spki);
+            CHECK(encoded == key.public_key_der());
             CHECK(X509_REQ_verify(req.get(), pub) == 1);
             CHECK(X509_REQ_get_signature_nid(req.get()) == r.signature_nid);
         }
