@@ -214,6 +214,10 @@ boost::system::error_code server::impl::open(const udp::endpoint& requested)
                 break;
             }
         }
+        if (!ec && shared_port) {
+            // Without it the kernel's hash still spreads many sources, only less evenly.
+            (void)u.front()->spread_datagrams(u.size());
+        }
         if (!ec) {
             for (std::size_t i = 0; i < shards.size(); ++i) {
                 udp_lanes.push_back(u[i]->counters());
@@ -352,14 +356,16 @@ std::vector<udp::endpoint> server::local_endpoints() const
     return out;
 }
 
-server_stats server::stats() const noexcept
+server_stats server::stats() const
 {
     server_stats total;
     for (const auto& s : impl_->shards) {
         s->stats.add_to(total);
     }
     for (const auto& l : impl_->udp_lanes) {
+        const auto before = total.udp_queries;
         l->stats.add_to(total);
+        total.udp_queries_by_socket.push_back(total.udp_queries - before);
     }
     return total;
 }

@@ -78,6 +78,9 @@ struct server_stats
     // Responses the responder wrote, by rcode_slot() of their RCODE; counted before rate
     // limiting, which may drop or truncate a UDP one (counted above).
     std::array<std::uint64_t, rcode_slots> responses{};
+    // UDP queries by socket (each answered by its own thread), listen address after listen
+    // address: how evenly the threads share the load.
+    std::vector<std::uint64_t> udp_queries_by_socket;
 };
 
 class server
@@ -107,7 +110,7 @@ public:
     // The addresses actually bound (port 0 in the options becomes a real port, the same for UDP
     // and TCP of one address).
     [[nodiscard]] std::vector<boost::asio::ip::udp::endpoint> local_endpoints() const;
-    [[nodiscard]] server_stats stats() const noexcept;
+    [[nodiscard]] server_stats stats() const;
 
 private:
     struct impl;

@@ -38,6 +38,11 @@ public:
     // Wakes and joins the thread, then closes the socket; idempotent, from any other thread.
     void close();
     [[nodiscard]] boost::asio::ip::udp::endpoint local_endpoint() const;
+    // On the first of `sockets` sockets bound to one address with SO_REUSEPORT (the group, this
+    // one included, in the order they were bound): each datagram goes to one of them at random
+    // rather than by a hash of its source, which sends every query of one busy resolver (or of
+    // the few sockets a load generator uses) to the same thread while the others idle.
+    boost::system::error_code spread_datagrams(std::size_t sockets);
     // The counters of this socket's thread; they outlive the listener.
     [[nodiscard]] std::shared_ptr<const lane> counters() const noexcept { return lane_; }
 

@@ -166,6 +166,27 @@ TEST_SUITE("dns")
         s.server->stop(); // idempotent
     }
 
+    TEST_CASE("udp loop: the queries of one client are shared by every thread")
+    {
+        // One source address and port: the kernel's SO_REUSEPORT hash would hand all of them to
+        // one socket, so one busy resolver would keep one thread busy and the others idle.
+        running_server s(2);
+        client c(s.port);
+        constexpr std::uint16_t queries = 400;
+        for (std::uint16_t id = 0; id < queries; ++id) {
+            c.send(make_query({.name = name("one"), .type = rr_type::txt, .id = id}));
+            REQUIRE(c.receive(1000ms));
+        }
+        const auto stats = s.server->stats();
+        CHECK(stats.udp_queries == queries);
+        REQUIRE(stats.udp_queries_by_socket.size() == 2);
+        // Each datagram picks a socket at random: below 120 of 400 is beyond 8 standard
+        // deviations of a fair coin.
+        for (const auto count : stats.udp_queries_by_socket) {
+            CHECK(count >= 120);
+        }
+    }
+
     TEST_CASE("udp loop: a burst from many clients is answered in full")
     {
         running_server s(2);
