@@ -363,9 +363,8 @@ server_stats server::stats() const
         s->stats.add_to(total);
     }
     for (const auto& l : impl_->udp_lanes) {
-        const auto before = total.udp_queries;
         l->stats.add_to(total);
-        total.udp_queries_by_socket.push_back(total.udp_queries - before);
+        total.udp_queries_by_socket.push_back(l->stats.udp_queries.get());
     }
     return total;
 }

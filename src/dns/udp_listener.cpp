@@ -73,16 +73,16 @@ boost::system::error_code udp_listener::open(const udp::endpoint& at, bool share
 boost::system::error_code udp_listener::spread_datagrams(std::size_t sockets)
 {
     // Classic BPF run by the kernel for each datagram: its return value is the index of the
-    // socket in the group (an index past the end falls back to the hash).
+    // socket in the group (an index past the end falls back to the hash). The kernel refuses a
+    // modulus of zero.
     std::array<sock_filter, 3> code{{
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_RANDOM)),
         BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, static_cast<std::uint32_t>(sockets)),
         BPF_STMT(BPF_RET | BPF_A, 0),
     }};
     const sock_fprog program{static_cast<unsigned short>(code.size()), code.data()};
-    if (sockets == 0 ||
-        ::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program) != 0) {
-        return {sockets == 0 ? EINVAL : errno, boost::system::system_category()};
+    if (::setsockopt(fd_, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof program) != 0) {
+        return {errno, boost::system::system_category()};
     }
     return {};
 }

@@ -1,7 +1,6 @@
 #include "core/crypto/csr.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "core/crypto/openssl_support.hpp"
 #include "core/errc.hpp"
@@ -47,21 +46,6 @@ general_names_ptr subject_alt_names(const std::vector<std::string>& dns_names)
     return names;
 }
 
-// The AlgorithmIdentifier parameters `value` of ASN.1 type `type`, copied; nullptr when there
-// are none.
-void* copy_parameters(int type, const void* value)
-{
-    switch (type) {
-    case V_ASN1_OBJECT:
-        return OBJ_dup(static_cast<const ASN1_OBJECT*>(value));
-    case V_ASN1_NULL:
-    case V_ASN1_UNDEF:
-        return nullptr;
-    default:
-        return ASN1_STRING_dup(static_cast<const ASN1_STRING*>(value));
-    }
-}
-
 // Puts the key's SubjectPublicKeyInfo into the request as it is. X509_REQ_set_pubkey would
 // encode the key and decode it again (OpenSSL 3 looks up its decoders on every decode, about
 // 0.15 ms a request), while the key already carries its SPKI.
@@ -82,36 +66,22 @@ bool set_public_key(X509_REQ* req, std::string_view spki)
     if (!algorithm || !key_bits || p != end) {
         return false;
     }
-    const ASN1_OBJECT* oid = nullptr;
-    int parameter_type = V_ASN1_UNDEF;
-    const void* parameters = nullptr;
-    X509_ALGOR_get0(&oid, &parameter_type, &parameters, algorithm.get());
-    ASN1_OBJECT* oid_copy = OBJ_dup(oid);
-    void* parameters_copy = copy_parameters(parameter_type, parameters);
     const auto bits_size = ASN1_STRING_length(key_bits.get());
-    auto* bits = static_cast<unsigned char*>(OPENSSL_malloc(static_cast<std::size_t>(bits_size)));
-    const bool copied =
-        oid_copy != nullptr && bits != nullptr &&
-        (parameters_copy != nullptr || parameters == nullptr || parameter_type == V_ASN1_NULL);
-    if (copied) {
-        std::memcpy(
-            bits, ASN1_STRING_get0_data(key_bits.get()), static_cast<std::size_t>(bits_size)
-        );
-        if (X509_PUBKEY_set0_param(
-                X509_REQ_get_X509_PUBKEY(req), oid_copy, parameter_type, parameters_copy, bits,
-                bits_size
-            ) == 1) {
-            return true; // the request owns the copies now
-        }
+    openssl_bytes_ptr bits{static_cast<unsigned char*>(
+        OPENSSL_memdup(ASN1_STRING_get0_data(key_bits.get()), static_cast<std::size_t>(bits_size))
+    )};
+    X509_PUBKEY* public_key = X509_REQ_get_X509_PUBKEY(req);
+    // The bits first (set0_param takes them and leaves the algorithm empty), then the algorithm
+    // with its parameters, copied whole.
+    if (!bits ||
+        X509_PUBKEY_set0_param(public_key, nullptr, V_ASN1_UNDEF, nullptr, bits.get(), bits_size) !=
+            1) {
+        return false;
     }
-    ASN1_OBJECT_free(oid_copy);
-    OPENSSL_free(bits);
-    if (parameter_type == V_ASN1_OBJECT) {
-        ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(parameters_copy));
-    } else {
-        ASN1_STRING_free(static_cast<ASN1_STRING*>(parameters_copy));
-    }
-    return false;
+    static_cast<void>(bits.release()); // owned by the request now
+    X509_ALGOR* request_algorithm = nullptr;
+    return X509_PUBKEY_get0_param(nullptr, nullptr, nullptr, &request_algorithm, public_key) == 1 &&
+           X509_ALGOR_copy(request_algorithm, algorithm.get()) == 1;
 }
 
 } // namespace
