@@ -1,6 +1,7 @@
 #include "app/scheduler.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -123,7 +124,7 @@ void scheduler::start_due(clock::time_point now)
         auto cert = store_.get_certificate(id);
         if (cert && next_wake(row_of(id, *cert), settings_.renewal, now).kind ==
                         wake_kind::refresh_window) {
-            asio::co_spawn(executor_, refresh_then_plan(id), asio::detached);
+            start_later(refresh_then_plan(id));
             continue;
         }
         admit(id, cert ? cert->spec.ca : ca_of(id)); // the row just read names its CA
@@ -147,7 +148,19 @@ void scheduler::admit(core::row_id id, const std::string& ca)
         return;
     }
     ++active_[ca];
-    asio::co_spawn(executor_, run_one(id, ca), asio::detached);
+    start_later(run_one(id, ca));
+}
+
+void scheduler::start_later(asio::awaitable<void> job)
+{
+    // co_spawn runs a coroutine at once when called on its executor's thread. A job that ends
+    // without waiting (its preflight off, its certificate gone) would then start the next one
+    // from inside itself, one level deeper on the stack per certificate in the queue.
+    asio::post(executor_, [this, job = std::move(job)]() mutable {
+        if (!stopped_) {
+            asio::co_spawn(executor_, std::move(job), asio::detached);
+        }
+    });
 }
 
 void scheduler::precheck_ahead(const std::string& ca, unsigned bound)
@@ -158,8 +171,7 @@ void scheduler::precheck_ahead(const std::string& ca, unsigned bound)
     auto& in_flight = prechecking_[ca];
     while (ahead < queue.size() && in_flight < bound) {
         ++in_flight;
-        asio::co_spawn(executor_, precheck_one(queue[ahead], ca, bound), asio::detached);
-        ++ahead;
+        start_later(precheck_one(queue[ahead++], ca, bound));
     }
 }
 
@@ -230,7 +242,7 @@ void scheduler::finish(core::row_id id, const std::string& ca, const run_result&
             auto& ahead = prechecked_front_[ca];
             ahead -= ahead > 0 ? 1 : 0;
             ++active_[ca];
-            asio::co_spawn(executor_, run_one(next, ca), asio::detached);
+            start_later(run_one(next, ca));
         }
     }
 }

@@ -74,6 +74,7 @@ private:
     void admit(core::row_id id, const std::string& ca);
     boost::asio::awaitable<void> run_one(core::row_id id, std::string ca);
     boost::asio::awaitable<void> refresh_then_plan(core::row_id id);
+    void start_later(boost::asio::awaitable<void> job);
     // Preflights of the next certificates waiting past their CA's bound, at most `bound` at once,
     // so that each order starts as soon as a slot frees (issuer::precheck).
     void precheck_ahead(const std::string& ca, unsigned bound);

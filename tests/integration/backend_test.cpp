@@ -237,6 +237,29 @@ TEST_SUITE("integration")
         CHECK(again.err.find("never replaces") != std::string::npos);
     }
 
+    TEST_CASE("backend: with the preflight off, certificates waiting for a slot are each issued")
+    {
+        // Runs that finish without waiting on the network (no preflight) must not start the
+        // next from inside themselves: serve overflowed its stack here.
+        constexpr int certificates = 4;
+        backend_rig rig({
+            .domains = numbered_domains(certificates),
+            .preflight_config = "delegation = false\ncaa = false",
+            .max_concurrent_orders = 1,
+        });
+        for (int i = 0; i < certificates; ++i) {
+            REQUIRE(
+                rig.certfleet({"cert", "add", "--name", "n" + std::to_string(i) + ".customer.test"})
+                    .exit_code == 0
+            );
+        }
+        rig.start_serve();
+        const bool all_valid = rig.wait_all_valid(certificates, std::chrono::seconds(60));
+        INFO(tail_lines(rig.serve()->log(), 20));
+        CHECK(all_valid);
+        CHECK(rig.stop_serve() == 0);
+    }
+
     TEST_CASE("backend: 20 certificates issued while serve is killed with SIGKILL at random moments"
     )
     {
