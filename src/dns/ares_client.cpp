@@ -3,6 +3,7 @@
 #include <ares.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <array>
 #include <mutex>
 
@@ -26,10 +27,13 @@ void on_answer(void* arg, int status, int, unsigned char* abuf, int alen)
     }
 }
 
-// Polls the channel's sockets until the query's callback has run; c-ares' own timers bound it.
-void run_until_done(ares_channel channel, const pending_query& query)
+// Polls the channel's sockets until every query's callback has run; c-ares' own timers bound it.
+void run_until_done(ares_channel channel, const std::vector<pending_query>& queries)
 {
-    while (!query.done) {
+    const auto all_done = [&queries] {
+        return std::all_of(queries.begin(), queries.end(), [](const auto& q) { return q.done; });
+    };
+    while (!all_done()) {
         std::array<ares_socket_t, ARES_GETSOCK_MAXNUM> sockets{};
         const int mask = ares_getsock(channel, sockets.data(), ARES_GETSOCK_MAXNUM);
         std::vector<pollfd> fds;
@@ -60,6 +64,28 @@ void run_until_done(ares_channel channel, const pending_query& query)
                 (p.revents & POLLOUT) != 0 ? p.fd : ARES_SOCKET_BAD
             );
         }
+    }
+}
+
+// c-ares maps the RCODE and an empty answer section to these statuses (ares_query.c).
+ares_answer answer_of(pending_query& pending)
+{
+    switch (pending.status) {
+    case ARES_SUCCESS:
+        return {ares_outcome::answered, std::move(pending.message), {}};
+    case ARES_ENOTFOUND:
+        return {ares_outcome::no_such_name, {}, {}};
+    case ARES_ENODATA:
+        return {ares_outcome::no_data, {}, {}};
+    case ARES_ESERVFAIL:
+        return {
+            ares_outcome::failed,
+            {},
+            "SERVFAIL (the resolver got no answer from the name's servers)"};
+    case ARES_EREFUSED:
+        return {ares_outcome::failed, {}, "REFUSED (the resolver does not answer us)"};
+    default:
+        return {ares_outcome::failed, {}, ares_strerror(pending.status)};
     }
 }
 
@@ -108,26 +134,33 @@ ares_answer ares_client::query(const std::string& name, rr_type type)
     if (!channel_) {
         return {ares_outcome::failed, {}, setup_error_};
     }
-    pending_query pending;
-    ares_query(channel_.get(), name.c_str(), class_in, static_cast<int>(type), on_answer, &pending);
+    if (const auto kept = prefetched_.find(question{name, type}); kept != prefetched_.end()) {
+        return kept->second;
+    }
+    std::vector<pending_query> pending(1);
+    ares_query(
+        channel_.get(), name.c_str(), class_in, static_cast<int>(type), on_answer, pending.data()
+    );
     run_until_done(channel_.get(), pending);
-    // c-ares maps the RCODE and an empty answer section to these statuses (ares_query.c).
-    switch (pending.status) {
-    case ARES_SUCCESS:
-        return {ares_outcome::answered, std::move(pending.message), {}};
-    case ARES_ENOTFOUND:
-        return {ares_outcome::no_such_name, {}, {}};
-    case ARES_ENODATA:
-        return {ares_outcome::no_data, {}, {}};
-    case ARES_ESERVFAIL:
-        return {
-            ares_outcome::failed,
-            {},
-            "SERVFAIL (the resolver got no answer from the name's servers)"};
-    case ARES_EREFUSED:
-        return {ares_outcome::failed, {}, "REFUSED (the resolver does not answer us)"};
-    default:
-        return {ares_outcome::failed, {}, ares_strerror(pending.status)};
+    return answer_of(pending.front());
+}
+
+void ares_client::prefetch(const std::vector<std::pair<std::string, rr_type>>& questions)
+{
+    if (!channel_ || questions.empty()) {
+        return;
+    }
+    // Not resized after this: the callbacks hold pointers into it.
+    std::vector<pending_query> pending(questions.size());
+    for (std::size_t i = 0; i < questions.size(); ++i) {
+        const auto& [name, type] = questions[i];
+        ares_query(
+            channel_.get(), name.c_str(), class_in, static_cast<int>(type), on_answer, &pending[i]
+        );
+    }
+    run_until_done(channel_.get(), pending);
+    for (std::size_t i = 0; i < questions.size(); ++i) {
+        prefetched_.insert_or_assign(questions[i], answer_of(pending[i]));
     }
 }
 

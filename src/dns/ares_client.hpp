@@ -6,9 +6,14 @@
 // Blocking: a query takes at most about timeout × tries per resolver. Run it off the
 // io_context's thread. Thread safety: one client per thread; c-ares' library initialisation is
 // done once for the process, safely.
+//
+// A client may be kept for many queries (its channel, sockets and the system's resolver
+// configuration are set up once), and `prefetch` asks many questions at once: later `query` calls
+// for them return the answers kept, until `forget_prefetched`.
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -59,13 +64,19 @@ public:
     // the answer. On an unusable client, fails with setup_error().
     [[nodiscard]] ares_answer query(const std::string& name, rr_type type);
 
+    // Asks every question at once and keeps the answers for `query`; blocks until the last one.
+    void prefetch(const std::vector<std::pair<std::string, rr_type>>& questions);
+    void forget_prefetched() noexcept { prefetched_.clear(); }
+
 private:
+    using question = std::pair<std::string, rr_type>;
     struct channel_deleter
     {
         void operator()(ares_channeldata* channel) const noexcept;
     };
     std::unique_ptr<ares_channeldata, channel_deleter> channel_;
     std::string setup_error_;
+    std::map<question, ares_answer> prefetched_;
 };
 
 } // namespace certfleet::dns

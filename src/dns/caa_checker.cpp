@@ -64,13 +64,29 @@ std::string_view to_string(caa_status s) noexcept
 
 caa_report check_caa(const caa_check& check)
 {
+    ares_client client({check.resolvers, check.timeout, check.tries});
+    return check_caa(check, client);
+}
+
+std::vector<std::pair<std::string, rr_type>> caa_questions(const caa_check& check)
+{
+    std::vector<std::pair<std::string, rr_type>> questions;
+    if (const auto start = climb_start(check.name)) {
+        for (std::string current = *start; current.size() > 1; current = parent(current)) {
+            questions.emplace_back(name_to_text(current), rr_type::caa);
+        }
+    }
+    return questions;
+}
+
+caa_report check_caa(const caa_check& check, ares_client& client)
+{
     caa_report report;
     const auto start = climb_start(check.name);
     if (!start) {
         report.detail = "'" + check.name + "' is not a valid domain name: check the name";
         return report;
     }
-    ares_client client({check.resolvers, check.timeout, check.tries});
     if (!client.setup_error().empty()) {
         report.detail = client.setup_error();
         return report;
@@ -120,7 +136,14 @@ caa_report check_caa(const caa_check& check)
 
 core::caa_verdict check_caa_allows(const caa_check& check, const core::caa_request& request)
 {
-    const auto report = check_caa(check);
+    ares_client client({check.resolvers, check.timeout, check.tries});
+    return check_caa_allows(check, request, client);
+}
+
+core::caa_verdict
+check_caa_allows(const caa_check& check, const core::caa_request& request, ares_client& client)
+{
+    const auto report = check_caa(check, client);
     switch (report.status) {
     case caa_status::lookup_failed:
         return {false, report.detail};

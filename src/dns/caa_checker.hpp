@@ -14,11 +14,15 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/caa_policy.hpp"
+#include "dns/message.hpp"
 
 namespace certfleet::dns {
+
+class ares_client;
 
 enum class caa_status
 {
@@ -53,5 +57,13 @@ struct caa_report
 // wildcard one whatever `request.wildcard` says. The reason starts with where the records are.
 [[nodiscard]] core::caa_verdict
 check_caa_allows(const caa_check& check, const core::caa_request& request);
+
+// The same on a client kept by the caller (its resolvers and timeouts, not the check's), which
+// may hold the answers to `caa_questions` already (ares_client::prefetch): the CAA lookups of the
+// whole climb, asked at once, where the check asks one level after the other.
+[[nodiscard]] caa_report check_caa(const caa_check& check, ares_client& client);
+[[nodiscard]] core::caa_verdict
+check_caa_allows(const caa_check& check, const core::caa_request& request, ares_client& client);
+[[nodiscard]] std::vector<std::pair<std::string, rr_type>> caa_questions(const caa_check& check);
 
 } // namespace certfleet::dns

@@ -106,6 +106,28 @@ std::string_view to_string(delegation_status s) noexcept
 
 delegation_report check_delegation(const delegation_check& check)
 {
+    ares_client client({check.resolvers, check.timeout, check.tries});
+    if (!client.setup_error().empty()) {
+        delegation_report report;
+        report.detail = client.setup_error();
+        return report;
+    }
+    return check_delegation(check, client);
+}
+
+std::vector<std::pair<std::string, rr_type>> delegation_questions(const delegation_check& check)
+{
+    const auto challenge =
+        canonical_name(with_final_dot(core::challenge_name_for(core::managed_name_for(check.name)))
+        );
+    if (!challenge) {
+        return {};
+    }
+    return {{name_to_text(*challenge), rr_type::cname}};
+}
+
+delegation_report check_delegation(const delegation_check& check, ares_client& client)
+{
     delegation_report report;
     const auto name = core::managed_name_for(check.name);
     report.challenge_name = with_final_dot(core::challenge_name_for(name));
@@ -117,8 +139,6 @@ delegation_report check_delegation(const delegation_check& check)
         report.detail = "not a valid domain name: check the name and the expected target";
         return report;
     }
-
-    ares_client client({check.resolvers, check.timeout, check.tries});
     if (!client.setup_error().empty()) {
         report.detail = client.setup_error();
         return report;

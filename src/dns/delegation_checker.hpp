@@ -9,9 +9,14 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "dns/message.hpp"
+
 namespace certfleet::dns {
+
+class ares_client;
 
 enum class delegation_status
 {
@@ -43,5 +48,12 @@ struct delegation_report
 };
 
 [[nodiscard]] delegation_report check_delegation(const delegation_check& check);
+
+// The same on a client kept by the caller (its resolvers and timeouts, not the check's), which
+// may hold the answers to `delegation_questions` already (ares_client::prefetch).
+[[nodiscard]] delegation_report
+check_delegation(const delegation_check& check, ares_client& client);
+[[nodiscard]] std::vector<std::pair<std::string, rr_type>>
+delegation_questions(const delegation_check& check);
 
 } // namespace certfleet::dns

@@ -16,27 +16,17 @@
 
 #include "dns/server.hpp"
 #include "support/dns_messages.hpp"
+#include "unit/dns/loop_server.hpp"
 
 using namespace certfleet;
 using namespace certfleet::dns;
 using namespace std::chrono_literals;
 using test::make_query;
+using test::running_server;
 
 namespace {
 
-constexpr test::zone_names name{"acme.loop.test"};
-
-std::shared_ptr<const zone> loop_zone()
-{
-    soa_fields soa;
-    soa.mname = "ns1";
-    soa.rname = "hostmaster.acme.loop.test.";
-    auto b = zone_builder::start("acme.loop.test", soa).value();
-    REQUIRE_FALSE(b.add("@", rr_type::ns, 300, "ns1"));
-    REQUIRE_FALSE(b.add("ns1", rr_type::a, 300, "127.0.0.1"));
-    REQUIRE_FALSE(b.add("one", rr_type::txt, 60, "\"hello\""));
-    return b.finish().value();
-}
+constexpr const auto& name = test::loop_name;
 
 // A UDP client socket on 127.0.0.1, closed with the object.
 class client
@@ -82,26 +72,6 @@ public:
 private:
     int fd_;
     sockaddr_in to_{};
-};
-
-struct running_server
-{
-    explicit running_server(std::size_t threads)
-    {
-        server_options options;
-        options.listen = {{boost::asio::ip::make_address("127.0.0.1"), 0}};
-        options.threads = threads;
-        options.rate_limit.enabled = false;
-        server = std::make_unique<dns::server>(io, options, zone_data{&zones, &challenges});
-        REQUIRE_FALSE(server->start());
-        port = server->local_endpoints().front().port();
-    }
-
-    boost::asio::io_context io{1}; // never run: TCP is not served, UDP needs no event loop
-    catalog zones{{loop_zone()}};
-    challenge_records challenges;
-    std::unique_ptr<dns::server> server;
-    std::uint16_t port = 0;
 };
 
 // Binds 127.0.0.1:port for UDP without SO_REUSEPORT: only possible once the server let go.
