@@ -867,7 +867,6 @@ public:
     }
 
 private:
-    // Whether the stored order already holds this sealed key.
     // The UPDATE behind save_order and save_order_key; a final order's challenges go with it.
     store_result<void> write_order(const order_record& o)
     {
