@@ -1,6 +1,7 @@
 #include "acme/order_machine.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "acme/http_headers.hpp"
 #include "core/challenge_name.hpp"
@@ -116,6 +117,7 @@ action order_machine::resume(const event& e)
             },
             [&](const timer_fired& t) -> action {
                 now_ = t.now;
+                woken_early_ = now_ < waiting_until_;
                 if (now_ > deadline_) {
                     return fail(errc::timeout, "order did not complete in time");
                 }
@@ -130,6 +132,7 @@ action order_machine::send(send_request r, bool is_finalize)
 {
     last_request_ = std::move(r);
     finalize_in_flight_ = is_finalize;
+    woken_early_ = false; // the order moved on: the wait that was cut short is over
     return last_request_;
 }
 
@@ -137,6 +140,7 @@ action order_machine::send_at(clock_time at, send_request r)
 {
     last_request_ = std::move(r);
     finalize_in_flight_ = false;
+    waiting_until_ = at;
     return wait_until{at};
 }
 
@@ -451,13 +455,17 @@ action order_machine::on_alternate(const net::http_response& r)
 
 action order_machine::poll_later(std::optional<std::chrono::seconds> retry_after)
 {
-    std::chrono::milliseconds delay = poll_delay_;
+    const bool cut_short = std::exchange(woken_early_, false) && waiting_until_ > now_;
+    auto at = now_ + poll_delay_;
     if (retry_after) {
-        delay = std::min<std::chrono::milliseconds>(*retry_after, max_retry_after);
+        at = now_ + std::min<std::chrono::milliseconds>(*retry_after, max_retry_after);
+    } else if (cut_short) {
+        // The early look found the CA still at work: polling goes on with the wait that was cut
+        // short, not one backoff step further on (one missed look cost a doubled wait).
+        at = waiting_until_;
     } else {
         poll_delay_ = std::min(poll_delay_ * 2, options_.max_poll_delay);
     }
-    const auto at = now_ + delay;
     if (at > deadline_) {
         return fail(
             errc::timeout,

@@ -253,6 +253,8 @@ private:
     int finalize_attempts_ = 0;
     bool replaces_dropped_ = false;
     std::chrono::milliseconds poll_delay_{0};
+    clock_time waiting_until_{};     // the end of the last wait asked for
+    bool woken_early_ = false;       // it ended sooner: the CA was seen validating (order_wakeup)
     send_request last_request_;      // in flight, or sent when the timer fires
     int transient_retries_ = 0;      // of the step in flight, in a row
     std::optional<failure> failure_; // set once the order has failed; finished after cleanup

@@ -102,7 +102,9 @@ run(order_request request,
     std::vector<exchange> script,
     std::function<void(const action&)> observe = {},
     bool strict_urls = true,
-    order_machine_options options = test_options())
+    order_machine_options options = test_options(),
+    // When each wait ends, given the time it began and the time asked for; by default the latter.
+    std::function<clock_time(clock_time, clock_time)> wake = {})
 {
     run_result out;
     order_machine m(std::move(request), std::move(options));
@@ -152,7 +154,7 @@ run(order_request request,
             e = csr_created{std::string("csr-der")};
         } else if (const auto* w = std::get_if<wait_until>(&a)) {
             REQUIRE(w->at >= now);
-            now = w->at;
+            now = wake ? wake(now, w->at) : w->at;
             e = timer_fired{now};
         }
     }
@@ -329,6 +331,51 @@ TEST_SUITE("acme")
                 std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000)) >=
             9s
         ); // 7 s + 2 s
+    }
+
+    TEST_CASE("an early poll that finds the CA still validating keeps the wait it cut short")
+    {
+        // order_wakeup ends the first wait 2 ms in (the CA's DNS query was seen); the order is
+        // still pending then. The next poll is the one that wait was for, 50 ms after the
+        // answer, not a doubled backoff step (100 ms) after the early look.
+        std::vector<clock_time> asked;
+        std::vector<clock_time> began;
+        bool woken = false;
+        const auto result =
+            run(two_names(), happy_path(), {}, true, test_options(),
+                [&](clock_time now, clock_time at) {
+                    began.push_back(now);
+                    asked.push_back(at);
+                    if (!woken) {
+                        woken = true;
+                        return now + 2ms;
+                    }
+                    return at;
+                });
+        REQUIRE(result.ended);
+        CHECK(result.ended->has_value());
+        REQUIRE(asked.size() >= 2);
+        CHECK(asked[0] - began[0] == 50ms);
+        CHECK(asked[1] == asked[0]); // the early look (pending) did not push it further
+    }
+
+    TEST_CASE("an early poll that finds the order ready leaves the issuance wait its own")
+    {
+        auto script = happy_path();
+        script.erase(script.begin() + 4); // the early look finds the order ready
+        script[5].answer = reply(200, order_json("processing")); // finalize, no Retry-After
+        std::vector<clock_time> asked;
+        std::vector<clock_time> began;
+        const auto result =
+            run(two_names(), script, {}, true, test_options(), [&](clock_time now, clock_time at) {
+                began.push_back(now);
+                asked.push_back(at);
+                return asked.size() == 1 ? now + 2ms : at;
+            });
+        REQUIRE(result.ended);
+        CHECK(result.ended->has_value());
+        REQUIRE(asked.size() == 2);
+        CHECK(asked[1] - began[1] == 10ms); // first_issuance_poll_delay after the finalize
     }
 
     TEST_CASE("the order gives up at its deadline instead of polling for ever")
