@@ -69,9 +69,10 @@ dns::ares_client& client_for(const preflight_settings& settings)
     thread_local preflight_settings made_for;
     if (!client || made_for.resolvers != settings.resolvers ||
         made_for.timeout != settings.timeout) {
-        const dns::delegation_check defaults;
-        client = std::make_unique<dns::ares_client>(dns::ares_settings{
-            settings.resolvers, settings.timeout, defaults.tries});
+        dns::ares_settings wanted; // two tries, as the checkers' own
+        wanted.resolvers = settings.resolvers;
+        wanted.timeout = settings.timeout;
+        client = std::make_unique<dns::ares_client>(wanted);
         made_for = settings;
     }
     return *client;

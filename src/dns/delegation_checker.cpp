@@ -107,11 +107,6 @@ std::string_view to_string(delegation_status s) noexcept
 delegation_report check_delegation(const delegation_check& check)
 {
     ares_client client({check.resolvers, check.timeout, check.tries});
-    if (!client.setup_error().empty()) {
-        delegation_report report;
-        report.detail = client.setup_error();
-        return report;
-    }
     return check_delegation(check, client);
 }
 
